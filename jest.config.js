@@ -1,0 +1,26 @@
+/** @type {import('jest').Config} */
+const shared = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  moduleNameMapper: {
+    '^nestjs-token-budget$': '<rootDir>/libs/token-budget/src',
+  },
+};
+
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/setup/redis.global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/redis.global-teardown.ts',
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,295 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
+import { InvalidSubjectError } from './errors';
+import { escapeId, subjectTag } from './keys';
+import { AdmissionSummary, Reservation, ReservationSettler } from './reservation';
+import { ResolvedRule, resolveRule } from './rules';
+import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
+import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
+import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
+import { BudgetCounter, CounterState, StorageAdapter } from './storage/storage-adapter.interface';
+import { readProviderUsage } from './usage/extract-usage';
+import { InvalidUsageError } from './usage/invalid-usage.error';
+import { normalizeUsageInput } from './usage/normalize-usage';
+import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
+import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ServiceCallOptions, TrackOptions } from './budget.types';
+
+/**
+ * The one place that knows rules, periods and rollover. Use it directly for work outside HTTP
+ * (queues, cron jobs, websockets); the guard and interceptor are thin adapters over it.
+ */
+@Injectable()
+export class BudgetService implements ReservationSettler {
+  private readonly logger = new Logger(BudgetService.name);
+  private readonly rules: ResolvedRule[];
+  private readonly prefix: string;
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly maxIdLength: number;
+  private readonly warnedNoUsage = new Set<string>();
+
+  constructor(
+    @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
+    @Inject(StorageAdapter) readonly storage: StorageAdapter,
+  ) {
+    this.rules = (options.budgets ?? []).map((rule) => resolveRule(rule));
+    this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.now = options.clock ?? Date.now;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
+  }
+
+  /** Whether a call of `estimate` tokens would be admitted now, and the tightest budget's figures. Reserves nothing. */
+  async check(subject: BudgetSubject, estimate = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
+    assertTokenCount(estimate, 'estimate');
+    const now = this.now();
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const states = await this.storage.read(targets.map((t) => t.counter), now);
+    let tightest: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i];
+      if (target.rule.tokens <= 0) continue;
+      const remaining = remainingOf(target, states[i]);
+      if (estimate > 0 ? estimate > remaining : remaining <= 0) {
+        const info = this.exceededInfo(target, states[i], estimate, now);
+        return { allowed: false, reason: info.reason, scope: info.scope, used: info.used, limit: info.limit, remaining: info.remaining, resetAt: info.resetAt };
+      }
+      if (!tightest || remaining < tightest.remaining) tightest = { target, state: states[i], remaining };
+    }
+    if (!tightest) return { allowed: true, used: 0, limit: 0, remaining: Infinity, resetAt: null };
+    return {
+      allowed: true,
+      used: tightest.state.used,
+      limit: tightest.target.rule.tokens + tightest.state.carryover,
+      remaining: tightest.remaining,
+      resetAt: resetOf(tightest.target),
+    };
+  }
+
+  /**
+   * Holds `estimate` tokens on every budget of the subject, atomically: all or none. Throws
+   * {@link BudgetExceededException} when any budget cannot take it.
+   *
+   * @example
+   * const reservation = await budgets.reserve('user-42', 1_200);
+   * try { const result = await llm.call(); await reservation.commit(result.usage.total_tokens); }
+   * catch (error) { await reservation.release(); throw error; }
+   */
+  async reserve(subject: BudgetSubject, estimate: number, options: ServiceCallOptions = {}): Promise<Reservation> {
+    const now = this.now();
+    return this.reserveTargets(this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now), estimate, now, options.leaseMs);
+  }
+
+  /**
+   * Reserves, runs `fn`, then commits the usage read from its result (or releases and rethrows
+   * when it throws).
+   */
+  async track<T>(subject: BudgetSubject, fn: () => T | Promise<T>, options: TrackOptions<T> = {}): Promise<T> {
+    const reservation = await this.reserve(subject, options.estimate ?? 0, options);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      await reservation.release();
+      throw error;
+    }
+    await this.commitFromResult(reservation, result, options.usage as UsageExtractor | undefined, subjectIds(subject).feature ?? 'track');
+    return result;
+  }
+
+  /** Counts usage that was not reserved beforehand (it may take a budget past its limit). */
+  async record(subject: BudgetSubject, usage: UsageInput, options: ServiceCallOptions = {}): Promise<Usage> {
+    const normalized = normalizeUsageInput(usage);
+    const now = this.now();
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    await this.storage.commit({ id: randomUUID(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, now });
+    return normalized;
+  }
+
+  /** Usage of each budget of the subject in its current period. */
+  async getUsage(subject: BudgetSubject, options: ServiceCallOptions = {}): Promise<BudgetUsage[]> {
+    const now = this.now();
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const states = await this.storage.read(targets.map((t) => t.counter), now);
+    return targets.map((target, i) => {
+      const { rule } = target;
+      const state = states[i];
+      const limited = rule.tokens > 0;
+      return {
+        name: rule.name,
+        scope: rule.scope,
+        id: target.id,
+        ...(rule.feature ? { feature: rule.feature } : {}),
+        period: target.periodKey,
+        used: state.used,
+        reserved: state.reserved,
+        limit: rule.tokens,
+        carryover: state.carryover,
+        effectiveLimit: limited ? rule.tokens + state.carryover : 0,
+        remaining: limited ? remainingOf(target, state) : Infinity,
+        resetAt: resetOf(target),
+      };
+    });
+  }
+
+  /** Deletes the subject's usage and reservations of the current period, on every budget. */
+  async reset(subject: BudgetSubject, options: ServiceCallOptions = {}): Promise<void> {
+    const now = this.now();
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    await this.storage.delete(targets.map((t) => t.counter.key));
+  }
+
+  /** @internal Resolves a route's own rule (from `@TokenBudget`) once. */
+  resolveRouteRule(rule: BudgetRule): ResolvedRule {
+    return resolveRule(rule, this.options.routePeriod ?? 'month');
+  }
+
+  /**
+   * @internal The budgets that apply to a call: the module rules plus `extra`, each with the id
+   * `resolveId` gives it (rules whose id resolves to nothing do not apply).
+   */
+  targets(
+    resolveId: (rule: ResolvedRule) => string | number | undefined | null,
+    feature: string | undefined,
+    extra: readonly ResolvedRule[] | readonly BudgetRule[] | undefined,
+    now: number,
+  ): BudgetTarget[] {
+    const targets: BudgetTarget[] = [];
+    const add = (rule: ResolvedRule) => {
+      if (rule.feature !== undefined && rule.feature !== feature) return;
+      const raw = rule.scope === 'feature' ? feature : resolveId(rule);
+      if (raw === undefined || raw === null || raw === '') return;
+      const id = this.checkedId(rule.scope, raw);
+      const window = rule.calculator.window(now);
+      const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined && rule.scope !== 'feature' ? `:f:${escapeId(rule.feature)}` : ''}`;
+      const counter: BudgetCounter = {
+        key: `${base}:${window.key}${rule.zoneSuffix}`,
+        previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
+        limit: rule.tokens,
+        maxCarryover: rule.maxCarryover,
+        expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
+      };
+      targets.push({ rule, id, counter, periodKey: window.key, resetAt: window.end });
+    };
+    for (const rule of this.rules) add(rule);
+    if (extra) for (const rule of extra) add(isResolved(rule) ? rule : resolveRule(rule));
+    return targets;
+  }
+
+  /** @internal */
+  async reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): Promise<Reservation> {
+    assertTokenCount(estimate, 'estimate');
+    const id = randomUUID();
+    const counters = targets.map((t) => t.counter);
+    const result = await this.storage.reserve({ id, counters, amount: estimate, leaseUntil: now + leaseMs, now });
+    if (!result.admitted) {
+      throw new BudgetExceededException(this.exceededInfo(targets[result.index], result.state, estimate, now));
+    }
+    let summary: AdmissionSummary | undefined;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i];
+      if (target.rule.tokens <= 0) continue;
+      const remaining = remainingOf(target, result.states[i]);
+      if (!summary || remaining < summary.remaining) {
+        summary = { limit: target.rule.tokens + result.states[i].carryover, remaining, resetAt: resetOf(target) };
+      }
+    }
+    return new Reservation(id, estimate, counters, summary, this);
+  }
+
+  /**
+   * @internal Commits the usage read from a handler result; when the result carries none, or
+   * carries malformed usage, logs it and commits the estimate instead.
+   */
+  async commitFromResult(reservation: Reservation, result: unknown, extractor: UsageExtractor | undefined, where: string): Promise<Usage> {
+    let usage: Usage | undefined;
+    try {
+      if (extractor) {
+        const custom = extractor(result);
+        if (custom !== undefined) usage = normalizeUsageInput(custom);
+      } else {
+        const reading = readProviderUsage(result);
+        if (reading.kind === 'usage') usage = reading.usage;
+        else if (reading.kind === 'malformed') this.logger.warn(`Malformed usage in the result of ${where} (${reading.reason}); committed the estimate of ${reservation.estimate} tokens`);
+      }
+    } catch (error) {
+      this.logger.warn(`Reading usage of ${where} failed (${error instanceof Error ? error.message : String(error)}); committed the estimate of ${reservation.estimate} tokens`);
+    }
+    if (usage === undefined && !this.warnedNoUsage.has(where)) {
+      this.warnedNoUsage.add(where);
+      this.logger.warn(`The result of ${where} carries no usage; its estimate is committed (set a usage function to read it)`);
+    }
+    return this.commitReservation(reservation, usage);
+  }
+
+  /** @internal */
+  async commitReservation(reservation: Reservation, input: UsageInput | undefined): Promise<Usage> {
+    const usage = input === undefined ? estimatedUsage(reservation.estimate) : normalizeUsageInput(input);
+    reservation.markCommitting();
+    try {
+      await this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, now: this.now() });
+    } finally {
+      reservation.markCommitted();
+    }
+    return usage;
+  }
+
+  /** @internal */
+  async releaseReservation(reservation: Reservation): Promise<void> {
+    await this.storage.release({ id: reservation.id, counters: reservation.counters, now: this.now() });
+  }
+
+  private checkedId(scope: string, raw: string | number): string {
+    const id = String(raw);
+    if (id.length > this.maxIdLength) {
+      throw InvalidSubjectError.create(scope, `it is ${id.length} characters long, more than maxIdLength (${this.maxIdLength})`);
+    }
+    return id;
+  }
+
+  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number): BudgetExceededInfo {
+    const limit = target.rule.tokens + state.carryover;
+    const resetAt = resetOf(target);
+    return {
+      reason: `${target.rule.scope}_token_limit_exceeded`,
+      scope: target.rule.scope,
+      id: target.id,
+      ...(target.rule.feature ? { feature: target.rule.feature } : {}),
+      used: state.used,
+      reserved: state.reserved,
+      limit,
+      remaining: Math.max(0, limit - state.used - state.reserved),
+      requested,
+      resetAt,
+      retryAfterSeconds: resetAt ? Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000)) : null,
+    };
+  }
+}
+
+function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | number | undefined {
+  const ids: BudgetSubjectIds = subjectIds(subject);
+  return (rule) => idForScope(ids, rule.scope);
+}
+
+function isResolved(rule: ResolvedRule | BudgetRule): rule is ResolvedRule {
+  return 'calculator' in rule;
+}
+
+function remainingOf(target: BudgetTarget, state: CounterState): number {
+  return Math.max(0, target.rule.tokens + state.carryover - state.used - state.reserved);
+}
+
+function resetOf(target: BudgetTarget): Date | null {
+  return Number.isFinite(target.resetAt) ? new Date(target.resetAt) : null;
+}
+
+function estimatedUsage(tokens: number): Usage {
+  return { inputTokens: 0, outputTokens: 0, totalTokens: tokens, estimated: true };
+}
+
+function assertTokenCount(value: unknown, name: string): void {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw InvalidUsageError.create(`${name} is ${typeof value === 'number' ? value : JSON.stringify(value)}, expected a non-negative integer`);
+  }
+}

@@ -1,0 +1,75 @@
+import type { ResolvedRule } from './rules';
+import type { BudgetCounter } from './storage/storage-adapter.interface';
+import type { BudgetRule, BudgetScope } from './token-budget-options.interface';
+import type { UsageInput } from './usage/usage.interface';
+
+/** Options of BudgetService calls. */
+export interface ServiceCallOptions {
+  /** Budgets for this call on top of the module's (e.g. a feature's own limit). */
+  rules?: BudgetRule[];
+  /**
+   * Lease of the reservation in ms.
+   * @default the module's leaseMs
+   */
+  leaseMs?: number;
+}
+
+/** Options of `BudgetService.track`. */
+export interface TrackOptions<T> extends ServiceCallOptions {
+  /**
+   * Tokens to hold while `fn` runs.
+   * @default 0
+   */
+  estimate?: number;
+  /** Reads usage from the result. Default: the built-in provider readers (OpenAI, Anthropic, Gemini, Ollama, Groq). */
+  usage?: (result: T) => UsageInput | undefined;
+}
+
+/** Answer of `BudgetService.check`. */
+export interface BudgetCheckResult {
+  allowed: boolean;
+  /** `<scope>_token_limit_exceeded` when not allowed. */
+  reason?: string;
+  /** Scope of the budget that refuses. */
+  scope?: BudgetScope;
+  /** Committed usage of the budget that refuses, or of the tightest one. */
+  used: number;
+  /** Effective limit of that budget (0 when no budget has a limit). */
+  limit: number;
+  /** Tokens it has left (`Infinity` when no budget has a limit). */
+  remaining: number;
+  /** Start of its next period; `null` for lifetime budgets or none. */
+  resetAt: Date | null;
+}
+
+/** One budget of a subject in its current period, from `BudgetService.getUsage`. */
+export interface BudgetUsage {
+  /** Rule name (`user:month` unless the rule names itself). */
+  name: string;
+  scope: BudgetScope;
+  id: string;
+  feature?: string;
+  /** Period key, e.g. `2026-11`. */
+  period: string;
+  used: number;
+  reserved: number;
+  /** Configured limit (0 = unlimited). */
+  limit: number;
+  /** Rollover bonus of this period. */
+  carryover: number;
+  /** `limit + carryover` (0 = unlimited). */
+  effectiveLimit: number;
+  /** `effectiveLimit - used - reserved`, never negative; `Infinity` when unlimited. */
+  remaining: number;
+  resetAt: Date | null;
+}
+
+/** @internal One budget that applies to a call: its rule, the subject id and the counter. */
+export interface BudgetTarget {
+  rule: ResolvedRule;
+  id: string;
+  counter: BudgetCounter;
+  periodKey: string;
+  /** Epoch ms of the period end (Infinity for lifetime). */
+  resetAt: number;
+}

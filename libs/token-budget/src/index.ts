@@ -1,0 +1,53 @@
+export { TokenBudgetModule } from './token-budget.module';
+export {
+  TOKEN_BUDGET_MODULE_OPTIONS,
+  TOKEN_BUDGET_OPTIONS_TYPE,
+  TOKEN_BUDGET_ASYNC_OPTIONS_TYPE,
+} from './token-budget.module-definition';
+export { TokenBudgetGuard } from './token-budget.guard';
+export { TokenBudgetInterceptor } from './token-budget.interceptor';
+export { TokenBudget, SkipTokenBudget } from './token-budget.decorator';
+export type { TokenBudgetRouteOptions } from './token-budget.decorator';
+export { BudgetService } from './budget.service';
+export type { BudgetCheckResult, BudgetUsage, ServiceCallOptions, TrackOptions } from './budget.types';
+export { Reservation } from './reservation';
+export type { AdmissionSummary, ReservationState } from './reservation';
+export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';
+export type { BudgetExceededInfo, BudgetExceededBody } from './budget-exceeded.exception';
+export { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
+export { InvalidUsageError } from './usage/invalid-usage.error';
+export { StorageAdapter, InjectStorageAdapter } from './storage/storage-adapter.interface';
+export type {
+  BudgetCounter,
+  CounterState,
+  ReserveRequest,
+  ReserveResult,
+  CommitRequest,
+  ReleaseRequest,
+} from './storage/storage-adapter.interface';
+export { MemoryAdapter } from './storage/memory.adapter';
+export type { MemoryAdapterOptions } from './storage/memory.adapter';
+export { RedisAdapter } from './storage/redis.adapter';
+export type { RedisAdapterInput } from './storage/redis.adapter';
+export { BUDGET_SCOPES } from './token-budget-options.interface';
+export type {
+  BudgetScope,
+  BudgetRule,
+  BudgetRequest,
+  BudgetResponse,
+  IdResolver,
+  EstimateFn,
+  RolloverOptions,
+  UserBudgetOptions,
+  OnBudgetExceeded,
+  TokenBudgetModuleOptions,
+  TokenBudgetModuleExtras,
+} from './token-budget-options.interface';
+export { BUDGET_PERIODS, PeriodCalculator } from './periods';
+export type { BudgetPeriod, PeriodSpec, PeriodWindow } from './periods';
+export type { BudgetSubject, BudgetSubjectIds } from './subject';
+export type { TokenBudgetRequestState, RequestWithTokenBudget } from './request-state';
+export type { Usage, UsageInput, UsageExtractor } from './usage/usage.interface';
+export type { UsageReading } from './usage/usage-reading';
+export { readProviderUsage } from './usage/extract-usage';
+export { normalizeUsageInput } from './usage/normalize-usage';

@@ -1,0 +1,24 @@
+import type { Reservation } from './reservation';
+import type { UsageExtractor } from './usage/usage.interface';
+
+/**
+ * What TokenBudgetGuard leaves on the request (as `req.tokenBudget`) for the interceptor and for
+ * your handler.
+ */
+export interface TokenBudgetRequestState {
+  /** The hold on the request's budgets; `undefined` when storage failed and failMode is 'open'. */
+  reservation: Reservation | undefined;
+  /** Feature (route) name the request was admitted under. */
+  feature: string;
+  /** Tokens held for the request. */
+  estimate: number;
+  /** The route's usage reader, if it has one. */
+  usage: UsageExtractor | undefined;
+  /** True once TokenBudgetInterceptor took charge of settling the reservation. */
+  intercepted: boolean;
+}
+
+/** The request as TokenBudgetGuard sees it. */
+export interface RequestWithTokenBudget {
+  tokenBudget?: TokenBudgetRequestState;
+}

@@ -1,0 +1,81 @@
+import type { BudgetCounter } from './storage/storage-adapter.interface';
+import type { Usage, UsageInput } from './usage/usage.interface';
+
+/** What a reservation does when it is settled; implemented by BudgetService. */
+export interface ReservationSettler {
+  commitReservation(reservation: Reservation, usage: UsageInput | undefined): Promise<Usage>;
+  releaseReservation(reservation: Reservation): Promise<void>;
+}
+
+/** Where a reservation stands. */
+export type ReservationState = 'held' | 'committing' | 'committed' | 'released';
+
+/** Headline figures of the tightest counter at admission, for `X-TokenBudget-*` headers. */
+export interface AdmissionSummary {
+  /** Effective limit of the counter with the fewest tokens left. */
+  limit: number;
+  /** Tokens it has left after this reservation. */
+  remaining: number;
+  /** Start of its next period; `null` for lifetime budgets. */
+  resetAt: Date | null;
+}
+
+/**
+ * Tokens held on every applicable counter for one call. Settle it exactly once: `commit(usage)`
+ * replaces the hold by the actual usage, `release()` drops it. Unsettled, it lapses after the lease.
+ */
+export class Reservation {
+  private currentState: ReservationState = 'held';
+
+  constructor(
+    /** Unique id of the reservation. */
+    readonly id: string,
+    /** Tokens held on each counter (the estimate). */
+    readonly estimate: number,
+    /** @internal counters the hold sits on */
+    readonly counters: BudgetCounter[],
+    /** The tightest counter at admission; `undefined` when no counter has a limit. */
+    readonly summary: AdmissionSummary | undefined,
+    private readonly settler: ReservationSettler,
+  ) {}
+
+  get state(): ReservationState {
+    return this.currentState;
+  }
+
+  /** True once committed, being committed or released. */
+  get settled(): boolean {
+    return this.currentState !== 'held';
+  }
+
+  /**
+   * Counts the actual usage (a token total or usage fields; the estimate when omitted) in place of
+   * the hold. Throws InvalidUsageError on bad input and leaves the reservation held.
+   */
+  async commit(usage?: UsageInput): Promise<Usage> {
+    this.assertHeld('commit');
+    return this.settler.commitReservation(this, usage);
+  }
+
+  /** Drops the hold without counting usage. Releasing a settled reservation does nothing. */
+  async release(): Promise<void> {
+    if (this.currentState !== 'held') return;
+    this.currentState = 'released';
+    await this.settler.releaseReservation(this);
+  }
+
+  /** @internal */
+  markCommitting(): void {
+    this.assertHeld('commit');
+    this.currentState = 'committing';
+  }
+
+  /** @internal */
+  markCommitted(): void {
+    this.currentState = 'committed';
+  }
+
+  private assertHeld(action: string): void {
+    if (this.currentState !== 'held') throw new Error(`Cannot ${action} reservation ${this.id}: it is already ${this.currentState}`);
+  }
+}

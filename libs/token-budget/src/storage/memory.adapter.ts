@@ -1,0 +1,179 @@
+import { OnModuleDestroy } from '@nestjs/common';
+import {
+  BudgetCounter,
+  CommitRequest,
+  CounterState,
+  ReleaseRequest,
+  ReserveRequest,
+  ReserveResult,
+  StorageAdapter,
+} from './storage-adapter.interface';
+
+interface Lease {
+  amount: number;
+  until: number;
+}
+
+interface MemoryRecord {
+  used: number;
+  reserved: number;
+  /** Limit seen at the last write, read by the next period's rollover. */
+  limit: number;
+  carryover: number;
+  leases: Map<string, Lease>;
+  /** Earliest lease end, so lapsed leases are looked for only when one can have lapsed. */
+  nextLeaseEnd: number;
+  expireAt: number;
+}
+
+export interface MemoryAdapterOptions {
+  /**
+   * How often records of ended periods are swept out of memory, in ms.
+   * @default 60_000
+   */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * In-process storage, the default. Atomic because every operation runs synchronously on the one
+ * event loop; correct for a single app instance only (use {@link RedisAdapter} for several).
+ *
+ * Records of ended periods are dropped by one unref()-ed sweep timer rather than a timer per key:
+ * periods last up to a month (beyond setTimeout's range) and a timer per subject would cost far
+ * more memory at a million subjects than one sweep does.
+ */
+export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
+  private readonly records = new Map<string, MemoryRecord>();
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(options: MemoryAdapterOptions = {}) {
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), options.sweepIntervalMs ?? 60_000);
+    this.sweepTimer.unref();
+  }
+
+  /** Number of records held (for tests and metrics). */
+  get size(): number {
+    return this.records.size;
+  }
+
+  async reserve({ id, counters, amount, leaseUntil, now }: ReserveRequest): Promise<ReserveResult> {
+    const states: CounterState[] = [];
+    for (let i = 0; i < counters.length; i++) {
+      const counter = counters[i];
+      const record = this.live(counter.key, now);
+      const state: CounterState = {
+        used: record?.used ?? 0,
+        reserved: record?.reserved ?? 0,
+        carryover: record ? record.carryover : this.bonus(counter, now),
+      };
+      if (counter.limit > 0) {
+        const room = counter.limit + state.carryover - state.used - state.reserved;
+        if (amount > 0 ? amount > room : room <= 0) return { admitted: false, index: i, state };
+      }
+      states.push(state);
+    }
+    for (let i = 0; i < counters.length; i++) {
+      const record = this.touch(counters[i], now);
+      if (amount > 0) {
+        record.reserved += amount;
+        record.leases.set(id, { amount, until: leaseUntil });
+        if (leaseUntil < record.nextLeaseEnd) record.nextLeaseEnd = leaseUntil;
+      }
+      states[i].reserved = record.reserved;
+    }
+    return { admitted: true, states };
+  }
+
+  async commit({ id, counters, amount, now }: CommitRequest): Promise<void> {
+    for (const counter of counters) {
+      const record = this.touch(counter, now);
+      this.dropLease(record, id);
+      record.used += amount;
+    }
+  }
+
+  async release({ id, counters, now }: ReleaseRequest): Promise<void> {
+    for (const counter of counters) {
+      const record = this.live(counter.key, now);
+      if (record) this.dropLease(record, id);
+    }
+  }
+
+  async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {
+    return counters.map((counter) => {
+      const record = this.live(counter.key, now);
+      if (!record) return { used: 0, reserved: 0, carryover: this.bonus(counter, now) };
+      return { used: record.used, reserved: record.reserved, carryover: record.carryover };
+    });
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const key of keys) this.records.delete(key);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /** Drops every record whose period (and rollover window) has ended. */
+  sweep(now: number): void {
+    for (const [key, record] of this.records) if (record.expireAt <= now) this.records.delete(key);
+  }
+
+  private live(key: string, now: number): MemoryRecord | undefined {
+    const record = this.records.get(key);
+    if (!record) return undefined;
+    if (record.expireAt <= now) {
+      this.records.delete(key);
+      return undefined;
+    }
+    if (record.nextLeaseEnd <= now) this.expireLeases(record, now);
+    return record;
+  }
+
+  private touch(counter: BudgetCounter, now: number): MemoryRecord {
+    let record = this.live(counter.key, now);
+    if (!record) {
+      record = {
+        used: 0,
+        reserved: 0,
+        limit: counter.limit,
+        carryover: this.bonus(counter, now),
+        leases: new Map(),
+        nextLeaseEnd: Infinity,
+        expireAt: counter.expireAt,
+      };
+      this.records.set(counter.key, record);
+    }
+    record.limit = counter.limit;
+    return record;
+  }
+
+  private bonus(counter: BudgetCounter, now: number): number {
+    if (counter.maxCarryover <= 0 || counter.previousKey === undefined) return 0;
+    const previous = this.live(counter.previousKey, now);
+    if (!previous || previous.limit <= 0) return 0;
+    const unused = previous.limit + previous.carryover - previous.used;
+    return Math.max(0, Math.min(unused, counter.maxCarryover));
+  }
+
+  private dropLease(record: MemoryRecord, id: string): void {
+    const lease = record.leases.get(id);
+    if (!lease) return;
+    record.leases.delete(id);
+    record.reserved -= lease.amount;
+  }
+
+  private expireLeases(record: MemoryRecord, now: number): void {
+    let next = Infinity;
+    for (const [id, lease] of record.leases) {
+      if (lease.until <= now) {
+        record.leases.delete(id);
+        record.reserved -= lease.amount;
+      } else if (lease.until < next) {
+        next = lease.until;
+      }
+    }
+    record.nextLeaseEnd = next;
+  }
+}

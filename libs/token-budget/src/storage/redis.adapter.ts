@@ -1,0 +1,174 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import Redis, { Cluster, RedisOptions } from 'ioredis';
+import { leaseKey } from './lease-key';
+import { COMMIT_SCRIPT, READ_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './redis.scripts';
+import {
+  BudgetCounter,
+  CommitRequest,
+  CounterState,
+  ReleaseRequest,
+  ReserveRequest,
+  ReserveResult,
+  StorageAdapter,
+} from './storage-adapter.interface';
+
+// cluster-key-slot (an ioredis dependency) ships no types; its one export maps a key to its slot.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const calculateSlot = require('cluster-key-slot') as (key: string) => number;
+
+type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type ScriptedClient = (Redis | Cluster) & {
+  tokenBudgetReserve: ScriptCommand;
+  tokenBudgetCommit: ScriptCommand;
+  tokenBudgetRelease: ScriptCommand;
+  tokenBudgetRead: ScriptCommand;
+};
+
+/** What RedisAdapter accepts: a client you own, or what it needs to create (and own) one. */
+export type RedisAdapterInput = Redis | Cluster | RedisOptions | string;
+
+/**
+ * Budget storage on Redis, single node or Cluster. Each operation is one Lua script (loaded once
+ * with `defineCommand`, run by EVALSHA, re-sent on NOSCRIPT), so it costs one round trip and is
+ * atomic across the counters of one subject. The keys of one subject share a `{hash tag}`; on a
+ * Cluster, counters of several subjects that land on different slots are reserved slot by slot and
+ * the slots already reserved are released when a later one refuses, so a budget is never overshot.
+ *
+ * Give it an ioredis `Redis` or `Cluster` (you keep ownership and close it), or options / a URL
+ * (it creates the client and quits it on application shutdown).
+ *
+ * @example
+ * new RedisAdapter(new Redis(process.env.REDIS_URL))
+ * new RedisAdapter('redis://127.0.0.1:6379')
+ */
+export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisAdapter.name);
+  readonly client: Redis | Cluster;
+  private readonly owned: boolean;
+  private readonly isCluster: boolean;
+
+  constructor(input: RedisAdapterInput) {
+    if (input instanceof Redis || input instanceof Cluster) {
+      this.client = input;
+      this.owned = false;
+    } else {
+      this.client = typeof input === 'string' ? new Redis(input) : new Redis(input);
+      this.owned = true;
+    }
+    this.isCluster = this.client instanceof Cluster;
+    this.client.defineCommand('tokenBudgetReserve', { lua: RESERVE_SCRIPT });
+    this.client.defineCommand('tokenBudgetCommit', { lua: COMMIT_SCRIPT });
+    this.client.defineCommand('tokenBudgetRelease', { lua: RELEASE_SCRIPT });
+    this.client.defineCommand('tokenBudgetRead', { lua: READ_SCRIPT });
+  }
+
+  private get scripts(): ScriptedClient {
+    return this.client as ScriptedClient;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const groups = this.bySlot(request.counters);
+    if (groups.length === 1) return this.reserveGroup(request, request.counters);
+    const states: CounterState[] = new Array(request.counters.length);
+    const reserved: BudgetCounter[][] = [];
+    for (const group of groups) {
+      const result = await this.reserveGroup(request, group.counters);
+      if (!result.admitted) {
+        await Promise.all(reserved.map((counters) => this.release({ id: request.id, counters, now: request.now })));
+        return { admitted: false, index: group.indexes[result.index], state: result.state };
+      }
+      reserved.push(group.counters);
+      group.indexes.forEach((original, i) => (states[original] = result.states[i]));
+    }
+    return { admitted: true, states };
+  }
+
+  async commit({ id, counters, amount, now }: CommitRequest): Promise<void> {
+    await this.eachSlot(counters, (group) =>
+      this.scripts.tokenBudgetCommit(group.length * 3, ...this.keys(group), now, id, amount, ...this.args(group)),
+    );
+  }
+
+  async release({ id, counters, now }: ReleaseRequest): Promise<void> {
+    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * 3, ...this.keys(group), now, id));
+  }
+
+  async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {
+    const states: CounterState[] = new Array(counters.length);
+    await Promise.all(
+      this.bySlot(counters).map(async (group) => {
+        const reply = (await this.scripts.tokenBudgetRead(
+          group.counters.length * 3,
+          ...this.keys(group.counters),
+          now,
+          ...this.args(group.counters),
+        )) as number[];
+        group.indexes.forEach((original, i) => (states[original] = toState(reply, i * 3)));
+      }),
+    );
+    return states;
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.client.del(key, leaseKey(key))));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.owned || this.client.status === 'end') return;
+    try {
+      await this.client.quit();
+    } catch (error) {
+      this.logger.warn(`Closing the Redis client failed: ${String(error)}`);
+      this.client.disconnect();
+    }
+  }
+
+  private async reserveGroup(request: ReserveRequest, counters: BudgetCounter[]): Promise<ReserveResult> {
+    const reply = (await this.scripts.tokenBudgetReserve(
+      counters.length * 3,
+      ...this.keys(counters),
+      request.now,
+      request.id,
+      request.amount,
+      request.leaseUntil,
+      ...this.args(counters),
+    )) as number[];
+    if (reply[0] === 0) return { admitted: false, index: reply[1], state: toState(reply, 2) };
+    return { admitted: true, states: counters.map((_, i) => toState(reply, 1 + i * 3)) };
+  }
+
+  private keys(counters: BudgetCounter[]): string[] {
+    const keys: string[] = [];
+    for (const c of counters) keys.push(c.key, leaseKey(c.key), c.previousKey ?? c.key);
+    return keys;
+  }
+
+  private args(counters: BudgetCounter[]): (string | number)[] {
+    const args: (string | number)[] = [];
+    for (const c of counters) args.push(c.limit, c.maxCarryover, Number.isFinite(c.expireAt) ? c.expireAt : 0);
+    return args;
+  }
+
+  private bySlot(counters: BudgetCounter[]): { counters: BudgetCounter[]; indexes: number[] }[] {
+    if (!this.isCluster || counters.length < 2) return [{ counters, indexes: counters.map((_, i) => i) }];
+    const groups = new Map<number, { counters: BudgetCounter[]; indexes: number[] }>();
+    counters.forEach((counter, i) => {
+      const slot = calculateSlot(counter.key);
+      let group = groups.get(slot);
+      if (!group) groups.set(slot, (group = { counters: [], indexes: [] }));
+      group.counters.push(counter);
+      group.indexes.push(i);
+    });
+    return [...groups.values()];
+  }
+
+  private async eachSlot(counters: BudgetCounter[], run: (group: BudgetCounter[]) => Promise<unknown>): Promise<void> {
+    const groups = this.bySlot(counters);
+    if (groups.length === 1) await run(counters);
+    else await Promise.all(groups.map((group) => run(group.counters)));
+  }
+}
+
+function toState(reply: number[], at: number): CounterState {
+  return { used: Number(reply[at]), reserved: Number(reply[at + 1]), carryover: Number(reply[at + 2]) };
+}

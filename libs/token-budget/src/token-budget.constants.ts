@@ -1,0 +1,13 @@
+/** Resolved and validated module options (internal token). */
+export const TOKEN_BUDGET_OPTIONS = Symbol('TOKEN_BUDGET:OPTIONS');
+/** Metadata key of `@TokenBudget()` route options. */
+export const TOKEN_BUDGET_ROUTE = 'TOKEN_BUDGET:ROUTE';
+/** Metadata key of `@SkipTokenBudget()`. */
+export const TOKEN_BUDGET_SKIP = 'TOKEN_BUDGET:SKIP';
+/** Property of the request that holds the admission state. */
+export const REQUEST_STATE_KEY = 'tokenBudget';
+export const DEFAULT_KEY_PREFIX = 'tokenbudget';
+export const DEFAULT_LEASE_MS = 300_000;
+export const DEFAULT_MAX_ID_LENGTH = 256;
+/** How long a period's record outlives the following period (clock skew between instances). */
+export const EXPIRY_MARGIN_MS = 3_600_000;

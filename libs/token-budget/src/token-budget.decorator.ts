@@ -1,0 +1,55 @@
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
+import { TokenBudgetInterceptor } from './token-budget.interceptor';
+import type { BudgetPeriod } from './periods';
+import type { EstimateFn, RolloverOptions } from './token-budget-options.interface';
+import type { UsageExtractor } from './usage/usage.interface';
+
+/** Options of `@TokenBudget()`. */
+export interface TokenBudgetRouteOptions {
+  /**
+   * This route's own per-user token limit per period, on top of the module budgets (0 = count
+   * without a limit). Omit it to apply only the module budgets.
+   */
+  tokens?: number;
+  /**
+   * Period of the route's own limit.
+   * @default the module's routePeriod ('month')
+   */
+  period?: BudgetPeriod;
+  /** Fixed windows instead of a calendar period, e.g. `'15m'`. */
+  every?: string;
+  /** IANA time zone of the period. @default 'UTC' */
+  timezone?: string;
+  rollover?: RolloverOptions;
+  /**
+   * Name of the feature this route belongs to: it selects the module's feature rules and keys the
+   * route's own limit (routes with one feature name share it).
+   * @default '<ControllerName>.<handlerName>'
+   */
+  feature?: string;
+  /**
+   * Tokens to hold before the handler runs.
+   * @default the module's defaultEstimate
+   * @example estimate: (req) => 500 + (req.body?.max_tokens ?? 1_000)
+   */
+  estimate?: number | EstimateFn;
+  /** Reads usage from this route's results instead of the built-in provider readers. */
+  usage?: UsageExtractor;
+}
+
+/**
+ * Budgets a route (or every route of a controller): admits on the module budgets plus the route's
+ * own limit, and commits the usage read from the handler's result.
+ *
+ * @example
+ * @TokenBudget(20_000)
+ * @TokenBudget({ tokens: 5_000, period: 'day', feature: 'summarize', estimate: () => 800 })
+ */
+export function TokenBudget(limitOrOptions: number | TokenBudgetRouteOptions = {}): MethodDecorator & ClassDecorator {
+  const options = typeof limitOrOptions === 'number' ? { tokens: limitOrOptions } : limitOrOptions;
+  return applyDecorators(SetMetadata(TOKEN_BUDGET_ROUTE, options), UseInterceptors(TokenBudgetInterceptor));
+}
+
+/** Exempts a route (or controller) from TokenBudgetGuard. */
+export const SkipTokenBudget = (skip = true): MethodDecorator & ClassDecorator => SetMetadata(TOKEN_BUDGET_SKIP, skip);

@@ -1,0 +1,176 @@
+import {
+  BadRequestException,
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
+import { BudgetService } from './budget.service';
+import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
+import { validateOptions } from './options/validate-options';
+import type { Reservation } from './reservation';
+import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import type { RouteBudget } from './route-budget';
+import { ResolvedRule } from './rules';
+import { REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
+import type { TokenBudgetRouteOptions } from './token-budget.decorator';
+import type { BudgetRequest, BudgetResponse, TokenBudgetModuleOptions } from './token-budget-options.interface';
+import { InvalidUsageError } from './usage/invalid-usage.error';
+
+/**
+ * Admits a request on every budget that applies to it, atomically, or answers 429. Apply it with
+ * `@UseGuards(TokenBudgetGuard)` on a controller or route, or globally with `APP_GUARD`.
+ *
+ * Subclass it to change how the user is found (`getUserId`), what is held (`getEstimate`), which
+ * requests are skipped (`shouldSkip`) or how other transports expose request and response
+ * (`getRequestResponse`), as for GraphQL or WebSockets.
+ */
+@Injectable()
+export class TokenBudgetGuard implements CanActivate {
+  protected readonly logger = new Logger(TokenBudgetGuard.name);
+  private readonly routes = new WeakMap<object, RouteBudget>();
+
+  constructor(
+    protected readonly budgets: BudgetService,
+    protected readonly reflector: Reflector,
+    protected readonly adapterHost: HttpAdapterHost,
+    @Inject(TOKEN_BUDGET_OPTIONS) protected readonly options: TokenBudgetModuleOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (await this.shouldSkip(context)) return true;
+    const { req, res } = this.getRequestResponse(context);
+    if ((req as RequestWithTokenBudget)[REQUEST_STATE_KEY]) return true;
+    const route = this.routeBudget(context);
+    const userId = await this.getUserId(req, context);
+    if ((userId === undefined || userId === null || userId === '') && this.options.anonymous !== 'allow') {
+      throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
+    }
+    const estimate = await this.getEstimate(req, route);
+    const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate, usage: route.usage, intercepted: false };
+    const now = (this.options.clock ?? Date.now)();
+    try {
+      const targets = this.budgets.targets((rule) => this.idFor(rule, req, userId), route.feature, route.rules, now);
+      state.reservation = await this.budgets.reserveTargets(targets, estimate, now);
+    } catch (error) {
+      if (error instanceof BudgetExceededException) return this.reject(req, res, error.info);
+      if (error instanceof InvalidSubjectError || error instanceof InvalidUsageError) throw new BadRequestException(error.message);
+      if (this.options.failMode !== 'open') {
+        this.logger.error(`Budget storage failed; request refused (failMode 'closed'): ${String(error)}`);
+        throw new ServiceUnavailableException({
+          statusCode: 503,
+          error: 'budget_storage_unavailable',
+          message: 'Token budgets cannot be checked right now; try again shortly.',
+        });
+      }
+      this.logger.warn(`Budget storage failed; request admitted without a reservation (failMode 'open'): ${String(error)}`);
+    }
+    (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
+    const reservation = state.reservation;
+    if (reservation) {
+      this.setHeaders(res, reservation);
+      this.settleWhenResponseEnds(res, state, reservation);
+    }
+    return true;
+  }
+
+  /** Skips routes marked `@SkipTokenBudget()`. */
+  protected async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return this.reflector.getAllAndOverride<boolean>(TOKEN_BUDGET_SKIP, [context.getHandler(), context.getClass()]) === true;
+  }
+
+  /** The user id of the request. Default: the module's `extractUserId`, else `req.user?.id`. */
+  protected async getUserId(req: BudgetRequest, _context: ExecutionContext): Promise<string | number | undefined | null> {
+    return this.options.extractUserId ? this.options.extractUserId(req) : req?.user?.id;
+  }
+
+  /** Tokens to hold: the route's `estimate`, else the module's `defaultEstimate`, else 0. */
+  protected async getEstimate(req: BudgetRequest, route: RouteBudget): Promise<number> {
+    const estimate = route.estimate ?? this.options.defaultEstimate ?? 0;
+    return typeof estimate === 'function' ? estimate(req) : estimate;
+  }
+
+  /** Request and response of an HTTP context; override for other transports. */
+  protected getRequestResponse(context: ExecutionContext): { req: BudgetRequest; res: BudgetResponse } {
+    const http = context.switchToHttp();
+    return { req: http.getRequest(), res: http.getResponse() };
+  }
+
+  /** Answers 429 (or what `onBudgetExceeded` makes of it). */
+  protected reject(req: BudgetRequest, res: BudgetResponse, info: BudgetExceededInfo): never {
+    const adapter = this.adapterHost.httpAdapter;
+    if (info.retryAfterSeconds !== null) adapter.setHeader(res, 'Retry-After', String(info.retryAfterSeconds));
+    this.writeHeaders(res, info.limit, info.remaining, info.resetAt);
+    const custom = this.options.onBudgetExceeded?.(req, res, info);
+    throw new BudgetExceededException(info, custom);
+  }
+
+  private idFor(rule: ResolvedRule, req: BudgetRequest, userId: unknown): string | number | undefined | null {
+    if (rule.id) return rule.id(req);
+    if (rule.scope === 'user') return userId as string | number | undefined;
+    if (rule.scope === 'global') return 'all';
+    return undefined;
+  }
+
+  private routeBudget(context: ExecutionContext): RouteBudget {
+    const handler = context.getHandler();
+    let route = this.routes.get(handler);
+    if (!route) {
+      const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, [handler, context.getClass()]) ?? {};
+      route = this.resolveRoute(options, `${context.getClass().name}.${handler.name}`);
+      this.routes.set(handler, route);
+    }
+    return route;
+  }
+
+  private resolveRoute(options: TokenBudgetRouteOptions, fallbackFeature: string): RouteBudget {
+    const feature = options.feature ?? fallbackFeature;
+    const rules: ResolvedRule[] = [];
+    if (options.tokens !== undefined) {
+      const rule = { scope: 'user' as const, feature, tokens: options.tokens, period: options.period, every: options.every, timezone: options.timezone, rollover: options.rollover };
+      try {
+        validateOptions({ budgets: [rule] });
+      } catch (error) {
+        const problems = error instanceof TokenBudgetOptionsError ? error.problems.map((p) => p.replace('budgets[0]', `@TokenBudget() of ${fallbackFeature}`)) : [String(error)];
+        throw new TokenBudgetOptionsError(problems);
+      }
+      rules.push(this.budgets.resolveRouteRule(rule));
+    }
+    return { feature, rules, estimate: options.estimate, usage: options.usage };
+  }
+
+  private setHeaders(res: BudgetResponse, reservation: Reservation): void {
+    const summary = reservation.summary;
+    if (summary) this.writeHeaders(res, summary.limit, summary.remaining, summary.resetAt);
+  }
+
+  private writeHeaders(res: BudgetResponse, limit: number, remaining: number, resetAt: Date | null): void {
+    const adapter = this.adapterHost.httpAdapter;
+    adapter.setHeader(res, 'X-TokenBudget-Limit', String(limit));
+    adapter.setHeader(res, 'X-TokenBudget-Remaining', String(remaining));
+    if (resetAt) {
+      const seconds = Math.max(0, Math.ceil((resetAt.getTime() - (this.options.clock ?? Date.now)()) / 1000));
+      adapter.setHeader(res, 'X-TokenBudget-Reset', String(seconds));
+    }
+  }
+
+  /**
+   * Settles a reservation that no interceptor took charge of when the response ends: commits the
+   * estimate on success, releases otherwise (a later guard or pipe refused, the client went away).
+   */
+  private settleWhenResponseEnds(res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation): void {
+    const raw = res?.raw ?? res;
+    if (typeof raw?.once !== 'function') return;
+    raw.once('close', () => {
+      if (state.intercepted || reservation.settled) return;
+      const succeeded = raw.writableFinished !== false && raw.statusCode < 400;
+      const settle = succeeded ? reservation.commit() : reservation.release();
+      settle.catch((error: unknown) => this.logger.error(`Settling reservation ${reservation.id} failed: ${String(error)}`));
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { SSE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { defer, finalize, from, mergeMap, Observable, switchMap, tap } from 'rxjs';
+import { BudgetService } from './budget.service';
+import type { Reservation } from './reservation';
+import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import { REQUEST_STATE_KEY } from './token-budget.constants';
+import { TokenBudgetGuard } from './token-budget.guard';
+import { readProviderUsage } from './usage/extract-usage';
+import type { Usage } from './usage/usage.interface';
+
+/**
+ * Commits the usage of a budgeted route's result in place of its reservation, or releases the
+ * reservation when the handler throws. Applied by `@TokenBudget()`; never register it globally
+ * (a global interceptor costs every route of the app throughput).
+ */
+@Injectable()
+export class TokenBudgetInterceptor implements NestInterceptor {
+  private readonly logger = new Logger(TokenBudgetInterceptor.name);
+
+  constructor(
+    private readonly budgets: BudgetService,
+    private readonly guard: TokenBudgetGuard,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<RequestWithTokenBudget>();
+    if (req?.[REQUEST_STATE_KEY]) return this.settle(context, req[REQUEST_STATE_KEY], next);
+    // @TokenBudget() without TokenBudgetGuard: admit here, so the route is never unbudgeted.
+    return from(this.guard.canActivate(context)).pipe(
+      switchMap(() => {
+        const state = req?.[REQUEST_STATE_KEY];
+        return state ? this.settle(context, state, next) : next.handle();
+      }),
+    );
+  }
+
+  private settle(context: ExecutionContext, state: TokenBudgetRequestState, next: CallHandler): Observable<unknown> {
+    state.intercepted = true;
+    const reservation = state.reservation;
+    if (!reservation) return next.handle();
+    if (this.reflector.get(SSE_METADATA, context.getHandler())) return this.settleStream(state, reservation, next);
+    return next.handle().pipe(
+      mergeMap(async (value) => {
+        if (!reservation.settled) await this.commit(state, reservation, value);
+        return value;
+      }),
+      tap({ error: () => this.release(reservation) }),
+      finalize(() => {
+        // Unsubscribed before a result (the client went away): the provider may have billed.
+        if (!reservation.settled) this.commitEstimate(reservation);
+      }),
+    );
+  }
+
+  /** Streams (`@Sse()`): keep the last usage an event carries; commit it when the stream ends. */
+  private settleStream(state: TokenBudgetRequestState, reservation: Reservation, next: CallHandler): Observable<unknown> {
+    let usage: Usage | undefined;
+    return defer(() => next.handle()).pipe(
+      tap({
+        next: (event) => {
+          const data = (event as { data?: unknown })?.data ?? event;
+          const reading = state.usage ? { kind: 'usage' as const, usage: state.usage(data) } : readProviderUsage(data);
+          if (reading.kind === 'usage' && reading.usage) usage = reading.usage;
+        },
+        error: () => this.release(reservation),
+      }),
+      finalize(() => {
+        if (reservation.settled) return;
+        if (usage) reservation.commit(usage).catch((error: unknown) => this.failed(reservation, error));
+        else this.commitEstimate(reservation);
+      }),
+    );
+  }
+
+  private async commit(state: TokenBudgetRequestState, reservation: Reservation, value: unknown): Promise<void> {
+    try {
+      await this.budgets.commitFromResult(reservation, value, state.usage, state.feature);
+    } catch (error) {
+      this.failed(reservation, error);
+    }
+  }
+
+  private commitEstimate(reservation: Reservation): void {
+    reservation.commit().catch((error: unknown) => this.failed(reservation, error));
+  }
+
+  private release(reservation: Reservation): void {
+    reservation.release().catch((error: unknown) => this.failed(reservation, error));
+  }
+
+  private failed(reservation: Reservation, error: unknown): void {
+    this.logger.error(`Settling reservation ${reservation.id} failed; its lease will release it: ${String(error)}`);
+  }
+}

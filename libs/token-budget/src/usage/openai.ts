@@ -1,0 +1,80 @@
+import { isAnthropicUsageShape } from './anthropic-shape';
+import { UsageReading } from './usage-reading';
+import {
+  addCounts,
+  guardReading,
+  hasKey,
+  isRecord,
+  modelOf,
+  optionalCount,
+  optionalRecord,
+  peek,
+  requiredCount,
+  UnknownRecord,
+  usageFound,
+} from './usage-fields';
+
+interface UsageKeys {
+  input: string;
+  output: string;
+  inputDetails: string;
+  outputDetails: string;
+}
+
+const CHAT_KEYS: UsageKeys = {
+  input: 'prompt_tokens',
+  output: 'completion_tokens',
+  inputDetails: 'prompt_tokens_details',
+  outputDetails: 'completion_tokens_details',
+};
+
+const RESPONSES_KEYS: UsageKeys = {
+  input: 'input_tokens',
+  output: 'output_tokens',
+  inputDetails: 'input_tokens_details',
+  outputDetails: 'output_tokens_details',
+};
+
+function locateUsage(result: unknown): { usage: UnknownRecord; path: string } | undefined {
+  const usage = peek(result, 'usage');
+  if (isRecord(usage)) return { usage, path: 'usage' };
+  if (usage !== undefined && usage !== null) return undefined;
+  const groqUsage = peek(peek(result, 'x_groq'), 'usage');
+  return isRecord(groqUsage) ? { usage: groqUsage, path: 'x_groq.usage' } : undefined;
+}
+
+function keysFor(result: unknown, usage: UnknownRecord, path: string): UsageKeys | undefined {
+  if (hasKey(usage, CHAT_KEYS.input)) return CHAT_KEYS;
+  if (path === 'usage' && hasKey(usage, RESPONSES_KEYS.input) && !isAnthropicUsageShape(result, usage)) {
+    return RESPONSES_KEYS;
+  }
+  return undefined;
+}
+
+/**
+ * Reads token usage from an OpenAI-shaped result: a Chat Completions object or final
+ * `include_usage` chunk, an Embeddings list, a Responses API `response` object, or a Groq
+ * result (top-level `usage`, else `x_groq.usage`, never both). Also fits Ollama's `/v1` API.
+ * Never throws.
+ */
+export function readOpenAiUsage(result: unknown): UsageReading {
+  return guardReading(() => {
+    const located = locateUsage(result);
+    const keys = located && keysFor(result, located.usage, located.path);
+    if (!located || !keys) return { kind: 'none' };
+    const { usage, path } = located;
+    const inputTokens = requiredCount(usage, keys.input, path);
+    const outputTokens = optionalCount(usage, keys.output, path) ?? 0;
+    const inputDetails = optionalRecord(usage, keys.inputDetails, path);
+    const outputDetails = optionalRecord(usage, keys.outputDetails, path);
+    return usageFound({
+      inputTokens,
+      outputTokens,
+      totalTokens: optionalCount(usage, 'total_tokens', path) ?? addCounts(`${path} token counts`, inputTokens, outputTokens),
+      cachedInputTokens: optionalCount(inputDetails, 'cached_tokens', `${path}.${keys.inputDetails}`),
+      cacheWriteTokens: optionalCount(inputDetails, 'cache_write_tokens', `${path}.${keys.inputDetails}`),
+      reasoningTokens: optionalCount(outputDetails, 'reasoning_tokens', `${path}.${keys.outputDetails}`),
+      model: modelOf(result),
+    });
+  });
+}

@@ -13,7 +13,10 @@ import { readProviderUsage } from './usage/extract-usage';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
-import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ServiceCallOptions, TrackOptions } from './budget.types';
+import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
+import type { BudgetScope } from './token-budget-options.interface';
+
+const OWN_SCOPES = ['user', 'tenant', 'key', 'session'] as const;
 
 /**
  * The one place that knows rules, periods and rollover. Use it directly for work outside HTTP
@@ -133,11 +136,15 @@ export class BudgetService implements ReservationSettler {
     });
   }
 
-  /** Deletes the subject's usage and reservations of the current period, on every budget. */
-  async reset(subject: BudgetSubject, options: ServiceCallOptions = {}): Promise<void> {
-    const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
-    await this.storage.delete(targets.map((t) => t.counter.key));
+  /**
+   * Deletes usage and reservations of the current period on the subject's own budgets (the scopes
+   * it names: `user`, `tenant`, `key`, `session`), or on the `scopes` given (e.g. `['global']`).
+   */
+  async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
+    const ids = subjectIds(subject);
+    const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
+    const targets = this.targets(idsResolver(subject), ids.feature, options.rules, this.now());
+    await this.storage.delete(targets.filter((t) => scopes.includes(t.rule.scope)).map((t) => t.counter.key));
   }
 
   /** @internal Resolves a route's own rule (from `@TokenBudget`) once. */

@@ -14,6 +14,15 @@ export interface ServiceCallOptions {
   leaseMs?: number;
 }
 
+/** Options of `BudgetService.reset`. */
+export interface ResetOptions extends ServiceCallOptions {
+  /**
+   * Scopes to reset.
+   * @default the scopes the subject names (`user` for a plain id)
+   */
+  scopes?: BudgetScope[];
+}
+
 /** Options of `BudgetService.track`. */
 export interface TrackOptions<T> extends ServiceCallOptions {
   /**

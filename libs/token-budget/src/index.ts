@@ -9,7 +9,7 @@ export { TokenBudgetInterceptor } from './token-budget.interceptor';
 export { TokenBudget, SkipTokenBudget } from './token-budget.decorator';
 export type { TokenBudgetRouteOptions } from './token-budget.decorator';
 export { BudgetService } from './budget.service';
-export type { BudgetCheckResult, BudgetUsage, ServiceCallOptions, TrackOptions } from './budget.types';
+export type { BudgetCheckResult, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
 export { Reservation } from './reservation';
 export type { AdmissionSummary, ReservationState } from './reservation';
 export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';

@@ -1,0 +1,65 @@
+import { CallHandler, Controller, DynamicModule, ExecutionContext, Get, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
+import { RedisAdapter, TokenBudget, TokenBudgetGuard, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { Observable } from 'rxjs';
+import { BENCH_USER, VariantId } from './variants';
+
+@Injectable()
+export class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+@Controller()
+export class BareController {
+  @Get('/hello')
+  hello() {
+    return { ok: true };
+  }
+}
+
+@Controller()
+export class NoopController {
+  @Get('/hello')
+  @UseInterceptors(NoopInterceptor)
+  hello() {
+    return { ok: true };
+  }
+}
+
+@Controller()
+export class BudgetedController {
+  @Get('/hello')
+  @UseGuards(TokenBudgetGuard)
+  @TokenBudget({ estimate: 1 })
+  hello() {
+    return { ok: true };
+  }
+}
+
+@Module({})
+export class BenchAppModule {}
+
+function budgetOptions(redisUrl?: string): TokenBudgetModuleOptions {
+  return {
+    budgets: [{ scope: 'user', period: 'month', tokens: 0 }],
+    extractUserId: () => BENCH_USER,
+    ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}),
+  };
+}
+
+export function benchAppModule(variant: VariantId, redisUrl?: string): DynamicModule {
+  switch (variant) {
+    case 'a':
+      return { module: BenchAppModule, controllers: [BareController] };
+    case 'b':
+      return { module: BenchAppModule, controllers: [NoopController], providers: [NoopInterceptor] };
+    case 'c':
+      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions())], controllers: [BudgetedController] };
+    case 'd':
+      if (!redisUrl) throw new Error('variant d needs a Redis URL');
+      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions(redisUrl))], controllers: [BudgetedController] };
+    case 'e':
+      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions())], controllers: [BareController] };
+  }
+}

@@ -1,0 +1,7 @@
+export type ParentMessage = 'cpu' | 'usage' | 'stop';
+
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'usage'; used: number | null; reserved: number | null }
+  | { type: 'failed'; message: string };

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { AddressInfo } from 'node:net';
+import { BudgetService } from 'nestjs-token-budget';
+import { benchAppModule } from './apps';
+import type { ChildMessage, ParentMessage } from './messages';
+import { BENCH_USER, IMPORTS_MODULE, isVariantId, VariantId } from './variants';
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function usage(app: INestApplication, variant: VariantId): Promise<ChildMessage> {
+  if (!IMPORTS_MODULE[variant]) return { type: 'usage', used: null, reserved: null };
+  const budgets = await app.get(BudgetService).getUsage(BENCH_USER);
+  return {
+    type: 'usage',
+    used: budgets.reduce((sum, b) => sum + b.used, 0),
+    reserved: budgets.reduce((sum, b) => sum + b.reserved, 0),
+  };
+}
+
+async function serve(variant: VariantId, redisUrl: string | undefined): Promise<void> {
+  const app = await NestFactory.create(benchAppModule(variant, redisUrl), new ExpressAdapter(), { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+
+  process.on('message', (message: ParentMessage) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system });
+    } else if (message === 'usage') {
+      usage(app, variant).then(send, (error: unknown) => send({ type: 'failed', message: `usage: ${String(error)}` }));
+    } else if (message === 'stop') {
+      app
+        .close()
+        .catch((error: unknown) => console.error(`[server ${variant}] close failed: ${String(error)}`))
+        .finally(() => process.exit(0));
+    }
+  });
+  send({ type: 'ready', port });
+}
+
+process.on('disconnect', () => process.exit(0));
+
+const [variant, redisUrl] = process.argv.slice(2);
+if (!isVariantId(variant) || !process.send) {
+  console.error('usage: forked by bench/overhead.js with a variant id (a-e) and, for d, a Redis URL');
+  process.exit(2);
+}
+serve(variant, redisUrl).catch((error: unknown) => {
+  send({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  process.exit(1);
+});

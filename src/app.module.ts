@@ -1,0 +1,39 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { BudgetRule, RedisAdapter, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard';
+import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
+import { ChatController } from './chat/chat.controller';
+import { validateEnv } from './config/env.validation';
+import { MockUpstream } from './upstream/mock-upstream';
+
+/** Budgets of the gateway, from the environment. */
+export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
+  const budgets: BudgetRule[] = [
+    { scope: 'user', period: 'month', tokens: config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000, rollover: { enabled: true, maxCarryover: 50_000 } },
+    { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
+  ];
+  const redisUrl = config.get<string>('REDIS_URL');
+  return { budgets, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
+}
+
+/** Overrides for tests and embedding: replace the budget options or the key table. */
+export interface GatewayModuleOptions {
+  budget?: TokenBudgetModuleOptions;
+  keys?: Readonly<Record<string, GatewayUser>>;
+}
+
+@Module({})
+export class AppModule {
+  static register(options: GatewayModuleOptions = {}): DynamicModule {
+    const budgetModule = options.budget
+      ? TokenBudgetModule.forRoot(options.budget)
+      : TokenBudgetModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: gatewayBudgets });
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), budgetModule],
+      controllers: [ChatController],
+      providers: [MockUpstream, ApiKeyGuard, { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS }],
+    };
+  }
+}

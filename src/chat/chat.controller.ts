@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { BudgetService, SkipTokenBudget, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import type { GatewayUser } from '../auth/api-keys';
+import { estimatePromptTokens, maxOutputTokens, MockUpstream } from '../upstream/mock-upstream';
+
+type ChatBody = { model?: string } & Record<string, unknown>;
+
+const estimate = (req: { body?: unknown }) => estimatePromptTokens(req.body) + maxOutputTokens(req.body);
+
+@Controller()
+@UseGuards(ApiKeyGuard, TokenBudgetGuard)
+export class ChatController {
+  constructor(
+    private readonly upstream: MockUpstream,
+    private readonly budgets: BudgetService,
+  ) {}
+
+  @Post('v1/chat/completions')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'chat', estimate })
+  chat(@Body() body: ChatBody) {
+    return this.upstream.chatCompletion(body);
+  }
+
+  @Post('v1/messages')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'messages', estimate })
+  messages(@Body() body: ChatBody) {
+    return this.upstream.message(body);
+  }
+
+  @Get('v1/budget')
+  @SkipTokenBudget()
+  budget(@Req() req: { user: GatewayUser }) {
+    return this.budgets.getUsage({ user: req.user.id, tenant: req.user.tenantId });
+  }
+
+  @Get('health')
+  @SkipTokenBudget()
+  health() {
+    return { status: 'ok' };
+  }
+}

@@ -1,0 +1,26 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { DEMO_KEYS } from './auth/api-keys';
+import { validateEnv } from './config/env.validation';
+
+async function bootstrap(): Promise<void> {
+  const env = validateEnv(process.env);
+  const module = AppModule.register();
+  const app = env.PLATFORM === 'fastify' ? await NestFactory.create(module, new FastifyAdapter()) : await NestFactory.create(module);
+  app.enableShutdownHooks();
+  const port = env.PORT ?? 3000;
+  await app.listen(port, '127.0.0.1');
+  const logger = new Logger('Gateway');
+  logger.log(`Listening on http://127.0.0.1:${port} (${env.REDIS_URL ? 'Redis' : 'in-memory'} budgets)`);
+  logger.log(`Demo keys: ${Object.keys(DEMO_KEYS).join(', ')}`);
+  logger.log(
+    `Try: curl -s http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50}'`,
+  );
+}
+
+bootstrap().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

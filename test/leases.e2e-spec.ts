@@ -1,0 +1,105 @@
+import { BudgetExceededException, InvalidUsageError } from 'nestjs-token-budget';
+import { TestClock } from './fixtures/create-app';
+import { budgetService } from './fixtures/service';
+import { makeStorage, STORAGE_KINDS, uniquePrefix } from './fixtures/storages';
+
+describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
+  const clock = new TestClock(Date.parse('2026-11-23T10:00:00Z'));
+  let env: Awaited<ReturnType<typeof budgetService>>;
+  let store: ReturnType<typeof makeStorage>;
+
+  beforeEach(async () => {
+    store = makeStorage(kind);
+    env = await budgetService({
+      storage: store.storage,
+      keyPrefix: uniquePrefix(),
+      clock: clock.read,
+      leaseMs: 60_000,
+      budgets: [
+        { scope: 'user', period: 'day', tokens: 1_000 },
+        { scope: 'global', period: 'day', tokens: 5_000 },
+      ],
+    });
+  });
+  afterEach(async () => {
+    await env.close();
+    await store.close();
+  });
+
+  const usage = async (user: string) => env.budgets.getUsage(user);
+
+  it('releases a reservation whose holder never settles it once its lease ends', async () => {
+    await env.budgets.reserve('u', 1_000); // a crashed holder: never committed, never released
+    await expect(env.budgets.reserve('u', 1)).rejects.toBeInstanceOf(BudgetExceededException);
+    expect((await usage('u'))[0]).toMatchObject({ reserved: 1_000 });
+    clock.advance(60_000);
+    expect((await usage('u'))[0]).toMatchObject({ reserved: 0, used: 0 });
+    expect((await usage('u'))[1]).toMatchObject({ scope: 'global', reserved: 0 });
+    const next = await env.budgets.reserve('u', 1_000);
+    await next.commit(900);
+    expect((await usage('u'))[0]).toMatchObject({ used: 900, reserved: 0 });
+  });
+
+  it('still counts a commit that arrives after the lease ended', async () => {
+    const late = await env.budgets.reserve('u', 500);
+    clock.advance(120_000);
+    await late.commit(450);
+    expect((await usage('u'))[0]).toMatchObject({ used: 450, reserved: 0 });
+  });
+
+  it('reserves on every counter or on none', async () => {
+    await env.budgets.record('other', 4_500); // global has 500 left
+    await expect(env.budgets.reserve('u', 600)).rejects.toMatchObject({ info: { scope: 'global', remaining: 500 } });
+    const [user, global] = await usage('u');
+    expect(user).toMatchObject({ used: 0, reserved: 0 });
+    expect(global).toMatchObject({ used: 4_500, reserved: 0 });
+  });
+
+  it('releases on failure inside track() and commits the usage read from the result', async () => {
+    await expect(env.budgets.track('u', async () => Promise.reject(new Error('boom')), { estimate: 300 })).rejects.toThrow('boom');
+    expect((await usage('u'))[0]).toMatchObject({ used: 0, reserved: 0 });
+    const result = await env.budgets.track('u', async () => ({ usage: { prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 } }), { estimate: 300 });
+    expect(result.usage.total_tokens).toBe(33);
+    expect((await usage('u'))[0]).toMatchObject({ used: 33, reserved: 0 });
+  });
+
+  it.each([[-5], [Number.NaN], ['12'], [1.5], [{ inputTokens: -1, outputTokens: 2 }], [{}], [null]])(
+    'refuses usage %p with a clear error and changes nothing',
+    async (bad) => {
+      const reservation = await env.budgets.reserve('u', 100);
+      await expect(reservation.commit(bad as never)).rejects.toBeInstanceOf(InvalidUsageError);
+      await expect(env.budgets.record('u', bad as never)).rejects.toThrow(/Invalid usage/);
+      expect((await usage('u'))[0]).toMatchObject({ used: 0, reserved: 100 });
+      expect(reservation.state).toBe('held');
+      await reservation.commit(60);
+      expect((await usage('u'))[0]).toMatchObject({ used: 60, reserved: 0 });
+    },
+  );
+
+  it('refuses a bad estimate and settles each reservation once', async () => {
+    await expect(env.budgets.reserve('u', -1)).rejects.toBeInstanceOf(InvalidUsageError);
+    await expect(env.budgets.check('u', Number.NaN)).rejects.toBeInstanceOf(InvalidUsageError);
+    const r = await env.budgets.reserve('u', 10);
+    await r.commit(10);
+    await expect(r.commit(10)).rejects.toThrow(/already committed/);
+    await r.release();
+    expect((await usage('u'))[0]).toMatchObject({ used: 10, reserved: 0 });
+  });
+
+  it('check() reports without reserving', async () => {
+    await env.budgets.record('u', 700);
+    expect(await env.budgets.check('u', 300)).toMatchObject({ allowed: true, used: 700, limit: 1_000, remaining: 300 });
+    expect(await env.budgets.check('u', 301)).toMatchObject({ allowed: false, reason: 'user_token_limit_exceeded', scope: 'user', remaining: 300 });
+    expect((await usage('u'))[0]).toMatchObject({ reserved: 0 });
+  });
+
+  it("reset() clears the subject's own budgets of the current period, not the shared ones", async () => {
+    await env.budgets.record('u', 700);
+    await env.budgets.reset('u');
+    const [user, global] = await usage('u');
+    expect(user).toMatchObject({ used: 0 });
+    expect(global).toMatchObject({ used: 700 });
+    await env.budgets.reset('u', { scopes: ['global'] });
+    expect((await usage('u'))[1]).toMatchObject({ used: 0 });
+  });
+});

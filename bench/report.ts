@@ -68,13 +68,13 @@ export function variantTable(summary: Record<VariantId, VariantSummary>): string
     return [
       `(${id}) ${VARIANT_LABELS[id]}`,
       s.requestsPerSecond.toFixed(0),
-      `±${(s.rpsSpreadPct / 2).toFixed(1)}%`,
+      `${s.rpsSpreadPct.toFixed(1)}%`,
       s.p99Ms.toFixed(1),
       s.cpuMicrosPerRequest.toFixed(1),
       s.rounds.map((r) => r.toFixed(0)).join(' '),
     ];
   });
-  return table(['variant', 'req/s', 'spread', 'p99 ms', 'CPU µs/req', 'req/s per round'], rows);
+  return table(['variant', 'req/s', 'range', 'p99 ms', 'CPU µs/req', 'req/s per round'], rows);
 }
 
 function verdict(met: boolean | null): string {

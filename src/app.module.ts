@@ -5,6 +5,7 @@ import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard';
 import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
 import { ChatController } from './chat/chat.controller';
 import { validateEnv } from './config/env.validation';
+import { HealthController } from './health/health.controller';
 import { MockUpstream } from './upstream/mock-upstream';
 
 /** Budgets of the gateway, from the environment. */
@@ -32,7 +33,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), budgetModule],
-      controllers: [ChatController],
+      controllers: [ChatController, HealthController],
       providers: [MockUpstream, ApiKeyGuard, { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS }],
     };
   }

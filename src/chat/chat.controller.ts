@@ -35,10 +35,4 @@ export class ChatController {
   budget(@Req() req: { user: GatewayUser }) {
     return this.budgets.getUsage({ user: req.user.id, tenant: req.user.tenantId });
   }
-
-  @Get('health')
-  @SkipTokenBudget()
-  health() {
-    return { status: 'ok' };
-  }
 }

@@ -24,6 +24,12 @@ type ScriptedClient = (Redis | Cluster) & {
   tokenBudgetRead: ScriptCommand;
 };
 
+/**
+ * Settings of a client the adapter creates: a command waits at most a second and is retried once
+ * while reconnecting, so an unreachable Redis answers (per failMode) instead of hanging requests.
+ */
+const OWNED_CLIENT_DEFAULTS: RedisOptions = { commandTimeout: 1_000, maxRetriesPerRequest: 1 };
+
 /** What RedisAdapter accepts: a client you own, or what it needs to create (and own) one. */
 export type RedisAdapterInput = Redis | Cluster | RedisOptions | string;
 
@@ -52,7 +58,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
       this.client = input;
       this.owned = false;
     } else {
-      this.client = typeof input === 'string' ? new Redis(input) : new Redis(input);
+      this.client = typeof input === 'string' ? new Redis(input, OWNED_CLIENT_DEFAULTS) : new Redis({ ...OWNED_CLIENT_DEFAULTS, ...input });
       this.owned = true;
     }
     this.isCluster = this.client instanceof Cluster;
@@ -116,7 +122,9 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;
     try {
+      const ended = new Promise((resolve) => this.client.once('end', resolve));
       await this.client.quit();
+      await ended;
     } catch (error) {
       this.logger.warn(`Closing the Redis client failed: ${String(error)}`);
       this.client.disconnect();

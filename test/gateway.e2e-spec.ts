@@ -1,0 +1,61 @@
+import { AppModule } from '../src/app.module';
+import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+
+const alice = { authorization: 'Bearer sk-demo-alice' };
+const chat = (maxTokens: number) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in twelve words.' }], max_tokens: maxTokens });
+
+describe.each(PLATFORMS)('example gateway on %s', (platform) => {
+  let t: TestApp;
+  const env = { ...process.env };
+
+  beforeAll(async () => {
+    process.env.MONTHLY_TOKENS_PER_USER = '1000';
+    delete process.env.REDIS_URL; // the gateway's zero-config default: in-memory budgets
+    t = await startApp(platform, { imports: [AppModule.register()] });
+  });
+  afterAll(async () => {
+    process.env = env;
+    await t.close();
+  });
+
+  it('serves OpenAI chat completions and charges the usage to the caller', async () => {
+    const res = await post(`${t.url}/v1/chat/completions`, chat(100), alice);
+    expect(res.status).toBe(200);
+    expect(res.body.usage).toEqual({ prompt_tokens: 11, completion_tokens: 100, total_tokens: 111 });
+    expect(res.headers.get('x-tokenbudget-remaining')).toBe(String(1000 - 111));
+    const budget = await get(`${t.url}/v1/budget`, alice);
+    expect(budget.body[0]).toMatchObject({ scope: 'user', id: 'alice', used: 111, limit: 1000, reserved: 0 });
+  });
+
+  it('serves Anthropic messages and counts their usage', async () => {
+    const res = await post(`${t.url}/v1/messages`, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 20 }, { 'x-api-key': 'sk-demo-bob' });
+    expect(res.status).toBe(200);
+    expect(res.body.usage).toMatchObject({ input_tokens: 5, output_tokens: 20 });
+    const budget = await get(`${t.url}/v1/budget`, { 'x-api-key': 'sk-demo-bob' });
+    expect(budget.body[0]).toMatchObject({ id: 'bob', used: 25 });
+  });
+
+  it('refuses a request that does not fit the monthly budget with 429', async () => {
+    const res = await post(`${t.url}/v1/chat/completions`, chat(900), alice);
+    expect(res.status).toBe(429);
+    expect(res.body).toMatchObject({ error: 'budget_exceeded', reason: 'user_token_limit_exceeded', used: 111, limit: 1000 });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('answers 401 without a known key and serves health without one', async () => {
+    expect((await post(`${t.url}/v1/chat/completions`, chat(1))).status).toBe(401);
+    expect((await get(`${t.url}/health`)).body).toEqual({ status: 'ok' });
+  });
+});
+
+describe('gateway environment', () => {
+  it('stops the boot naming a bad variable', async () => {
+    const env = { ...process.env };
+    process.env.MONTHLY_TOKENS_PER_USER = 'lots';
+    try {
+      await expect(startApp('express', { imports: [AppModule.register()] })).rejects.toThrow(/MONTHLY_TOKENS_PER_USER/);
+    } finally {
+      process.env = env;
+    }
+  });
+});

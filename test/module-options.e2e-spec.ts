@@ -1,0 +1,136 @@
+import { Controller, Injectable, Module, Post } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import {
+  BudgetService,
+  MemoryAdapter,
+  RedisAdapter,
+  StorageAdapter,
+  TokenBudget,
+  TokenBudgetModule,
+  TokenBudgetModuleOptions,
+} from 'nestjs-token-budget';
+import { post, startApp } from './fixtures/create-app';
+import { redisUrl, uniquePrefix } from './fixtures/storages';
+
+async function compile(imports: unknown[]) {
+  const moduleRef = await Test.createTestingModule({ imports: imports as never[] }).compile();
+  moduleRef.useLogger(false);
+  return moduleRef;
+}
+
+describe('TokenBudgetModule options', () => {
+  it('forRootAsync builds options from ConfigService (here: a RedisAdapter from REDIS_URL)', async () => {
+    const keyPrefix = uniquePrefix();
+    const moduleRef = await compile([
+      TokenBudgetModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ BUDGET_REDIS_URL: redisUrl(), MONTHLY_TOKENS: '5000' })] })],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => ({
+          storage: new RedisAdapter(config.getOrThrow<string>('BUDGET_REDIS_URL')),
+          keyPrefix,
+          budgets: [{ scope: 'user', period: 'month', tokens: Number(config.getOrThrow('MONTHLY_TOKENS')) }],
+        }),
+      }),
+    ]);
+    await moduleRef.init();
+    const budgets = moduleRef.get(BudgetService);
+    expect(moduleRef.get(StorageAdapter)).toBeInstanceOf(RedisAdapter);
+    await budgets.record('u1', 1_234);
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ used: 1_234, limit: 5_000 });
+    await moduleRef.close(); // quits the client the adapter created
+    expect((moduleRef.get(StorageAdapter) as RedisAdapter).client.status).toBe('end');
+  });
+
+  it('forRootAsync with useClass and useExisting', async () => {
+    @Injectable()
+    class BudgetConfig {
+      createTokenBudgetOptions(): TokenBudgetModuleOptions {
+        return { budgets: [{ scope: 'user', tokens: 77 }] };
+      }
+    }
+    @Module({ providers: [BudgetConfig], exports: [BudgetConfig] })
+    class BudgetConfigModule {}
+
+    for (const async of [{ useClass: BudgetConfig }, { imports: [BudgetConfigModule], useExisting: BudgetConfig }]) {
+      const moduleRef = await compile([TokenBudgetModule.forRootAsync(async)]);
+      const [usage] = await moduleRef.get(BudgetService).getUsage('u');
+      expect(usage).toMatchObject({ limit: 77, period: expect.stringMatching(/^\d{4}-\d{2}$/) });
+      expect(moduleRef.get(StorageAdapter)).toBeInstanceOf(MemoryAdapter);
+      await moduleRef.close();
+    }
+  });
+
+  it('isGlobal makes BudgetService injectable everywhere', async () => {
+    @Injectable()
+    class Consumer {
+      constructor(readonly budgets: BudgetService) {}
+    }
+    @Module({ providers: [Consumer], exports: [Consumer] })
+    class FeatureModule {}
+    const moduleRef = await compile([TokenBudgetModule.forRoot({ isGlobal: true }), FeatureModule]);
+    expect(moduleRef.get(Consumer).budgets).toBeInstanceOf(BudgetService);
+    await moduleRef.close();
+  });
+
+  it('accepts the seed-style userBudget shorthand as a monthly user rule', async () => {
+    const moduleRef = await compile([
+      TokenBudgetModule.forRoot({ userBudget: { monthlyTokenLimit: 10_000, rollover: { enabled: true, maxCarryover: 5_000 } } }),
+    ]);
+    const [usage] = await moduleRef.get(BudgetService).getUsage('u');
+    expect(usage).toMatchObject({ scope: 'user', name: 'user:month', limit: 10_000 });
+    await moduleRef.close();
+  });
+
+  it.each([
+    [{ budgets: [{ scope: 'user', tokens: '100' }] }, 'budgets[0].tokens: must be a non-negative integer'],
+    [{ budgets: [{ scope: 'user', tokens: 1 }, { scope: 'user', period: 'fortnight' }] }, 'budgets[1].period: must be one of: minute, hour, day, week, month, lifetime'],
+    [{ budgets: [{ scope: 'org', tokens: 1 }] }, 'budgets[0].scope: must be one of: user, tenant, key, session, feature, global'],
+    [{ budgets: [{ scope: 'user', tokens: 1, timezone: 'Mars/Base' }] }, "budgets[0].timezone: must be an IANA time zone such as 'UTC' or 'Europe/Paris'"],
+    [{ budgets: [{ scope: 'user', tokens: 1, every: '15 minutes' }] }, "budgets[0].every: must be a positive duration such as '30s', '15m', '6h' or '2d'"],
+    [{ budgets: [{ scope: 'user', tokens: 1, rollover: { maxCarryover: -1 } }] }, 'budgets[0].rollover.maxCarryover: must be a non-negative integer'],
+    [{ budgets: [{ scope: 'user', tokens: 1 }, { scope: 'user', tokens: 2 }] }, 'budgets[1]: counts the same tokens as budgets[0]'],
+    [{ budgets: [{ scope: 'user', rollover: { enabled: true } }] }, 'budgets[0].rollover: needs a token limit'],
+    [{ storage: { get: () => 1 } }, 'storage: must be a StorageAdapter'],
+    [{ leaseMs: 0 }, 'leaseMs: must be at least 1 (ms)'],
+    [{ failMode: 'maybe' }, "failMode: must be 'closed' or 'open'"],
+    [{ budgetz: [] }, 'budgetz: is not a known option'],
+    [{ userBudget: { monthlyTokenLimit: -3 } }, 'userBudget.monthlyTokenLimit: must be a non-negative integer'],
+  ])('fails at boot on %j naming the field', async (options, line) => {
+    await expect(compile([TokenBudgetModule.forRoot(options as never)])).rejects.toThrow(line);
+  });
+
+  it('reports every bad field, one line each', async () => {
+    const failure = compile([TokenBudgetModule.forRoot({ keyPrefix: 'a b', budgets: [{ scope: 'user', tokens: -1 }], anonymous: 'yes' } as never)]);
+    await expect(failure).rejects.toThrow(
+      /Invalid TokenBudgetModule options:\n {2}- keyPrefix: must not contain braces or whitespace\n {2}- budgets\[0\]\.tokens: must be a non-negative integer\n {2}- anonymous: must be 'reject' or 'allow'/,
+    );
+  });
+});
+
+@Controller()
+class InterceptorOnlyController {
+  @Post('solo')
+  @TokenBudget({ tokens: 50, feature: 'solo', estimate: 30 })
+  solo() {
+    return { usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 } };
+  }
+}
+
+describe('@TokenBudget on a route without TokenBudgetGuard', () => {
+  it('still admits and commits through the interceptor', async () => {
+    const t = await startApp('express', {
+      imports: [TokenBudgetModule.forRoot({ extractUserId: (req) => req.headers['x-user'] })],
+      controllers: [InterceptorOnlyController],
+    });
+    try {
+      expect((await post(`${t.url}/solo`, {}, { 'x-user': 'i1' })).status).toBe(201);
+      expect((await post(`${t.url}/solo`, {}, { 'x-user': 'i1' })).status).toBe(201);
+      expect((await post(`${t.url}/solo`, {}, { 'x-user': 'i1' })).status).toBe(429);
+      const [route] = await t.app.get(BudgetService).getUsage({ user: 'i1', feature: 'solo' }, { rules: [{ scope: 'user', feature: 'solo', tokens: 50 }] });
+      expect(route).toMatchObject({ used: 40, reserved: 0 });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import Redis from 'ioredis';
+import { RedisAdapter } from 'nestjs-token-budget';
+import { TestClock } from './fixtures/create-app';
+import { budgetService } from './fixtures/service';
+import { redisUrl, uniquePrefix } from './fixtures/storages';
+
+async function evalshaCalls(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+}
+
+describe('RedisAdapter on a real redis-server', () => {
+  const clock = new TestClock(Date.parse('2026-11-23T10:00:00Z'));
+  let redis: Redis;
+  let observer: Redis;
+  let keyPrefix: string;
+  let env: Awaited<ReturnType<typeof budgetService>>;
+
+  beforeEach(async () => {
+    redis = new Redis(redisUrl());
+    observer = new Redis(redisUrl());
+    keyPrefix = uniquePrefix();
+    env = await budgetService({
+      storage: new RedisAdapter(redis),
+      keyPrefix,
+      clock: clock.read,
+      budgets: [
+        { scope: 'user', period: 'month', tokens: 1_000, rollover: { maxCarryover: 500 } },
+        { scope: 'tenant', period: 'day', tokens: 0, timezone: 'Asia/Tokyo' },
+      ],
+    });
+  });
+  afterEach(async () => {
+    await env.close();
+    await redis.quit();
+    await observer.quit();
+  });
+
+  it('stores counters under hash-tagged keys that expire after the next period', async () => {
+    await env.budgets.record({ user: '42', tenant: 'acme' }, 10);
+    const key = `${keyPrefix}:budget:{user:42}:2026-11`;
+    expect(await observer.hget(key, 'used')).toBe('10');
+    // kept through December (for rollover) plus a margin, then gone
+    const expireAt = Date.now() + (await observer.pttl(key));
+    expect(Math.abs(expireAt - Date.parse('2027-01-01T01:00:00Z'))).toBeLessThan(5_000);
+    expect(await observer.pttl(`${key}:leases`)).toBe(-2); // no reservation held: no lease set
+    // tenant day in Tokyo: 10:00 UTC is 19:00 in Tokyo, same date; the zone is part of the key
+    expect(await observer.hget(`${keyPrefix}:budget:{tenant:acme}:2026-11-23@Asia/Tokyo`, 'used')).toBe('10');
+  });
+
+  it('escapes ids so they cannot reach another subject or break the hash tag', async () => {
+    await env.budgets.record('a}:{user:42', 5);
+    const keys = await observer.keys(`${keyPrefix}:*`);
+    expect(keys).toEqual([`${keyPrefix}:budget:{user:a%7D%3A%7Buser%3A42}:2026-11`]);
+    expect((await env.budgets.getUsage('42'))[0]).toMatchObject({ used: 0 });
+  });
+
+  it('uses exactly one round trip to reserve and one to commit', async () => {
+    await (await env.budgets.reserve('warm', 1)).commit(1); // loads the scripts
+    const before = await evalshaCalls(observer);
+    const reservation = await env.budgets.reserve({ user: '42', tenant: 'acme' }, 100);
+    expect(await evalshaCalls(observer)).toBe(before + 1);
+    await reservation.commit(80);
+    expect(await evalshaCalls(observer)).toBe(before + 2);
+  });
+
+  it('reloads its scripts when Redis lost them (NOSCRIPT)', async () => {
+    await env.budgets.record('42', 1);
+    await observer.script('FLUSH');
+    const reservation = await env.budgets.reserve('42', 10);
+    await reservation.commit(10);
+    expect((await env.budgets.getUsage('42'))[0]).toMatchObject({ used: 11, reserved: 0 });
+  });
+
+  it('closes a client it created on shutdown and leaves a given client open', async () => {
+    const owned = new RedisAdapter(redisUrl());
+    await owned.read([], 0);
+    await owned.onApplicationShutdown();
+    expect(owned.client.status).toBe('end');
+    const given = new RedisAdapter(redis);
+    await given.onApplicationShutdown();
+    expect(redis.status).toBe('ready');
+  });
+});

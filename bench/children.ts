@@ -27,6 +27,7 @@ export class BenchServer {
     const script = join(__dirname, 'server.js');
     const child = fork(script, redisUrl ? [variant, redisUrl] : [variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     track(child);
+    child.on('error', (error) => console.error(`[bench] server ${variant}: ${error.message}`));
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server ${variant} did not report its port within ${timeoutMs} ms`)), timeoutMs);
       const settle = (error: Error | null, value?: number) => {
@@ -84,8 +85,9 @@ export class BenchServer {
         if (message.type === type) done(null, message as Reply<T>);
         else if (message.type === 'failed') done(new Error(`server ${this.variant}: ${message.message}`));
       };
+      if (!this.child.connected) return done(new Error(`server ${this.variant} is gone (IPC channel closed)`));
       this.child.on('message', onMessage);
-      this.child.send(request);
+      this.child.send(request, (error) => error && done(new Error(`server ${this.variant}: sending '${request}' failed: ${error.message}`)));
     });
     return Promise.race([reply, this.failure]);
   }

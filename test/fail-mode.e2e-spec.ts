@@ -5,9 +5,8 @@ import { freePort } from './setup/redis-server';
 
 /** A client of a port nobody listens on that fails commands at once instead of queueing them. */
 async function unreachableRedis(): Promise<Redis> {
-  const redis = new Redis({ port: await freePort(), host: '127.0.0.1', enableOfflineQueue: false, retryStrategy: () => 50, lazyConnect: true });
+  const redis = new Redis({ port: await freePort(), host: '127.0.0.1', enableOfflineQueue: false, retryStrategy: () => null });
   redis.on('error', () => undefined);
-  redis.connect().catch(() => undefined);
   return redis;
 }
 

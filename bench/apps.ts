@@ -1,4 +1,4 @@
-import { CallHandler, Controller, DynamicModule, ExecutionContext, Get, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
+import { CallHandler, CanActivate, Controller, DynamicModule, ExecutionContext, Get, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
 import { RedisAdapter, TokenBudget, TokenBudgetGuard, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { Observable } from 'rxjs';
 import { BENCH_USER, VariantId } from './variants';
@@ -7,6 +7,23 @@ import { BENCH_USER, VariantId } from './variants';
 export class NoopInterceptor implements NestInterceptor {
   intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return next.handle();
+  }
+}
+
+@Injectable()
+export class NoopGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+@Controller()
+export class NoopGuardedController {
+  @Get('/hello')
+  @UseGuards(NoopGuard)
+  @UseInterceptors(NoopInterceptor)
+  hello() {
+    return { ok: true };
   }
 }
 
@@ -59,6 +76,8 @@ export function benchAppModule(variant: VariantId, redisUrl?: string): DynamicMo
     case 'd':
       if (!redisUrl) throw new Error('variant d needs a Redis URL');
       return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions(redisUrl))], controllers: [BudgetedController] };
+    case 'f':
+      return { module: BenchAppModule, controllers: [NoopGuardedController], providers: [NoopInterceptor, NoopGuard] };
     case 'e':
       return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions())], controllers: [BareController] };
   }

@@ -1,4 +1,4 @@
-export const VARIANT_IDS = ['a', 'b', 'c', 'd', 'e'] as const;
+export const VARIANT_IDS = ['a', 'b', 'f', 'c', 'd', 'e'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
 
 export const VARIANT_LABELS: Record<VariantId, string> = {
@@ -7,11 +7,12 @@ export const VARIANT_LABELS: Record<VariantId, string> = {
   c: 'guard + @TokenBudget, memory',
   d: 'guard + @TokenBudget, redis',
   e: 'module imported, route unbudgeted',
+  f: 'no-op guard + no-op interceptor',
 };
 
-export const USES_REDIS: Record<VariantId, boolean> = { a: false, b: false, c: false, d: true, e: false };
-export const IMPORTS_MODULE: Record<VariantId, boolean> = { a: false, b: false, c: true, d: true, e: true };
-export const BUDGETED: Record<VariantId, boolean> = { a: false, b: false, c: true, d: true, e: false };
+export const USES_REDIS: Record<VariantId, boolean> = { a: false, b: false, c: false, d: true, e: false, f: false };
+export const IMPORTS_MODULE: Record<VariantId, boolean> = { a: false, b: false, c: true, d: true, e: true, f: false };
+export const BUDGETED: Record<VariantId, boolean> = { a: false, b: false, c: true, d: true, e: false, f: false };
 
 export const BENCH_USER = 'bench-user';
 
@@ -26,6 +27,9 @@ export const COMPARISONS: Comparison[] = [
   { subject: 'd', baseline: 'b', target: 0.8 },
   { subject: 'e', baseline: 'a', target: 0.98 },
   { subject: 'b', baseline: 'a', target: null },
+  { subject: 'f', baseline: 'b', target: null },
+  { subject: 'c', baseline: 'f', target: null },
+  { subject: 'd', baseline: 'f', target: null },
 ];
 
 export function isVariantId(value: unknown): value is VariantId {

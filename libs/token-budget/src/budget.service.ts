@@ -17,6 +17,8 @@ import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, Servic
 import type { BudgetScope } from './token-budget-options.interface';
 
 const OWN_SCOPES = ['user', 'tenant', 'key', 'session'] as const;
+/** Subjects whose counters are kept built per rule and period. */
+const TARGET_CACHE_SIZE = 10_000;
 
 /**
  * The one place that knows rules, periods and rollover. Use it directly for work outside HTTP
@@ -31,6 +33,7 @@ export class BudgetService implements ReservationSettler {
   private readonly leaseMs: number;
   private readonly maxIdLength: number;
   private readonly warnedNoUsage = new Set<string>();
+  private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
@@ -167,21 +170,37 @@ export class BudgetService implements ReservationSettler {
       if (rule.feature !== undefined && rule.feature !== feature) return;
       const raw = rule.scope === 'feature' ? feature : resolveId(rule);
       if (raw === undefined || raw === null || raw === '') return;
-      const id = this.checkedId(rule.scope, raw);
-      const window = rule.calculator.window(now);
-      const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined && rule.scope !== 'feature' ? `:f:${escapeId(rule.feature)}` : ''}`;
-      const counter: BudgetCounter = {
-        key: `${base}:${window.key}${rule.zoneSuffix}`,
-        previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
-        limit: rule.tokens,
-        maxCarryover: rule.maxCarryover,
-        expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
-      };
-      targets.push({ rule, id, counter, periodKey: window.key, resetAt: window.end });
+      targets.push(this.target(rule, this.checkedId(rule.scope, raw), now));
     };
     for (const rule of this.rules) add(rule);
     if (extra) for (const rule of extra) add(isResolved(rule) ? rule : resolveRule(rule));
     return targets;
+  }
+
+  /**
+   * The counter of one rule and id in the period of `now`. Built once per subject and period and
+   * kept in a bounded per-rule cache: key building (escaping, concatenation) is off the hot path.
+   */
+  private target(rule: ResolvedRule, id: string, now: number): BudgetTarget {
+    const window = rule.calculator.window(now);
+    let cache = this.targetCache.get(rule);
+    if (!cache || cache.periodKey !== window.key || cache.byId.size >= TARGET_CACHE_SIZE) {
+      cache = { periodKey: window.key, byId: new Map() };
+      this.targetCache.set(rule, cache);
+    }
+    const cached = cache.byId.get(id);
+    if (cached) return cached;
+    const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined && rule.scope !== 'feature' ? `:f:${escapeId(rule.feature)}` : ''}`;
+    const counter: BudgetCounter = {
+      key: `${base}:${window.key}${rule.zoneSuffix}`,
+      previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
+      limit: rule.tokens,
+      maxCarryover: rule.maxCarryover,
+      expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
+    };
+    const target: BudgetTarget = { rule, id, counter, periodKey: window.key, resetAt: window.end };
+    cache.byId.set(id, target);
+    return target;
   }
 
   /** @internal */

@@ -10,6 +10,8 @@ export interface RouteBudget {
   rules: ResolvedRule[];
   estimate: number | EstimateFn | undefined;
   usage: UsageExtractor | undefined;
+  /** `@SkipTokenBudget()` on the route or its controller. */
+  skip: boolean;
 }
 
 export type { TokenBudgetRouteOptions };

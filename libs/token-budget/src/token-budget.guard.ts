@@ -42,8 +42,14 @@ export class TokenBudgetGuard implements CanActivate {
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly options: TokenBudgetModuleOptions,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (await this.shouldSkip(context)) return true;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const skip = this.shouldSkip(context);
+    if (skip === true) return true;
+    if (skip === false) return this.admit(context);
+    return skip.then((skipped) => skipped || this.admit(context));
+  }
+
+  private async admit(context: ExecutionContext): Promise<boolean> {
     const { req, res } = this.getRequestResponse(context);
     if ((req as RequestWithTokenBudget)[REQUEST_STATE_KEY]) return true;
     const route = this.routeBudget(context);
@@ -53,7 +59,7 @@ export class TokenBudgetGuard implements CanActivate {
     }
     const estimate = await this.getEstimate(req, route);
     const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate, usage: route.usage, intercepted: false };
-    const now = (this.options.clock ?? Date.now)();
+    const now = this.now();
     try {
       const targets = this.budgets.targets((rule) => this.idFor(rule, req, userId), route.feature, route.rules, now);
       state.reservation = await this.budgets.reserveTargets(targets, estimate, now);
@@ -73,24 +79,24 @@ export class TokenBudgetGuard implements CanActivate {
     (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
     const reservation = state.reservation;
     if (reservation) {
-      this.setHeaders(res, reservation);
+      this.setHeaders(res, reservation, now);
       this.settleWhenResponseEnds(res, state, reservation);
     }
     return true;
   }
 
-  /** Skips routes marked `@SkipTokenBudget()`. */
-  protected async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    return this.reflector.getAllAndOverride<boolean>(TOKEN_BUDGET_SKIP, [context.getHandler(), context.getClass()]) === true;
+  /** Skips routes marked `@SkipTokenBudget()`. May return a Promise. */
+  protected shouldSkip(context: ExecutionContext): boolean | Promise<boolean> {
+    return this.routeBudget(context).skip;
   }
 
-  /** The user id of the request. Default: the module's `extractUserId`, else `req.user?.id`. */
-  protected async getUserId(req: BudgetRequest, _context: ExecutionContext): Promise<string | number | undefined | null> {
+  /** The user id of the request. Default: the module's `extractUserId`, else `req.user?.id`. May return a Promise. */
+  protected getUserId(req: BudgetRequest, _context: ExecutionContext): string | number | undefined | null | Promise<string | number | undefined | null> {
     return this.options.extractUserId ? this.options.extractUserId(req) : req?.user?.id;
   }
 
-  /** Tokens to hold: the route's `estimate`, else the module's `defaultEstimate`, else 0. */
-  protected async getEstimate(req: BudgetRequest, route: RouteBudget): Promise<number> {
+  /** Tokens to hold: the route's `estimate`, else the module's `defaultEstimate`, else 0. May return a Promise. */
+  protected getEstimate(req: BudgetRequest, route: RouteBudget): number | Promise<number> {
     const estimate = route.estimate ?? this.options.defaultEstimate ?? 0;
     return typeof estimate === 'function' ? estimate(req) : estimate;
   }
@@ -105,7 +111,7 @@ export class TokenBudgetGuard implements CanActivate {
   protected reject(req: BudgetRequest, res: BudgetResponse, info: BudgetExceededInfo): never {
     const adapter = this.adapterHost.httpAdapter;
     if (info.retryAfterSeconds !== null) adapter.setHeader(res, 'Retry-After', String(info.retryAfterSeconds));
-    this.writeHeaders(res, info.limit, info.remaining, info.resetAt);
+    this.writeHeaders(res, info.limit, info.remaining, info.resetAt, this.now());
     const custom = this.options.onBudgetExceeded?.(req, res, info);
     throw new BudgetExceededException(info, custom);
   }
@@ -121,8 +127,10 @@ export class TokenBudgetGuard implements CanActivate {
     const handler = context.getHandler();
     let route = this.routes.get(handler);
     if (!route) {
-      const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, [handler, context.getClass()]) ?? {};
+      const targets = [handler, context.getClass()];
+      const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, targets) ?? {};
       route = this.resolveRoute(options, `${context.getClass().name}.${handler.name}`);
+      route.skip = this.reflector.getAllAndOverride<boolean>(TOKEN_BUDGET_SKIP, targets) === true;
       this.routes.set(handler, route);
     }
     return route;
@@ -141,22 +149,23 @@ export class TokenBudgetGuard implements CanActivate {
       }
       rules.push(this.budgets.resolveRouteRule(rule));
     }
-    return { feature, rules, estimate: options.estimate, usage: options.usage };
+    return { feature, rules, estimate: options.estimate, usage: options.usage, skip: false };
   }
 
-  private setHeaders(res: BudgetResponse, reservation: Reservation): void {
+  private setHeaders(res: BudgetResponse, reservation: Reservation, now: number): void {
     const summary = reservation.summary;
-    if (summary) this.writeHeaders(res, summary.limit, summary.remaining, summary.resetAt);
+    if (summary) this.writeHeaders(res, summary.limit, summary.remaining, summary.resetAt, now);
   }
 
-  private writeHeaders(res: BudgetResponse, limit: number, remaining: number, resetAt: Date | null): void {
+  private writeHeaders(res: BudgetResponse, limit: number, remaining: number, resetAt: Date | null, now: number): void {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(res, 'X-TokenBudget-Limit', String(limit));
     adapter.setHeader(res, 'X-TokenBudget-Remaining', String(remaining));
-    if (resetAt) {
-      const seconds = Math.max(0, Math.ceil((resetAt.getTime() - (this.options.clock ?? Date.now)()) / 1000));
-      adapter.setHeader(res, 'X-TokenBudget-Reset', String(seconds));
-    }
+    if (resetAt) adapter.setHeader(res, 'X-TokenBudget-Reset', String(Math.max(0, Math.ceil((resetAt.getTime() - now) / 1000))));
+  }
+
+  private now(): number {
+    return this.options.clock ? this.options.clock() : Date.now();
   }
 
   /**
@@ -166,7 +175,7 @@ export class TokenBudgetGuard implements CanActivate {
   private settleWhenResponseEnds(res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation): void {
     const raw = res?.raw ?? res;
     if (typeof raw?.once !== 'function') return;
-    raw.once('close', () => {
+    raw.on('close', () => {
       if (state.intercepted || reservation.settled) return;
       const succeeded = raw.writableFinished !== false && raw.statusCode < 400;
       const settle = succeeded ? reservation.commit() : reservation.release();

@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { InvalidSubjectError } from './errors';
+import { isPromise, MaybePromise, then } from './maybe-promise';
+import { nextReservationId } from './reservation-id';
 import { escapeId, subjectTag } from './keys';
 import { AdmissionSummary, Reservation, ReservationSettler } from './reservation';
 import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, CounterState, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
@@ -109,7 +110,7 @@ export class BudgetService implements ReservationSettler {
     const normalized = normalizeUsageInput(usage);
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
-    await this.storage.commit({ id: randomUUID(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, now });
+    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, now });
     return normalized;
   }
 
@@ -203,12 +204,17 @@ export class BudgetService implements ReservationSettler {
     return target;
   }
 
-  /** @internal */
-  async reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): Promise<Reservation> {
+  /** @internal Synchronous when the storage is (MemoryAdapter). */
+  reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): MaybePromise<Reservation> {
     assertTokenCount(estimate, 'estimate');
-    const id = randomUUID();
+    const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    const result = await this.storage.reserve({ id, counters, amount: estimate, leaseUntil: now + leaseMs, now });
+    return then(this.storage.reserve({ id, counters, amount: estimate, leaseUntil: now + leaseMs, now }), (result) =>
+      this.toReservation(result, targets, counters, id, estimate, now),
+    );
+  }
+
+  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: number, now: number): Reservation {
     if (!result.admitted) {
       throw new BudgetExceededException(this.exceededInfo(targets[result.index], result.state, estimate, now));
     }
@@ -228,7 +234,7 @@ export class BudgetService implements ReservationSettler {
    * @internal Commits the usage read from a handler result; when the result carries none, or
    * carries malformed usage, logs it and commits the estimate instead.
    */
-  async commitFromResult(reservation: Reservation, result: unknown, extractor: UsageExtractor | undefined, where: string): Promise<Usage> {
+  commitFromResult(reservation: Reservation, result: unknown, extractor: UsageExtractor | undefined, where: string): MaybePromise<Usage> {
     let usage: Usage | undefined;
     try {
       if (extractor) {
@@ -250,20 +256,35 @@ export class BudgetService implements ReservationSettler {
   }
 
   /** @internal */
-  async commitReservation(reservation: Reservation, input: UsageInput | undefined): Promise<Usage> {
+  commitReservation(reservation: Reservation, input: UsageInput | undefined): MaybePromise<Usage> {
     const usage = input === undefined ? estimatedUsage(reservation.estimate) : normalizeUsageInput(input);
     reservation.markCommitting();
+    let pending: MaybePromise<void>;
     try {
-      await this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, now: this.now() });
-    } finally {
+      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, now: this.now() });
+    } catch (error) {
       reservation.markCommitted();
+      throw error;
     }
-    return usage;
+    if (!isPromise(pending)) {
+      reservation.markCommitted();
+      return usage;
+    }
+    return pending.then(
+      () => {
+        reservation.markCommitted();
+        return usage;
+      },
+      (error: unknown) => {
+        reservation.markCommitted();
+        throw error;
+      },
+    );
   }
 
   /** @internal */
-  async releaseReservation(reservation: Reservation): Promise<void> {
-    await this.storage.release({ id: reservation.id, counters: reservation.counters, now: this.now() });
+  releaseReservation(reservation: Reservation): MaybePromise<void> {
+    return this.storage.release({ id: reservation.id, counters: reservation.counters, now: this.now() });
   }
 
   private checkedId(scope: string, raw: string | number): string {

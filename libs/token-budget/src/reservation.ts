@@ -1,10 +1,11 @@
 import type { BudgetCounter } from './storage/storage-adapter.interface';
+import type { MaybePromise } from './maybe-promise';
 import type { Usage, UsageInput } from './usage/usage.interface';
 
 /** What a reservation does when it is settled; implemented by BudgetService. */
 export interface ReservationSettler {
-  commitReservation(reservation: Reservation, usage: UsageInput | undefined): Promise<Usage>;
-  releaseReservation(reservation: Reservation): Promise<void>;
+  commitReservation(reservation: Reservation, usage: UsageInput | undefined): MaybePromise<Usage>;
+  releaseReservation(reservation: Reservation): MaybePromise<void>;
 }
 
 /** Where a reservation stands. */

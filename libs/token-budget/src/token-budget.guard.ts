@@ -13,6 +13,7 @@ import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.e
 import { BudgetService } from './budget.service';
 import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
 import { validateOptions } from './options/validate-options';
+import { isPromise, MaybePromise, then } from './maybe-promise';
 import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import type { RouteBudget } from './route-budget';
@@ -42,6 +43,7 @@ export class TokenBudgetGuard implements CanActivate {
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly options: TokenBudgetModuleOptions,
   ) {}
 
+  /** Synchronous unless a hook or the storage answers with a Promise (MemoryAdapter does not). */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const skip = this.shouldSkip(context);
     if (skip === true) return true;
@@ -49,39 +51,59 @@ export class TokenBudgetGuard implements CanActivate {
     return skip.then((skipped) => skipped || this.admit(context));
   }
 
-  private async admit(context: ExecutionContext): Promise<boolean> {
+  private admit(context: ExecutionContext): MaybePromise<boolean> {
     const { req, res } = this.getRequestResponse(context);
     if ((req as RequestWithTokenBudget)[REQUEST_STATE_KEY]) return true;
     const route = this.routeBudget(context);
-    const userId = await this.getUserId(req, context);
-    if ((userId === undefined || userId === null || userId === '') && this.options.anonymous !== 'allow') {
-      throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
-    }
-    const estimate = await this.getEstimate(req, route);
+    return then(this.getUserId(req, context), (userId) => {
+      if ((userId === undefined || userId === null || userId === '') && this.options.anonymous !== 'allow') {
+        throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
+      }
+      return then(this.getEstimate(req, route), (estimate) => this.hold(req, res, route, userId, estimate));
+    });
+  }
+
+  private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: number): MaybePromise<boolean> {
     const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate, usage: route.usage, intercepted: false };
     const now = this.now();
+    let pending: MaybePromise<Reservation>;
     try {
       const targets = this.budgets.targets((rule) => this.idFor(rule, req, userId), route.feature, route.rules, now);
-      state.reservation = await this.budgets.reserveTargets(targets, estimate, now);
+      pending = this.budgets.reserveTargets(targets, estimate, now);
     } catch (error) {
-      if (error instanceof BudgetExceededException) return this.reject(req, res, error.info);
-      if (error instanceof InvalidSubjectError || error instanceof InvalidUsageError) throw new BadRequestException(error.message);
-      if (this.options.failMode !== 'open') {
-        this.logger.error(`Budget storage failed; request refused (failMode 'closed'): ${String(error)}`);
-        throw new ServiceUnavailableException({
-          statusCode: 503,
-          error: 'budget_storage_unavailable',
-          message: 'Token budgets cannot be checked right now; try again shortly.',
-        });
-      }
-      this.logger.warn(`Budget storage failed; request admitted without a reservation (failMode 'open'): ${String(error)}`);
+      return this.refused(req, res, state, error);
     }
+    if (isPromise(pending)) {
+      return pending.then(
+        (reservation) => this.admitted(req, res, state, reservation, now),
+        (error: unknown) => this.refused(req, res, state, error),
+      );
+    }
+    return this.admitted(req, res, state, pending, now);
+  }
+
+  private admitted(req: BudgetRequest, res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation, now: number): boolean {
+    state.reservation = reservation;
     (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
-    const reservation = state.reservation;
-    if (reservation) {
-      this.setHeaders(res, reservation, now);
-      this.settleWhenResponseEnds(res, state, reservation);
+    this.setHeaders(res, reservation, now);
+    this.settleWhenResponseEnds(res, state, reservation);
+    return true;
+  }
+
+  /** 429 when a budget refuses, 400 on a bad id or estimate; on storage failure 503, or admission without a hold when failMode is 'open'. */
+  private refused(req: BudgetRequest, res: BudgetResponse, state: TokenBudgetRequestState, error: unknown): boolean {
+    if (error instanceof BudgetExceededException) return this.reject(req, res, error.info);
+    if (error instanceof InvalidSubjectError || error instanceof InvalidUsageError) throw new BadRequestException(error.message);
+    if (this.options.failMode !== 'open') {
+      this.logger.error(`Budget storage failed; request refused (failMode 'closed'): ${String(error)}`);
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        error: 'budget_storage_unavailable',
+        message: 'Token budgets cannot be checked right now; try again shortly.',
+      });
     }
+    this.logger.warn(`Budget storage failed; request admitted without a reservation (failMode 'open'): ${String(error)}`);
+    (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
     return true;
   }
 

@@ -5,10 +5,13 @@ import { defer, finalize, from, Observable, switchMap, tap } from 'rxjs';
 import { BudgetService } from './budget.service';
 import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import { isPromise } from './maybe-promise';
 import { REQUEST_STATE_KEY } from './token-budget.constants';
 import { TokenBudgetGuard } from './token-budget.guard';
 import { readProviderUsage } from './usage/extract-usage';
 import type { Usage } from './usage/usage.interface';
+
+const noop = (): void => undefined;
 
 /**
  * Commits the usage of a budgeted route's result in place of its reservation, or releases the
@@ -18,6 +21,7 @@ import type { Usage } from './usage/usage.interface';
 @Injectable()
 export class TokenBudgetInterceptor implements NestInterceptor {
   private readonly logger = new Logger(TokenBudgetInterceptor.name);
+  private readonly sse = new WeakMap<object, boolean>();
 
   constructor(
     private readonly budgets: BudgetService,
@@ -41,7 +45,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
     state.intercepted = true;
     const reservation = state.reservation;
     if (!reservation) return next.handle();
-    if (this.reflector.get(SSE_METADATA, context.getHandler())) return this.settleStream(state, reservation, next);
+    if (this.isSse(context.getHandler())) return this.settleStream(state, reservation, next);
     return this.settleResult(state, reservation, next.handle());
   }
 
@@ -58,8 +62,10 @@ export class TokenBudgetInterceptor implements NestInterceptor {
       const subscription = source.subscribe({
         next: (value) => {
           if (reservation.settled) return subscriber.next(value);
+          const pending = this.commit(state, reservation, value);
+          if (!pending) return subscriber.next(value);
           committing = true;
-          this.commit(state, reservation, value).then(() => {
+          pending.then(() => {
             committing = false;
             subscriber.next(value);
             if (completed) subscriber.complete();
@@ -101,12 +107,21 @@ export class TokenBudgetInterceptor implements NestInterceptor {
     );
   }
 
-  private async commit(state: TokenBudgetRequestState, reservation: Reservation, value: unknown): Promise<void> {
+  private isSse(handler: object): boolean {
+    let sse = this.sse.get(handler);
+    if (sse === undefined) this.sse.set(handler, (sse = this.reflector.get(SSE_METADATA, handler as never) === true));
+    return sse;
+  }
+
+  /** Commits the usage of `value`; a Promise only when the storage answers with one. Never rejects. */
+  private commit(state: TokenBudgetRequestState, reservation: Reservation, value: unknown): Promise<void> | undefined {
     try {
-      await this.budgets.commitFromResult(reservation, value, state.usage, state.feature);
+      const pending = this.budgets.commitFromResult(reservation, value, state.usage, state.feature);
+      if (isPromise(pending)) return pending.then(noop, (error: unknown) => this.failed(reservation, error));
     } catch (error) {
       this.failed(reservation, error);
     }
+    return undefined;
   }
 
   private commitEstimate(reservation: Reservation): void {

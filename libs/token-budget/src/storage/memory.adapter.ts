@@ -36,7 +36,7 @@ export interface MemoryAdapterOptions {
 
 /**
  * In-process storage, the default. Atomic because every operation runs synchronously on the one
- * event loop; correct for a single app instance only (use {@link RedisAdapter} for several).
+ * event loop (and answers synchronously, so admission adds no Promise to a request); correct for a single app instance only (use {@link RedisAdapter} for several).
  *
  * Records of ended periods are dropped by one unref()-ed sweep timer rather than a timer per key:
  * periods last up to a month (beyond setTimeout's range) and a timer per subject would cost far
@@ -56,35 +56,33 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     return this.records.size;
   }
 
-  async reserve({ id, counters, amount, leaseUntil, now }: ReserveRequest): Promise<ReserveResult> {
-    const states: CounterState[] = [];
+  reserve({ id, counters, amount, leaseUntil, now }: ReserveRequest): ReserveResult {
+    const records: (MemoryRecord | undefined)[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
-      const record = this.live(counter.key, now);
-      const state: CounterState = {
-        used: record?.used ?? 0,
-        reserved: record?.reserved ?? 0,
-        carryover: record ? record.carryover : this.bonus(counter, now),
-      };
-      if (counter.limit > 0) {
-        const room = counter.limit + state.carryover - state.used - state.reserved;
-        if (amount > 0 ? amount > room : room <= 0) return { admitted: false, index: i, state };
-      }
-      states.push(state);
+      const record = (records[i] = this.live(counter.key, now));
+      if (counter.limit <= 0) continue;
+      const used = record ? record.used : 0;
+      const reserved = record ? record.reserved : 0;
+      const carryover = record ? record.carryover : this.bonus(counter, now);
+      const room = counter.limit + carryover - used - reserved;
+      if (amount > 0 ? amount > room : room <= 0) return { admitted: false, index: i, state: { used, reserved, carryover } };
     }
+    const states: CounterState[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
-      const record = this.touch(counters[i], now);
+      const record = records[i] ?? this.create(counters[i], now);
+      record.limit = counters[i].limit;
       if (amount > 0) {
         record.reserved += amount;
         record.leases.set(id, { amount, until: leaseUntil });
         if (leaseUntil < record.nextLeaseEnd) record.nextLeaseEnd = leaseUntil;
       }
-      states[i].reserved = record.reserved;
+      states[i] = { used: record.used, reserved: record.reserved, carryover: record.carryover };
     }
     return { admitted: true, states };
   }
 
-  async commit({ id, counters, amount, now }: CommitRequest): Promise<void> {
+  commit({ id, counters, amount, now }: CommitRequest): void {
     for (const counter of counters) {
       const record = this.touch(counter, now);
       this.dropLease(record, id);
@@ -92,14 +90,14 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     }
   }
 
-  async release({ id, counters, now }: ReleaseRequest): Promise<void> {
+  release({ id, counters, now }: ReleaseRequest): void {
     for (const counter of counters) {
       const record = this.live(counter.key, now);
       if (record) this.dropLease(record, id);
     }
   }
 
-  async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {
+  read(counters: BudgetCounter[], now: number): CounterState[] {
     return counters.map((counter) => {
       const record = this.live(counter.key, now);
       if (!record) return { used: 0, reserved: 0, carryover: this.bonus(counter, now) };
@@ -107,7 +105,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     });
   }
 
-  async delete(keys: string[]): Promise<void> {
+  delete(keys: string[]): void {
     for (const key of keys) this.records.delete(key);
   }
 
@@ -132,20 +130,22 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   private touch(counter: BudgetCounter, now: number): MemoryRecord {
-    let record = this.live(counter.key, now);
-    if (!record) {
-      record = {
-        used: 0,
-        reserved: 0,
-        limit: counter.limit,
-        carryover: this.bonus(counter, now),
-        leases: new Map(),
-        nextLeaseEnd: Infinity,
-        expireAt: counter.expireAt,
-      };
-      this.records.set(counter.key, record);
-    }
+    const record = this.live(counter.key, now) ?? this.create(counter, now);
     record.limit = counter.limit;
+    return record;
+  }
+
+  private create(counter: BudgetCounter, now: number): MemoryRecord {
+    const record: MemoryRecord = {
+      used: 0,
+      reserved: 0,
+      limit: counter.limit,
+      carryover: this.bonus(counter, now),
+      leases: new Map(),
+      nextLeaseEnd: Infinity,
+      expireAt: counter.expireAt,
+    };
+    this.records.set(counter.key, record);
     return record;
   }
 

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import type { MaybePromise } from '../maybe-promise';
 
 /**
  * One budget counter for the current period, as storage sees it: a key, its limit and how to
@@ -59,20 +60,22 @@ export interface ReleaseRequest {
 /**
  * Where budget counters live. Every operation is atomic across all the counters it is given:
  * a reserve either holds the amount on every counter or on none, whatever the concurrency.
+ * Operations may answer synchronously (MemoryAdapter does, which keeps the guard synchronous) or
+ * with a Promise.
  * Implement it to keep budgets in another store; the library ships {@link MemoryAdapter} and
  * {@link RedisAdapter}.
  */
 export interface StorageAdapter {
   /** Admits iff for every counter with a limit `used + reserved + amount <= limit + carryover` (`<` when amount is 0), and holds `amount` on each. */
-  reserve(request: ReserveRequest): Promise<ReserveResult>;
+  reserve(request: ReserveRequest): MaybePromise<ReserveResult>;
   /** Replaces the reservation by the actual usage. */
-  commit(request: CommitRequest): Promise<void>;
+  commit(request: CommitRequest): MaybePromise<void>;
   /** Drops the reservation without counting usage. */
-  release(request: ReleaseRequest): Promise<void>;
+  release(request: ReleaseRequest): MaybePromise<void>;
   /** Current state of each counter, with lapsed reservations left out. */
-  read(counters: BudgetCounter[], now: number): Promise<CounterState[]>;
+  read(counters: BudgetCounter[], now: number): MaybePromise<CounterState[]>;
   /** Deletes the counters (their usage and reservations). */
-  delete(keys: string[]): Promise<void>;
+  delete(keys: string[]): MaybePromise<void>;
 }
 
 /** DI token of the {@link StorageAdapter} in use (an interface and its token share the name). */

@@ -14,15 +14,16 @@ export class GatewayEnv {
   @IsOptional() @IsInt() @Min(0) DAILY_TOKENS_GLOBAL?: number;
 }
 
-const NUMERIC: (keyof GatewayEnv)[] = ['PORT', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL'];
+const VARIABLES = ['PORT', 'PLATFORM', 'REDIS_URL', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL'] as const;
+const NUMERIC = new Set<string>(['PORT', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL']);
 
 /** ConfigModule `validate`: stops the boot naming each bad variable. */
 export function validateEnv(raw: Record<string, unknown>): GatewayEnv {
   const env = new GatewayEnv();
-  for (const key of Object.keys(env).concat(['PORT', 'PLATFORM', 'REDIS_URL', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL'])) {
-    const value = raw[key];
+  for (const name of VARIABLES) {
+    const value = raw[name];
     if (value === undefined || value === '') continue;
-    (env as Record<string, unknown>)[key] = NUMERIC.includes(key as keyof GatewayEnv) && /^\d+$/.test(String(value)) ? Number(value) : value;
+    (env as Record<string, unknown>)[name] = NUMERIC.has(name) && /^\d+$/.test(String(value)) ? Number(value) : value;
   }
   const errors = validateSync(env);
   if (errors.length) {

@@ -1,29 +1,17 @@
 import { BudgetExceededException, InvalidUsageError } from 'nestjs-token-budget';
 import { TestClock } from './fixtures/create-app';
-import { budgetService } from './fixtures/service';
-import { makeStorage, STORAGE_KINDS, uniquePrefix } from './fixtures/storages';
+import { useBudgetService } from './fixtures/service';
+import { STORAGE_KINDS } from './fixtures/storages';
 
 describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
   const clock = new TestClock(Date.parse('2026-11-23T10:00:00Z'));
-  let env: Awaited<ReturnType<typeof budgetService>>;
-  let store: ReturnType<typeof makeStorage>;
-
-  beforeEach(async () => {
-    store = makeStorage(kind);
-    env = await budgetService({
-      storage: store.storage,
-      keyPrefix: uniquePrefix(),
-      clock: clock.read,
-      leaseMs: 60_000,
-      budgets: [
-        { scope: 'user', period: 'day', tokens: 1_000 },
-        { scope: 'global', period: 'day', tokens: 5_000 },
-      ],
-    });
-  });
-  afterEach(async () => {
-    await env.close();
-    await store.close();
+  const env = useBudgetService(kind, {
+    clock: clock.read,
+    leaseMs: 60_000,
+    budgets: [
+      { scope: 'user', period: 'day', tokens: 1_000 },
+      { scope: 'global', period: 'day', tokens: 5_000 },
+    ],
   });
 
   const usage = async (user: string) => env.budgets.getUsage(user);

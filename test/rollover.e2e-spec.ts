@@ -1,25 +1,13 @@
 import { BudgetExceededException } from 'nestjs-token-budget';
 import { TestClock } from './fixtures/create-app';
-import { budgetService } from './fixtures/service';
-import { makeStorage, STORAGE_KINDS, uniquePrefix } from './fixtures/storages';
+import { useBudgetService } from './fixtures/service';
+import { STORAGE_KINDS } from './fixtures/storages';
 
 describe.each(STORAGE_KINDS)('rollover across month boundaries on %s', (kind) => {
   const clock = new TestClock(0);
-  let env: Awaited<ReturnType<typeof budgetService>>;
-  let store: ReturnType<typeof makeStorage>;
-
-  beforeEach(async () => {
-    store = makeStorage(kind);
-    env = await budgetService({
-      storage: store.storage,
-      keyPrefix: uniquePrefix(),
-      clock: clock.read,
-      budgets: [{ scope: 'user', period: 'month', tokens: 100_000, rollover: { enabled: true, maxCarryover: 50_000 } }],
-    });
-  });
-  afterEach(async () => {
-    await env.close();
-    await store.close();
+  const env = useBudgetService(kind, {
+    clock: clock.read,
+    budgets: [{ scope: 'user', period: 'month', tokens: 100_000, rollover: { enabled: true, maxCarryover: 50_000 } }],
   });
 
   const usage = async (user: string) => (await env.budgets.getUsage(user))[0];

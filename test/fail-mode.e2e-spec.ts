@@ -27,7 +27,7 @@ describe.each(['closed', 'open'] as const)("failMode '%s' when Redis is unreacha
       }
     } finally {
       await t.close();
-      redis.disconnect();
+      if (redis.status !== 'end') redis.disconnect();
     }
   });
 });

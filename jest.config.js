@@ -8,6 +8,7 @@ const shared = {
 };
 
 module.exports = {
+  testTimeout: 60000,
   projects: [
     {
       ...shared,
@@ -20,7 +21,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/redis.global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/redis.global-teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };

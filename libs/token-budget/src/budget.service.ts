@@ -166,17 +166,31 @@ export class BudgetService implements ReservationSettler {
     extra: readonly ResolvedRule[] | readonly BudgetRule[] | undefined,
     now: number,
   ): BudgetTarget[] {
+    const extraRules = extra ? extra.map((rule) => (isResolved(rule) ? rule : resolveRule(rule))) : [];
+    return this.targetsOf(this.rulesFor(feature, extraRules), feature, resolveId, now);
+  }
+
+  /** @internal The module rules that apply to calls of `feature`, then `extra`, in admission order. */
+  rulesFor(feature: string | undefined, extra: readonly ResolvedRule[]): ResolvedRule[] {
+    return [...this.rules, ...extra].filter((rule) => rule.feature === undefined || rule.feature === feature);
+  }
+
+  /** @internal The budgets of `rules` (already chosen for the feature), each with the id `resolveId` gives it. */
+  targetsOf(
+    rules: readonly ResolvedRule[],
+    feature: string | undefined,
+    resolveId: (rule: ResolvedRule) => string | number | undefined | null,
+    now: number,
+  ): BudgetTarget[] {
     const targets: BudgetTarget[] = [];
-    const add = (rule: ResolvedRule) => {
-      if (rule.feature !== undefined && rule.feature !== feature) return;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
       const raw = rule.scope === 'feature' ? feature : resolveId(rule);
-      if (raw === undefined || raw === null || raw === '') return;
-      targets.push(this.target(rule, this.checkedId(rule.scope, raw), now));
-    };
-    for (const rule of this.rules) add(rule);
-    if (extra) for (const rule of extra) add(isResolved(rule) ? rule : resolveRule(rule));
+      if (raw !== undefined && raw !== null && raw !== '') targets.push(this.target(rule, this.checkedId(rule.scope, raw), now));
+    }
     return targets;
   }
+
 
   /**
    * The counter of one rule and id in the period of `now`. Built once per subject and period and

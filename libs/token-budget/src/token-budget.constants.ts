@@ -6,6 +6,8 @@ export const TOKEN_BUDGET_ROUTE = 'TOKEN_BUDGET:ROUTE';
 export const TOKEN_BUDGET_SKIP = 'TOKEN_BUDGET:SKIP';
 /** Property of the request that holds the admission state. */
 export const REQUEST_STATE_KEY = 'tokenBudget';
+/** Property of the request that names the guard the interceptor admits through (its hooks apply). */
+export const ADMITTER_KEY = Symbol('TOKEN_BUDGET:ADMITTER');
 export const DEFAULT_KEY_PREFIX = 'tokenbudget';
 export const DEFAULT_LEASE_MS = 300_000;
 export const DEFAULT_MAX_ID_LENGTH = 256;

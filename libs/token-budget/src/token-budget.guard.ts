@@ -18,7 +18,7 @@ import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import type { RouteBudget } from './route-budget';
 import { ResolvedRule } from './rules';
-import { REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
+import { ADMITTER_KEY, REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
 import type { BudgetRequest, BudgetResponse, TokenBudgetModuleOptions } from './token-budget-options.interface';
 import { InvalidUsageError } from './usage/invalid-usage.error';
@@ -43,15 +43,33 @@ export class TokenBudgetGuard implements CanActivate {
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly options: TokenBudgetModuleOptions,
   ) {}
 
-  /** Synchronous unless a hook or the storage answers with a Promise (MemoryAdapter does not). */
+  /**
+   * Admits the request, or, on a route with `@TokenBudget()`, leaves admission to
+   * TokenBudgetInterceptor (which calls back into this guard's hooks): the interceptor runs after
+   * every guard, so a request another guard refuses never holds tokens and nothing can come
+   * between the hold and the code that settles it. Synchronous unless a hook or the storage
+   * answers with a Promise (MemoryAdapter does not).
+   */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const skip = this.shouldSkip(context);
     if (skip === true) return true;
-    if (skip === false) return this.admit(context);
-    return skip.then((skipped) => skipped || this.admit(context));
+    if (skip === false) return this.admitOrDefer(context);
+    return skip.then((skipped) => skipped || this.admitOrDefer(context));
   }
 
-  private admit(context: ExecutionContext): MaybePromise<boolean> {
+  /** @internal Admission on behalf of TokenBudgetInterceptor; settles nothing on response end. */
+  admitForInterceptor(context: ExecutionContext): MaybePromise<boolean> {
+    return then(this.shouldSkip(context), (skipped) => skipped || this.admit(context, false));
+  }
+
+  private admitOrDefer(context: ExecutionContext): MaybePromise<boolean> {
+    if (!this.routeBudget(context).decorated) return this.admit(context, true);
+    const { req } = this.getRequestResponse(context);
+    if (req) (req as Record<symbol, unknown>)[ADMITTER_KEY] = this;
+    return true;
+  }
+
+  private admit(context: ExecutionContext, settleOnResponseEnd: boolean): MaybePromise<boolean> {
     const { req, res } = this.getRequestResponse(context);
     if ((req as RequestWithTokenBudget)[REQUEST_STATE_KEY]) return true;
     const route = this.routeBudget(context);
@@ -59,34 +77,41 @@ export class TokenBudgetGuard implements CanActivate {
       if ((userId === undefined || userId === null || userId === '') && this.options.anonymous !== 'allow') {
         throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
       }
-      return then(this.getEstimate(req, route), (estimate) => this.hold(req, res, route, userId, estimate));
+      return then(this.getEstimate(req, route), (estimate) => this.hold(req, res, route, userId, estimate, settleOnResponseEnd));
     });
   }
 
-  private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: number): MaybePromise<boolean> {
+  private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: number, settleOnResponseEnd: boolean): MaybePromise<boolean> {
     const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate, usage: route.usage, intercepted: false };
     const now = this.now();
     let pending: MaybePromise<Reservation>;
     try {
-      const targets = this.budgets.targets((rule) => this.idFor(rule, req, userId), route.feature, route.rules, now);
+      const targets = this.budgets.targetsOf(route.rules, route.feature, (rule) => this.idFor(rule, req, userId), now);
       pending = this.budgets.reserveTargets(targets, estimate, now);
     } catch (error) {
       return this.refused(req, res, state, error);
     }
     if (isPromise(pending)) {
       return pending.then(
-        (reservation) => this.admitted(req, res, state, reservation, now),
+        (reservation) => this.admitted(req, res, state, reservation, now, settleOnResponseEnd),
         (error: unknown) => this.refused(req, res, state, error),
       );
     }
-    return this.admitted(req, res, state, pending, now);
+    return this.admitted(req, res, state, pending, now, settleOnResponseEnd);
   }
 
-  private admitted(req: BudgetRequest, res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation, now: number): boolean {
+  private admitted(
+    req: BudgetRequest,
+    res: BudgetResponse,
+    state: TokenBudgetRequestState,
+    reservation: Reservation,
+    now: number,
+    settleOnResponseEnd: boolean,
+  ): boolean {
     state.reservation = reservation;
     (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
     this.setHeaders(res, reservation, now);
-    this.settleWhenResponseEnds(res, state, reservation);
+    if (settleOnResponseEnd) this.settleWhenResponseEnds(res, state, reservation);
     return true;
   }
 
@@ -150,8 +175,9 @@ export class TokenBudgetGuard implements CanActivate {
     let route = this.routes.get(handler);
     if (!route) {
       const targets = [handler, context.getClass()];
-      const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, targets) ?? {};
-      route = this.resolveRoute(options, `${context.getClass().name}.${handler.name}`);
+      const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, targets);
+      route = this.resolveRoute(options ?? {}, `${context.getClass().name}.${handler.name}`);
+      route.decorated = options !== undefined;
       route.skip = this.reflector.getAllAndOverride<boolean>(TOKEN_BUDGET_SKIP, targets) === true;
       this.routes.set(handler, route);
     }
@@ -160,7 +186,7 @@ export class TokenBudgetGuard implements CanActivate {
 
   private resolveRoute(options: TokenBudgetRouteOptions, fallbackFeature: string): RouteBudget {
     const feature = options.feature ?? fallbackFeature;
-    const rules: ResolvedRule[] = [];
+    const own: ResolvedRule[] = [];
     if (options.tokens !== undefined) {
       const rule = { scope: 'user' as const, feature, tokens: options.tokens, period: options.period, every: options.every, timezone: options.timezone, rollover: options.rollover };
       try {
@@ -169,9 +195,9 @@ export class TokenBudgetGuard implements CanActivate {
         const problems = error instanceof TokenBudgetOptionsError ? error.problems.map((p) => p.replace('budgets[0]', `@TokenBudget() of ${fallbackFeature}`)) : [String(error)];
         throw new TokenBudgetOptionsError(problems);
       }
-      rules.push(this.budgets.resolveRouteRule(rule));
+      own.push(this.budgets.resolveRouteRule(rule));
     }
-    return { feature, rules, estimate: options.estimate, usage: options.usage, skip: false };
+    return { feature, rules: this.budgets.rulesFor(feature, own), estimate: options.estimate, usage: options.usage, skip: false, decorated: false };
   }
 
   private setHeaders(res: BudgetResponse, reservation: Reservation, now: number): void {

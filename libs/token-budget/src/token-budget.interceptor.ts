@@ -6,7 +6,7 @@ import { BudgetService } from './budget.service';
 import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { isPromise } from './maybe-promise';
-import { REQUEST_STATE_KEY } from './token-budget.constants';
+import { ADMITTER_KEY, REQUEST_STATE_KEY } from './token-budget.constants';
 import { TokenBudgetGuard } from './token-budget.guard';
 import { readProviderUsage } from './usage/extract-usage';
 import type { Usage } from './usage/usage.interface';
@@ -30,15 +30,17 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<RequestWithTokenBudget>();
+    const req = context.switchToHttp().getRequest<RequestWithTokenBudget & Record<symbol, TokenBudgetGuard | undefined>>();
     if (req?.[REQUEST_STATE_KEY]) return this.settle(context, req[REQUEST_STATE_KEY], next);
-    // @TokenBudget() without TokenBudgetGuard: admit here, so the route is never unbudgeted.
-    return from(Promise.resolve(this.guard.canActivate(context))).pipe(
-      switchMap(() => {
-        const state = req?.[REQUEST_STATE_KEY];
-        return state ? this.settle(context, state, next) : next.handle();
-      }),
-    );
+    // Admit through the TokenBudgetGuard (or subclass) that deferred to us, else the module's.
+    const admitted = (req?.[ADMITTER_KEY] ?? this.guard).admitForInterceptor(context);
+    if (isPromise(admitted)) return from(admitted).pipe(switchMap(() => this.settleAdmitted(context, req, next)));
+    return this.settleAdmitted(context, req, next);
+  }
+
+  private settleAdmitted(context: ExecutionContext, req: RequestWithTokenBudget | undefined, next: CallHandler): Observable<unknown> {
+    const state = req?.[REQUEST_STATE_KEY];
+    return state ? this.settle(context, state, next) : next.handle();
   }
 
   private settle(context: ExecutionContext, state: TokenBudgetRequestState, next: CallHandler): Observable<unknown> {

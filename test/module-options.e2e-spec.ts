@@ -1,4 +1,4 @@
-import { Controller, Injectable, Module, Post } from '@nestjs/common';
+import { Controller, Injectable, Module, Post, UseGuards } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import {
@@ -7,10 +7,11 @@ import {
   RedisAdapter,
   StorageAdapter,
   TokenBudget,
+  TokenBudgetGuard,
   TokenBudgetModule,
   TokenBudgetModuleOptions,
 } from 'nestjs-token-budget';
-import { post, startApp } from './fixtures/create-app';
+import { eventually, post, startApp } from './fixtures/create-app';
 import { redisUrl, uniquePrefix } from './fixtures/storages';
 
 async function compile(imports: unknown[]) {
@@ -105,6 +106,47 @@ describe('TokenBudgetModule options', () => {
     await expect(failure).rejects.toThrow(
       /Invalid TokenBudgetModule options:\n {2}- keyPrefix: must not contain braces or whitespace\n {2}- budgets\[0\]\.tokens: must be a non-negative integer\n {2}- anonymous: must be 'reject' or 'allow'/,
     );
+  });
+});
+
+/** A subclass that finds the user elsewhere: its hook must apply on decorated routes too. */
+@Injectable()
+class TenantHeaderGuard extends TokenBudgetGuard {
+  protected override getUserId(req: { headers: Record<string, string> }) {
+    return `alt-${req.headers['x-alt-user']}`;
+  }
+}
+
+@Controller()
+@UseGuards(TenantHeaderGuard)
+class SubclassedGuardController {
+  @Post('decorated')
+  @TokenBudget({ feature: 'sub', estimate: 5 })
+  decorated() {
+    return { usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } };
+  }
+
+  @Post('plain')
+  plain() {
+    return { ok: true };
+  }
+}
+
+describe('a TokenBudgetGuard subclass', () => {
+  it('applies its hooks on decorated and plain routes', async () => {
+    const t = await startApp('fastify', {
+      imports: [TokenBudgetModule.forRoot({ budgets: [{ scope: 'user', tokens: 100 }], defaultEstimate: 2 })],
+      controllers: [SubclassedGuardController],
+    });
+    try {
+      expect((await post(`${t.url}/decorated`, {}, { 'x-alt-user': 'z' })).status).toBe(201);
+      expect((await post(`${t.url}/plain`, {}, { 'x-alt-user': 'z' })).status).toBe(201);
+      const budgets = t.app.get(BudgetService);
+      await eventually(async () => (await budgets.getUsage('alt-z'))[0].reserved === 0);
+      expect((await budgets.getUsage('alt-z'))[0]).toMatchObject({ used: 7 + 2 });
+    } finally {
+      await t.close();
+    }
   });
 });
 

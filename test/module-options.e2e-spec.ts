@@ -176,3 +176,21 @@ describe('@TokenBudget on a route without TokenBudgetGuard', () => {
     }
   });
 });
+
+@Controller()
+class BadRouteBudgetController {
+  @Post('bad')
+  @TokenBudget({ tokens: -1, period: 'fortnight' as never })
+  bad() {
+    return {};
+  }
+}
+
+describe('@TokenBudget() options', () => {
+  it('are validated at boot, naming the route', async () => {
+    const boot = startApp('express', { imports: [TokenBudgetModule.forRoot({})], controllers: [BadRouteBudgetController] });
+    await expect(boot).rejects.toThrow(
+      /@TokenBudget\(\) of BadRouteBudgetController\.bad\.tokens: must be a non-negative integer\n {2}- @TokenBudget\(\) of BadRouteBudgetController\.bad\.period: must be one of/,
+    );
+  });
+});

@@ -1,4 +1,7 @@
+import { TokenBudgetOptionsError } from './errors';
+import { validateOptions } from './options/validate-options';
 import type { ResolvedRule } from './rules';
+import type { BudgetRule } from './token-budget-options.interface';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
 import type { EstimateFn } from './token-budget-options.interface';
 import type { UsageExtractor } from './usage/usage.interface';
@@ -17,3 +20,20 @@ export interface RouteBudget {
 }
 
 export type { TokenBudgetRouteOptions };
+
+/**
+ * The route's own per-user rule, when its `@TokenBudget()` sets `tokens`; validated like module
+ * budgets, with problems named after the route (`@TokenBudget() of ChatController.create.period: ...`).
+ */
+export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, where: string): BudgetRule | undefined {
+  if (options.tokens === undefined) return undefined;
+  const { tokens, period, every, timezone, rollover } = options;
+  const rule: BudgetRule = { scope: 'user', feature, tokens, period, every, timezone, rollover };
+  try {
+    validateOptions({ budgets: [rule] });
+  } catch (error) {
+    if (!(error instanceof TokenBudgetOptionsError)) throw error;
+    throw new TokenBudgetOptionsError(error.problems.map((problem) => problem.replace('budgets[0]', `@TokenBudget() of ${where}`)));
+  }
+  return rule;
+}

@@ -11,12 +11,11 @@ import {
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { BudgetService } from './budget.service';
-import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
-import { validateOptions } from './options/validate-options';
+import { InvalidSubjectError } from './errors';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
-import type { RouteBudget } from './route-budget';
+import { RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
 import { ADMITTER_KEY, REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
@@ -186,17 +185,8 @@ export class TokenBudgetGuard implements CanActivate {
 
   private resolveRoute(options: TokenBudgetRouteOptions, fallbackFeature: string): RouteBudget {
     const feature = options.feature ?? fallbackFeature;
-    const own: ResolvedRule[] = [];
-    if (options.tokens !== undefined) {
-      const rule = { scope: 'user' as const, feature, tokens: options.tokens, period: options.period, every: options.every, timezone: options.timezone, rollover: options.rollover };
-      try {
-        validateOptions({ budgets: [rule] });
-      } catch (error) {
-        const problems = error instanceof TokenBudgetOptionsError ? error.problems.map((p) => p.replace('budgets[0]', `@TokenBudget() of ${fallbackFeature}`)) : [String(error)];
-        throw new TokenBudgetOptionsError(problems);
-      }
-      own.push(this.budgets.resolveRouteRule(rule));
-    }
+    const rule = routeRuleOf(options, feature, fallbackFeature);
+    const own = rule ? [this.budgets.resolveRouteRule(rule)] : [];
     return { feature, rules: this.budgets.rulesFor(feature, own), estimate: options.estimate, usage: options.usage, skip: false, decorated: false };
   }
 

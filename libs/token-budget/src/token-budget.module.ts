@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { BudgetService } from './budget.service';
 import { resolveOptions } from './resolve-options';
+import { RouteBudgetsValidator } from './route-budgets.validator';
 import { MemoryAdapter } from './storage/memory.adapter';
 import { StorageAdapter } from './storage/storage-adapter.interface';
 import { TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
@@ -16,7 +18,9 @@ import type { TokenBudgetModuleOptions } from './token-budget-options.interface'
  * TokenBudgetModule.forRoot({ budgets: [{ scope: 'user', period: 'month', tokens: 100_000 }] })
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
+    RouteBudgetsValidator,
     { provide: TOKEN_BUDGET_OPTIONS, useFactory: resolveOptions, inject: [TOKEN_BUDGET_MODULE_OPTIONS] },
     {
       provide: StorageAdapter,

@@ -1,0 +1,36 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { TokenBudgetOptionsError } from './errors';
+import { routeRuleOf } from './route-budget';
+import { TOKEN_BUDGET_ROUTE } from './token-budget.constants';
+import type { TokenBudgetRouteOptions } from './token-budget.decorator';
+
+/** Validates every `@TokenBudget()` of the app at boot, so a bad route budget fails the start, not a request. */
+@Injectable()
+export class RouteBudgetsValidator implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    const problems: string[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+      if (!controller?.prototype) continue;
+      for (const name of this.scanner.getAllMethodNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, object>)[name];
+        const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, [handler as never, controller]);
+        if (!options) continue;
+        const where = `${controller.name}.${name}`;
+        try {
+          routeRuleOf(options, options.feature ?? where, where);
+        } catch (error) {
+          problems.push(...(error instanceof TokenBudgetOptionsError ? error.problems : [String(error)]));
+        }
+      }
+    }
+    if (problems.length) throw new TokenBudgetOptionsError(problems);
+  }
+}

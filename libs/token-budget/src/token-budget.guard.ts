@@ -63,8 +63,11 @@ export class TokenBudgetGuard implements CanActivate {
 
   private admitOrDefer(context: ExecutionContext): MaybePromise<boolean> {
     if (!this.routeBudget(context).decorated) return this.admit(context, true);
-    const { req } = this.getRequestResponse(context);
-    if (req) (req as Record<symbol, unknown>)[ADMITTER_KEY] = this;
+    // The interceptor admits through the module's TokenBudgetGuard unless told of a subclass.
+    if (this.constructor !== TokenBudgetGuard) {
+      const { req } = this.getRequestResponse(context);
+      if (req) (req as Record<symbol, unknown>)[ADMITTER_KEY] = this;
+    }
     return true;
   }
 
@@ -72,12 +75,18 @@ export class TokenBudgetGuard implements CanActivate {
     const { req, res } = this.getRequestResponse(context);
     if ((req as RequestWithTokenBudget)[REQUEST_STATE_KEY]) return true;
     const route = this.routeBudget(context);
-    return then(this.getUserId(req, context), (userId) => {
-      if ((userId === undefined || userId === null || userId === '') && this.options.anonymous !== 'allow') {
-        throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
-      }
-      return then(this.getEstimate(req, route), (estimate) => this.hold(req, res, route, userId, estimate, settleOnResponseEnd));
-    });
+    const userId = this.getUserId(req, context);
+    if (isPromise(userId)) return userId.then((id) => this.withUser(req, res, route, id, settleOnResponseEnd));
+    return this.withUser(req, res, route, userId, settleOnResponseEnd);
+  }
+
+  private withUser(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, settleOnResponseEnd: boolean): MaybePromise<boolean> {
+    if ((userId === undefined || userId === null || userId === '') && this.options.anonymous !== 'allow') {
+      throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
+    }
+    const estimate = this.getEstimate(req, route);
+    if (isPromise(estimate)) return estimate.then((e) => this.hold(req, res, route, userId, e, settleOnResponseEnd));
+    return this.hold(req, res, route, userId, estimate, settleOnResponseEnd);
   }
 
   private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: number, settleOnResponseEnd: boolean): MaybePromise<boolean> {

@@ -198,3 +198,24 @@ describe.each(PLATFORMS)("anonymous: 'allow' on %s", (platform) => {
     }
   });
 });
+
+describe.each(PLATFORMS)('onBudgetExceeded answering itself on %s', (platform) => {
+  it('lets the hook send its own response', async () => {
+    const t = await startBudgetApp(platform, {
+      budgets: [{ scope: 'user', period: 'day', tokens: 5 }],
+      onBudgetExceeded: (_req, res, info) => {
+        const body = JSON.stringify({ upgrade: 'https://example.test/pricing', left: info.remaining });
+        if (platform === 'fastify') res.code(402).header('content-type', 'application/json').send(body);
+        else res.status(402).type('application/json').send(body);
+      },
+    });
+    try {
+      const res = await post(`${t.url}/echo`, { estimate: 6 }, { 'x-user': 'p1' });
+      expect(res.status).toBe(402);
+      expect(res.body).toEqual({ upgrade: 'https://example.test/pricing', left: 5 });
+      expect(res.headers.get('retry-after')).not.toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -74,6 +74,18 @@ describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
     expect((await usage('u'))[0]).toMatchObject({ used: 10, reserved: 0 });
   });
 
+  it('applies rules passed to a call, validated like module budgets', async () => {
+    const hourly = [{ scope: 'user' as const, period: 'hour' as const, tokens: 50 }];
+    await expect(env.budgets.reserve('u', 51, { rules: hourly })).rejects.toMatchObject({ info: { limit: 50 } });
+    await (await env.budgets.reserve('u', 50, { rules: hourly })).commit(50);
+    expect((await env.budgets.getUsage('u', { rules: hourly })).map((u) => [u.name, u.used])).toEqual([
+      ['user:day', 50],
+      ['global:day', 50],
+      ['user:hour', 50],
+    ]);
+    await expect(env.budgets.reserve('u', 1, { rules: [{ scope: 'user', tokens: -1 }] })).rejects.toThrow('budgets[0].tokens: must be a non-negative integer');
+  });
+
   it('check() reports without reserving', async () => {
     await env.budgets.record('u', 700);
     expect(await env.budgets.check('u', 300)).toMatchObject({ allowed: true, used: 700, limit: 1_000, remaining: 300 });

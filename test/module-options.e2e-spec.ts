@@ -169,8 +169,8 @@ describe('@TokenBudget on a route without TokenBudgetGuard', () => {
       expect((await post(`${t.url}/solo`, {}, { 'x-user': 'i1' })).status).toBe(201);
       expect((await post(`${t.url}/solo`, {}, { 'x-user': 'i1' })).status).toBe(201);
       expect((await post(`${t.url}/solo`, {}, { 'x-user': 'i1' })).status).toBe(429);
-      const [route] = await t.app.get(BudgetService).getUsage({ user: 'i1', feature: 'solo' }, { rules: [{ scope: 'user', feature: 'solo', tokens: 50 }] });
-      expect(route).toMatchObject({ used: 40, reserved: 0 });
+      const usage = await t.app.get(BudgetService).getUsage({ user: 'i1', feature: 'solo' });
+      expect(usage).toEqual([expect.objectContaining({ scope: 'user', feature: 'solo', limit: 50, used: 40, reserved: 0 })]);
     } finally {
       await t.close();
     }
@@ -191,6 +191,29 @@ describe('@TokenBudget() options', () => {
     const boot = startApp('express', { imports: [TokenBudgetModule.forRoot({})], controllers: [BadRouteBudgetController] });
     await expect(boot).rejects.toThrow(
       /@TokenBudget\(\) of BadRouteBudgetController\.bad\.tokens: must be a non-negative integer\n {2}- @TokenBudget\(\) of BadRouteBudgetController\.bad\.period: must be one of/,
+    );
+  });
+});
+
+@Controller()
+class SharedFeatureController {
+  @Post('one')
+  @TokenBudget({ tokens: 100, feature: 'shared' })
+  one() {
+    return {};
+  }
+
+  @Post('two')
+  @TokenBudget({ tokens: 200, feature: 'shared' })
+  two() {
+    return {};
+  }
+}
+
+describe('routes sharing a feature', () => {
+  it('must agree on its budget (checked at boot)', async () => {
+    await expect(startApp('express', { imports: [TokenBudgetModule.forRoot({})], controllers: [SharedFeatureController] })).rejects.toThrow(
+      "@TokenBudget() of SharedFeatureController.two: feature 'shared' already has another route budget (100 tokens per month)",
     );
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
-import { InvalidSubjectError } from './errors';
+import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
+import { validateOptions } from './options/validate-options';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import { nextReservationId } from './reservation-id';
 import { escapeId, subjectTag } from './keys';
@@ -35,6 +36,8 @@ export class BudgetService implements ReservationSettler {
   private readonly maxIdLength: number;
   private readonly warnedNoUsage = new Set<string>();
   private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
+  private readonly routeRules = new Map<string, ResolvedRule>();
+  private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
@@ -151,9 +154,23 @@ export class BudgetService implements ReservationSettler {
     await this.storage.delete(targets.filter((t) => scopes.includes(t.rule.scope)).map((t) => t.counter.key));
   }
 
-  /** @internal Resolves a route's own rule (from `@TokenBudget`) once. */
-  resolveRouteRule(rule: BudgetRule): ResolvedRule {
-    return resolveRule(rule, this.options.routePeriod ?? 'month');
+  /**
+   * @internal Registers the per-user budget of a `@TokenBudget()` route (found at boot), so the
+   * service knows it too: `getUsage({ user, feature })` reports it, `check` and `reserve` apply it.
+   * One feature has one route budget; two routes that share a feature must agree on it.
+   */
+  registerRouteRule(rule: BudgetRule & { feature: string }, where: string): void {
+    const resolved = resolveRule(rule, this.options.routePeriod ?? 'month');
+    const existing = this.routeRules.get(rule.feature);
+    if (!existing) {
+      this.routeRules.set(rule.feature, resolved);
+      return;
+    }
+    if (existing.identity !== resolved.identity || existing.tokens !== resolved.tokens || existing.maxCarryover !== resolved.maxCarryover) {
+      throw new TokenBudgetOptionsError([
+        `@TokenBudget() of ${where}: feature '${rule.feature}' already has another route budget (${existing.tokens} tokens per ${existing.periodLabel}); routes that share a feature share its budget, so give them the same limit or different features`,
+      ]);
+    }
   }
 
   /**
@@ -166,13 +183,34 @@ export class BudgetService implements ReservationSettler {
     extra: readonly ResolvedRule[] | readonly BudgetRule[] | undefined,
     now: number,
   ): BudgetTarget[] {
-    const extraRules = extra ? extra.map((rule) => (isResolved(rule) ? rule : resolveRule(rule))) : [];
+    const extraRules = extra ? extra.map((rule) => (isResolved(rule) ? rule : this.callRule(rule))) : [];
     return this.targetsOf(this.rulesFor(feature, extraRules), feature, resolveId, now);
   }
 
-  /** @internal The module rules that apply to calls of `feature`, then `extra`, in admission order. */
+  /**
+   * @internal The rules that apply to calls of `feature`, in admission order: the module's, the
+   * feature's route budget, then those of `extra` that count another counter.
+   */
   rulesFor(feature: string | undefined, extra: readonly ResolvedRule[]): ResolvedRule[] {
-    return [...this.rules, ...extra].filter((rule) => rule.feature === undefined || rule.feature === feature);
+    const route = feature === undefined ? undefined : this.routeRules.get(feature);
+    const rules: ResolvedRule[] = [];
+    const seen = new Set<string>();
+    for (const rule of [...this.rules, ...(route ? [route] : []), ...extra]) {
+      if ((rule.feature !== undefined && rule.feature !== feature) || seen.has(rule.identity)) continue;
+      seen.add(rule.identity);
+      rules.push(rule);
+    }
+    return rules;
+  }
+
+  /** A rule passed to one service call: validated and resolved once per rule object. */
+  private callRule(rule: BudgetRule): ResolvedRule {
+    let resolved = this.callRules.get(rule);
+    if (!resolved) {
+      validateOptions({ budgets: [rule] });
+      this.callRules.set(rule, (resolved = resolveRule(rule)));
+    }
+    return resolved;
   }
 
   /** @internal The budgets of `rules` (already chosen for the feature), each with the id `resolveId` gives it. */
@@ -190,7 +228,6 @@ export class BudgetService implements ReservationSettler {
     }
     return targets;
   }
-
 
   /**
    * The counter of one rule and id in the period of `now`. Built once per subject and period and

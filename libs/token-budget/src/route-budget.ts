@@ -25,10 +25,10 @@ export type { TokenBudgetRouteOptions };
  * The route's own per-user rule, when its `@TokenBudget()` sets `tokens`; validated like module
  * budgets, with problems named after the route (`@TokenBudget() of ChatController.create.period: ...`).
  */
-export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, where: string): BudgetRule | undefined {
+export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, where: string): (BudgetRule & { feature: string }) | undefined {
   if (options.tokens === undefined) return undefined;
   const { tokens, period, every, timezone, rollover } = options;
-  const rule: BudgetRule = { scope: 'user', feature, tokens, period, every, timezone, rollover };
+  const rule = { scope: 'user' as const, feature, tokens, period, every, timezone, rollover };
   try {
     validateOptions({ budgets: [rule] });
   } catch (error) {

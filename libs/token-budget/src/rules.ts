@@ -16,6 +16,8 @@ export interface ResolvedRule {
   readonly zoneSuffix: string;
   readonly calculator: PeriodCalculator;
   readonly id: IdResolver | undefined;
+  /** Rules with one identity count the same tokens on the same counter. */
+  readonly identity: string;
 }
 
 /** Applies a rule's defaults. `defaultPeriod` is used when the rule names neither period nor every. */
@@ -25,20 +27,18 @@ export function resolveRule(rule: BudgetRule, defaultPeriod: BudgetRule['period'
   const rolloverOn = rule.rollover !== undefined && rule.rollover.enabled !== false && tokens > 0;
   const periodLabel = rule.every ?? period ?? 'month';
   const zone = rule.timezone && rule.timezone !== 'UTC' && rule.timezone !== 'Etc/UTC' ? rule.timezone : undefined;
+  const zoneSuffix = zone ? `@${zone}` : '';
   return {
+    identity: `${rule.scope}|${rule.feature ?? ''}|${periodLabel}|${zoneSuffix}`,
     scope: rule.scope,
     tokens,
     maxCarryover: rolloverOn ? (rule.rollover?.maxCarryover ?? tokens) : 0,
     name: rule.name ?? `${rule.scope}${rule.feature ? `:${rule.feature}` : ''}:${periodLabel}${zone ? `@${zone}` : ''}`,
     feature: rule.feature,
     periodLabel,
-    zoneSuffix: zone ? `@${zone}` : '',
+    zoneSuffix,
     calculator: new PeriodCalculator({ period, every: rule.every, timezone: rule.timezone }),
     id: rule.id,
   };
 }
 
-/** The identity of a rule's counter (two rules with one identity would count the same tokens twice). */
-export function ruleIdentity(rule: ResolvedRule): string {
-  return `${rule.scope}|${rule.feature ?? ''}|${rule.periodLabel}|${rule.zoneSuffix}`;
-}

@@ -195,8 +195,8 @@ export class TokenBudgetGuard implements CanActivate {
   private resolveRoute(options: TokenBudgetRouteOptions, fallbackFeature: string): RouteBudget {
     const feature = options.feature ?? fallbackFeature;
     const rule = routeRuleOf(options, feature, fallbackFeature);
-    const own = rule ? [this.budgets.resolveRouteRule(rule)] : [];
-    return { feature, rules: this.budgets.rulesFor(feature, own), estimate: options.estimate, usage: options.usage, skip: false, decorated: false };
+    if (rule) this.budgets.registerRouteRule(rule, fallbackFeature); // normally done at boot already
+    return { feature, rules: this.budgets.rulesFor(feature, []), estimate: options.estimate, usage: options.usage, skip: false, decorated: false };
   }
 
   private setHeaders(res: BudgetResponse, reservation: Reservation, now: number): void {

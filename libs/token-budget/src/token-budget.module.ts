@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { BudgetService } from './budget.service';
 import { resolveOptions } from './resolve-options';
-import { RouteBudgetsValidator } from './route-budgets.validator';
+import { RouteBudgetsExplorer } from './route-budgets.explorer';
 import { MemoryAdapter } from './storage/memory.adapter';
 import { StorageAdapter } from './storage/storage-adapter.interface';
 import { TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
@@ -20,7 +20,7 @@ import type { TokenBudgetModuleOptions } from './token-budget-options.interface'
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    RouteBudgetsValidator,
+    RouteBudgetsExplorer,
     { provide: TOKEN_BUDGET_OPTIONS, useFactory: resolveOptions, inject: [TOKEN_BUDGET_MODULE_OPTIONS] },
     {
       provide: StorageAdapter,

@@ -1,17 +1,22 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { BudgetService } from './budget.service';
 import { TokenBudgetOptionsError } from './errors';
 import { routeRuleOf } from './route-budget';
 import { TOKEN_BUDGET_ROUTE } from './token-budget.constants';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
 
-/** Validates every `@TokenBudget()` of the app at boot, so a bad route budget fails the start, not a request. */
+/**
+ * Finds every `@TokenBudget()` of the app at boot: validates it (a bad route budget fails the start,
+ * not a request) and registers its per-user budget with BudgetService.
+ */
 @Injectable()
-export class RouteBudgetsValidator implements OnModuleInit {
+export class RouteBudgetsExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly budgets: BudgetService,
   ) {}
 
   onModuleInit(): void {
@@ -25,7 +30,8 @@ export class RouteBudgetsValidator implements OnModuleInit {
         if (!options) continue;
         const where = `${controller.name}.${name}`;
         try {
-          routeRuleOf(options, options.feature ?? where, where);
+          const rule = routeRuleOf(options, options.feature ?? where, where);
+          if (rule) this.budgets.registerRouteRule(rule, where);
         } catch (error) {
           problems.push(...(error instanceof TokenBudgetOptionsError ? error.problems : [String(error)]));
         }

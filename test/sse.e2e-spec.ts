@@ -15,6 +15,18 @@ class StreamController {
       { data: { object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 19, completion_tokens: 10, total_tokens: 29 } } },
     ]);
   }
+
+  @Sse('broken-usage')
+  @TokenBudget({
+    feature: 'broken',
+    estimate: 300,
+    usage: () => {
+      throw new Error('extractor bug');
+    },
+  })
+  broken(): Observable<MessageEvent> {
+    return from([{ data: 'a' }, { data: 'b' }]);
+  }
 }
 
 describe.each(PLATFORMS)('@Sse() routes on %s', (platform) => {
@@ -28,6 +40,21 @@ describe.each(PLATFORMS)('@Sse() routes on %s', (platform) => {
       const budgets = t.app.get(BudgetService);
       await eventually(async () => (await budgets.getUsage('sse-1'))[0].reserved === 0);
       expect((await budgets.getUsage('sse-1'))[0]).toMatchObject({ used: 29, reserved: 0 });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('@Sse() with a usage extractor that throws', () => {
+  it('still streams every event and commits the estimate', async () => {
+    const t = await startBudgetApp('express', { budgets: [{ scope: 'user', period: 'day', tokens: 1_000 }] }, [StreamController]);
+    try {
+      const response = await fetch(`${t.url}/broken-usage`, { headers: { 'x-user': 'sse-2' } });
+      expect((await response.text()).match(/^data: /gm)).toHaveLength(2);
+      const budgets = t.app.get(BudgetService);
+      await eventually(async () => (await budgets.getUsage('sse-2'))[0].reserved === 0);
+      expect((await budgets.getUsage('sse-2'))[0]).toMatchObject({ used: 300 });
     } finally {
       await t.close();
     }

@@ -9,7 +9,6 @@ import { isPromise } from './maybe-promise';
 import { ADMITTER_KEY, REQUEST_STATE_KEY } from './token-budget.constants';
 import { TokenBudgetGuard } from './token-budget.guard';
 import { readProviderUsage } from './usage/extract-usage';
-import type { Usage } from './usage/usage.interface';
 
 const noop = (): void => undefined;
 
@@ -89,21 +88,33 @@ export class TokenBudgetInterceptor implements NestInterceptor {
     });
   }
 
-  /** Streams (`@Sse()`): keep the last usage an event carries; commit it when the stream ends. */
+  /**
+   * Streams (`@Sse()`): keep the last usage an event carries; commit it when the stream ends, the
+   * estimate when none came. Reading usage never disturbs the stream.
+   */
   private settleStream(state: TokenBudgetRequestState, reservation: Reservation, next: CallHandler): Observable<unknown> {
-    let usage: Usage | undefined;
+    let last: unknown;
+    let seen = false;
     return defer(() => next.handle()).pipe(
       tap({
         next: (event) => {
           const data = (event as { data?: unknown })?.data ?? event;
-          const reading = state.usage ? { kind: 'usage' as const, usage: state.usage(data) } : readProviderUsage(data);
-          if (reading.kind === 'usage' && reading.usage) usage = reading.usage;
+          let found = false;
+          try {
+            found = state.usage ? state.usage(data) !== undefined : readProviderUsage(data).kind !== 'none';
+          } catch {
+            // an extractor that throws on an event does not end the stream; that event is skipped
+          }
+          if (found) {
+            last = data;
+            seen = true;
+          }
         },
         error: () => this.release(reservation),
       }),
       finalize(() => {
         if (reservation.settled) return;
-        if (usage) reservation.commit(usage).catch((error: unknown) => this.failed(reservation, error));
+        if (seen) void this.commit(state, reservation, last);
         else this.commitEstimate(reservation);
       }),
     );

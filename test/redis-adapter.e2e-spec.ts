@@ -48,6 +48,15 @@ describe('RedisAdapter on a real redis-server', () => {
     expect(await observer.hget(`${keyPrefix}:budget:{tenant:acme}:2026-11-23@Asia/Tokyo`, 'used')).toBe('10');
   });
 
+  it('gives the lease set of a held reservation the same expiry as its counter', async () => {
+    await env.budgets.reserve('held', 10); // never settled
+    const key = `${keyPrefix}:budget:{user:held}:2026-11`;
+    expect(await observer.zcard(`${key}:leases`)).toBe(1);
+    const counterTtl = await observer.pttl(key);
+    expect(counterTtl).toBeGreaterThan(0);
+    expect(Math.abs((await observer.pttl(`${key}:leases`)) - counterTtl)).toBeLessThan(1_000);
+  });
+
   it('escapes ids so they cannot reach another subject or break the hash tag', async () => {
     await env.budgets.record('a}:{user:42', 5);
     const keys = await observer.keys(`${keyPrefix}:*`);

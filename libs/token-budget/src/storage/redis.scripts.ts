@@ -84,13 +84,13 @@ local out = {1}
 for i = 1, n do
   local hk, lk = KEYS[3 * i - 2], KEYS[3 * i - 1]
   local s = states[i]
-  touch(hk, lk, ARGV[3 * i + 2], s[3], tonumber(ARGV[3 * i + 4]))
   local reserved = s[2]
   if amount > 0 then
     reserved = redis.call('HINCRBY', hk, 'reserved', amount)
     redis.call('HSET', hk, 'r:' .. id, amount)
     redis.call('ZADD', lk, lease_until, id)
   end
+  touch(hk, lk, ARGV[3 * i + 2], s[3], tonumber(ARGV[3 * i + 4]))
   out[#out + 1] = s[1]
   out[#out + 1] = reserved
   out[#out + 1] = s[3]

@@ -41,8 +41,9 @@ describe('RedisAdapter on a real redis-server', () => {
     const key = `${keyPrefix}:budget:{user:42}:2026-11`;
     expect(await observer.hget(key, 'used')).toBe('10');
     // kept through December (for rollover) plus a margin, then gone
-    const expireAt = Date.now() + (await observer.pttl(key));
-    expect(Math.abs(expireAt - Date.parse('2027-01-01T01:00:00Z'))).toBeLessThan(5_000);
+    // relative to the app clock (the injected one here), not to Redis's own clock
+    const ttl = await observer.pttl(key);
+    expect(Math.abs(ttl - (Date.parse('2027-01-01T01:00:00Z') - clock.now))).toBeLessThan(5_000);
     expect(await observer.pttl(`${key}:leases`)).toBe(-2); // no reservation held: no lease set
     // tenant day in Tokyo: 10:00 UTC is 19:00 in Tokyo, same date; the zone is part of the key
     expect(await observer.hget(`${keyPrefix}:budget:{tenant:acme}:2026-11-23@Asia/Tokyo`, 'used')).toBe('10');
@@ -55,6 +56,19 @@ describe('RedisAdapter on a real redis-server', () => {
     const counterTtl = await observer.pttl(key);
     expect(counterTtl).toBeGreaterThan(0);
     expect(Math.abs((await observer.pttl(`${key}:leases`)) - counterTtl)).toBeLessThan(1_000);
+  });
+
+  it('drops a commit that arrives after its record expired instead of recreating it without a TTL', async () => {
+    const start = clock.now;
+    const reservation = await env.budgets.reserve('late', 10);
+    clock.set('2027-01-01T01:00:01Z'); // November's record lives until 2027-01-01T01:00Z
+    try {
+      await reservation.commit(7);
+      expect(await observer.exists(`${keyPrefix}:budget:{user:late}:2026-11`)).toBe(1); // still there: Redis's clock is not the app's
+      expect(await observer.hget(`${keyPrefix}:budget:{user:late}:2026-11`, 'used')).toBe('0');
+    } finally {
+      clock.now = start;
+    }
   });
 
   it('escapes ids so they cannot reach another subject or break the hash tag', async () => {

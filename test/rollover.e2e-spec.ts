@@ -47,6 +47,17 @@ describe.each(STORAGE_KINDS)('rollover across month boundaries on %s', (kind) =>
     expect(await usage('u')).toMatchObject({ carryover: 0, effectiveLimit: 100_000 });
   });
 
+  it('counts holds still in flight at the boundary as used', async () => {
+    clock.set('2026-10-31T23:59:00Z');
+    await env.budgets.record('u', 50_000);
+    const inFlight = await env.budgets.reserve('u', 30_000);
+    clock.set('2026-11-01T00:00:30Z'); // the hold's lease (5 min) has not lapsed
+    await env.budgets.record('u', 1);
+    expect(await usage('u')).toMatchObject({ carryover: 20_000 }); // 100k - 50k used - 30k held
+    await inFlight.commit(30_000);
+    expect(await usage('u')).toMatchObject({ carryover: 20_000, used: 1 });
+  });
+
   it('fixes the bonus at the first write of the period, whatever late commits do', async () => {
     clock.set('2026-10-20T00:00:00Z');
     await env.budgets.record('u', 80_000);

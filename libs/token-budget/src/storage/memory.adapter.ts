@@ -45,9 +45,11 @@ export interface MemoryAdapterOptions {
 export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   private readonly records = new Map<string, MemoryRecord>();
   private readonly sweepTimer: NodeJS.Timeout;
+  /** Latest time an operation was given: sweeps go by the app's clock, not the machine's. */
+  private latestNow = 0;
 
   constructor(options: MemoryAdapterOptions = {}) {
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), options.sweepIntervalMs ?? 60_000);
+    this.sweepTimer = setInterval(() => this.sweep(this.latestNow), options.sweepIntervalMs ?? 60_000);
     this.sweepTimer.unref();
   }
 
@@ -57,6 +59,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   reserve({ id, counters, amount, leaseUntil, now }: ReserveRequest): ReserveResult {
+    this.seen(now);
     const records: (MemoryRecord | undefined)[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
@@ -83,7 +86,9 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   commit({ id, counters, amount, now }: CommitRequest): void {
+    this.seen(now);
     for (const counter of counters) {
+      if (counter.expireAt <= now) continue; // a commit later than the record's life: no budget reads it any more
       const record = this.touch(counter, now);
       this.dropLease(record, id);
       record.used += amount;
@@ -113,9 +118,13 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     clearInterval(this.sweepTimer);
   }
 
-  /** Drops every record whose period (and rollover window) has ended. */
+  /** Drops every record whose period (and rollover window) has ended by `now` (app clock). */
   sweep(now: number): void {
     for (const [key, record] of this.records) if (record.expireAt <= now) this.records.delete(key);
+  }
+
+  private seen(now: number): void {
+    if (now > this.latestNow) this.latestNow = now;
   }
 
   private live(key: string, now: number): MemoryRecord | undefined {
@@ -153,7 +162,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     if (counter.maxCarryover <= 0 || counter.previousKey === undefined) return 0;
     const previous = this.live(counter.previousKey, now);
     if (!previous || previous.limit <= 0) return 0;
-    const unused = previous.limit + previous.carryover - previous.used;
+    const unused = previous.limit + previous.carryover - previous.used - previous.reserved;
     return Math.max(0, Math.min(unused, counter.maxCarryover));
   }
 

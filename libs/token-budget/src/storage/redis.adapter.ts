@@ -91,12 +91,12 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   async commit({ id, counters, amount, now }: CommitRequest): Promise<void> {
     await this.eachSlot(counters, (group) =>
-      this.scripts.tokenBudgetCommit(group.length * 3, ...this.keys(group), now, id, amount, ...this.args(group)),
+      this.scripts.tokenBudgetCommit(group.length * 4, ...this.keys(group), now, id, amount, ...this.args(group)),
     );
   }
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {
-    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * 3, ...this.keys(group), now, id));
+    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * 4, ...this.keys(group), now, id));
   }
 
   async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {
@@ -104,7 +104,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     await Promise.all(
       this.bySlot(counters).map(async (group) => {
         const reply = (await this.scripts.tokenBudgetRead(
-          group.counters.length * 3,
+          group.counters.length * 4,
           ...this.keys(group.counters),
           now,
           ...this.args(group.counters),
@@ -133,7 +133,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   private async reserveGroup(request: ReserveRequest, counters: BudgetCounter[]): Promise<ReserveResult> {
     const reply = (await this.scripts.tokenBudgetReserve(
-      counters.length * 3,
+      counters.length * 4,
       ...this.keys(counters),
       request.now,
       request.id,
@@ -147,7 +147,10 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   private keys(counters: BudgetCounter[]): string[] {
     const keys: string[] = [];
-    for (const c of counters) keys.push(c.key, leaseKey(c.key), c.previousKey ?? c.key);
+    for (const c of counters) {
+      const previous = c.previousKey ?? c.key;
+      keys.push(c.key, leaseKey(c.key), previous, leaseKey(previous));
+    }
     return keys;
   }
 

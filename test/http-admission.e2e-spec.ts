@@ -83,7 +83,9 @@ describe.each(PLATFORMS)('HTTP admission on %s', (platform) => {
     });
     const secondsToReset = String((Date.parse('2026-12-01T00:00:00Z') - clock.now) / 1000);
     expect(res.headers.get('retry-after')).toBe(secondsToReset);
+    expect(res.headers.get('x-tokenbudget-limit')).toBe('1000');
     expect(res.headers.get('x-tokenbudget-remaining')).toBe('100');
+    expect(res.headers.get('x-tokenbudget-reset')).toBe(secondsToReset);
     expect(await used('u1')).toMatchObject({ used: 900, reserved: 0 });
     // exactly what is left still fits
     expect((await post(`${t.url}/echo`, { estimate: 100, result: openAiResult(50, 50) }, { 'x-user': 'u1' })).status).toBe(200);
@@ -168,6 +170,13 @@ describe.each(PLATFORMS)('settling without the interceptor on %s', (platform) =>
     expect(await usage('s1')).toMatchObject({ used: 40, reserved: 0 });
   });
 
+  it('commits the estimate when the client goes away while the handler runs', async () => {
+    const aborted = post(`${t.url}/plain-slow`, {}, { 'x-user': 's4' }, AbortSignal.timeout(50));
+    await expect(aborted).rejects.toThrow();
+    await eventually(settled('s4'), 3_000);
+    expect(await usage('s4')).toMatchObject({ used: 40, reserved: 0 });
+  });
+
   it('releases it when the route fails', async () => {
     expect((await post(`${t.url}/plain-bad`, {}, { 'x-user': 's2' })).status).toBe(400);
     await eventually(settled('s2'));
@@ -217,6 +226,42 @@ describe.each(PLATFORMS)('onBudgetExceeded answering itself on %s', (platform) =
       expect(res.status).toBe(402);
       expect(res.body).toEqual({ upgrade: 'https://example.test/pricing', left: 5 });
       expect(res.headers.get('retry-after')).not.toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe.each(PLATFORMS)('app-side failures on %s', (platform) => {
+  it('answers 500 when an id resolver throws, and never admits around the budgets (even with failMode open)', async () => {
+    const t = await startBudgetApp(platform, {
+      failMode: 'open',
+      anonymous: 'allow',
+      budgets: [
+        { scope: 'tenant', id: (req) => req.user.orgId, tokens: 100 },
+        { scope: 'global', period: 'day', tokens: 50 },
+      ],
+    });
+    try {
+      expect((await post(`${t.url}/echo`, { estimate: 40 })).status).toBe(500);
+      const [global] = await t.app.get(BudgetService).getUsage('x');
+      expect(global).toMatchObject({ scope: 'global', used: 0, reserved: 0 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('reads usage with the module-level usage function', async () => {
+    const t = await startBudgetApp(platform, {
+      budgets: [{ scope: 'user', tokens: 100 }],
+      usage: (result) => {
+        const r = result as { tin: number; tout: number };
+        return { inputTokens: r.tin, outputTokens: r.tout, totalTokens: r.tin + r.tout };
+      },
+    });
+    try {
+      expect((await post(`${t.url}/echo`, { estimate: 50, result: { tin: 3, tout: 4 } }, { 'x-user': 'm1' })).status).toBe(200);
+      expect((await t.app.get(BudgetService).getUsage('m1'))[0]).toMatchObject({ used: 7 });
     } finally {
       await t.close();
     }

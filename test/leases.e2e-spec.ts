@@ -86,6 +86,27 @@ describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
     await expect(env.budgets.reserve('u', 1, { rules: [{ scope: 'user', tokens: -1 }] })).rejects.toThrow('budgets[0].tokens: must be a non-negative integer');
   });
 
+  it('refuses a bad per-call lease and changes nothing', async () => {
+    await expect(env.budgets.reserve('u', 10, { leaseMs: Number.NaN })).rejects.toThrow('leaseMs must be a positive integer');
+    await expect(env.budgets.reserve('u', 10, { leaseMs: 0 })).rejects.toThrow('leaseMs must be a positive integer');
+    expect((await usage('u'))[0]).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('keeps a feature-wide rule and a rule for one feature on separate counters', async () => {
+    const rules = [
+      { scope: 'feature' as const, period: 'day' as const, tokens: 1_000 },
+      { scope: 'feature' as const, feature: 'summarize', period: 'day' as const, tokens: 300 },
+    ];
+    const subject = { user: 'u', feature: 'summarize' };
+    await (await env.budgets.reserve(subject, 100, { rules })).commit(100);
+    const report = await env.budgets.getUsage(subject, { rules });
+    expect(report.filter((u) => u.scope === 'feature').map((u) => [u.limit, u.used, u.reserved])).toEqual([
+      [1_000, 100, 0],
+      [300, 100, 0],
+    ]);
+    await expect(env.budgets.reserve(subject, 201, { rules })).rejects.toMatchObject({ info: { scope: 'feature', limit: 300, used: 100 } });
+  });
+
   it('check() reports without reserving', async () => {
     await env.budgets.record('u', 700);
     expect(await env.budgets.check('u', 300)).toMatchObject({ allowed: true, used: 700, limit: 1_000, remaining: 300 });
@@ -101,5 +122,26 @@ describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
     expect(global).toMatchObject({ used: 700 });
     await env.budgets.reset('u', { scopes: ['global'] });
     expect((await usage('u'))[1]).toMatchObject({ used: 0 });
+  });
+});
+
+describe('track() when the commit fails', () => {
+  it('returns the paid result and logs, leaving the hold to its lease', async () => {
+    const { MemoryAdapter } = await import('nestjs-token-budget');
+    const { budgetService } = await import('./fixtures/service');
+    const storage = new MemoryAdapter();
+    storage.commit = () => {
+      throw new Error('storage went away');
+    };
+    const env = await budgetService({ storage, budgets: [{ scope: 'user', tokens: 1_000 }] });
+    try {
+      let calls = 0;
+      const result = await env.budgets.track('u', async () => ({ calls: ++calls, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }), { estimate: 10 });
+      expect(result.calls).toBe(1);
+      expect((await env.budgets.getUsage('u'))[0]).toMatchObject({ used: 0, reserved: 10 });
+    } finally {
+      storage.onModuleDestroy();
+      await env.close();
+    }
   });
 });

@@ -210,6 +210,15 @@ class SharedFeatureController {
   }
 }
 
+describe('a route budget that repeats a module budget', () => {
+  it('fails the boot instead of silently keeping one of the two limits', async () => {
+    const module = TokenBudgetModule.forRoot({ budgets: [{ scope: 'user', feature: 'shared', tokens: 5_000 }] });
+    await expect(startApp('express', { imports: [module], controllers: [SharedFeatureController] })).rejects.toThrow(
+      "@TokenBudget() of SharedFeatureController.one: the module budget 'user:shared:month' already counts the same tokens",
+    );
+  });
+});
+
 describe('routes sharing a feature', () => {
   it('must agree on its budget (checked at boot)', async () => {
     await expect(startApp('express', { imports: [TokenBudgetModule.forRoot({})], controllers: [SharedFeatureController] })).rejects.toThrow(

@@ -104,7 +104,12 @@ export class BudgetService implements ReservationSettler {
       await reservation.release();
       throw error;
     }
-    await this.commitFromResult(reservation, result, options.usage as UsageExtractor | undefined, subjectIds(subject).feature ?? 'track');
+    try {
+      await this.commitFromResult(reservation, result, options.usage as UsageExtractor | undefined, subjectIds(subject).feature ?? 'track');
+    } catch (error) {
+      // the call was made and paid for: its result is returned whatever happened to the bookkeeping
+      this.logger.error(`Committing the usage of reservation ${reservation.id} failed; its lease will release it: ${String(error)}`);
+    }
     return result;
   }
 
@@ -161,6 +166,12 @@ export class BudgetService implements ReservationSettler {
    */
   registerRouteRule(rule: BudgetRule & { feature: string }, where: string): void {
     const resolved = resolveRule(rule, this.options.routePeriod ?? 'month');
+    const twin = this.rules.find((moduleRule) => moduleRule.identity === resolved.identity);
+    if (twin) {
+      throw new TokenBudgetOptionsError([
+        `@TokenBudget() of ${where}: the module budget '${twin.name}' already counts the same tokens (user, feature '${rule.feature}', ${twin.periodLabel}); set the limit in one place`,
+      ]);
+    }
     const existing = this.routeRules.get(rule.feature);
     if (!existing) {
       this.routeRules.set(rule.feature, resolved);
@@ -242,7 +253,7 @@ export class BudgetService implements ReservationSettler {
     }
     const cached = cache.byId.get(id);
     if (cached) return cached;
-    const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined && rule.scope !== 'feature' ? `:f:${escapeId(rule.feature)}` : ''}`;
+    const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined ? `:f:${escapeId(rule.feature)}` : ''}`;
     const counter: BudgetCounter = {
       key: `${base}:${window.key}${rule.zoneSuffix}`,
       previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
@@ -258,6 +269,8 @@ export class BudgetService implements ReservationSettler {
   /** @internal Synchronous when the storage is (MemoryAdapter). */
   reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): MaybePromise<Reservation> {
     assertTokenCount(estimate, 'estimate');
+    if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
+    if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
     return then(this.storage.reserve({ id, counters, amount: estimate, leaseUntil: now + leaseMs, now }), (result) =>
@@ -287,6 +300,7 @@ export class BudgetService implements ReservationSettler {
    */
   commitFromResult(reservation: Reservation, result: unknown, extractor: UsageExtractor | undefined, where: string): MaybePromise<Usage> {
     let usage: Usage | undefined;
+    extractor ??= this.options.usage;
     try {
       if (extractor) {
         const custom = extractor(result);

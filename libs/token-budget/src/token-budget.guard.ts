@@ -14,6 +14,7 @@ import { BudgetService } from './budget.service';
 import { InvalidSubjectError } from './errors';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import type { Reservation } from './reservation';
+import type { BudgetTarget } from './budget.types';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
@@ -92,9 +93,16 @@ export class TokenBudgetGuard implements CanActivate {
   private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: number, settleOnResponseEnd: boolean): MaybePromise<boolean> {
     const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate, usage: route.usage, intercepted: false };
     const now = this.now();
+    let targets: BudgetTarget[];
+    try {
+      targets = this.budgets.targetsOf(route.rules, route.feature, (rule) => this.idFor(rule, req, userId), now);
+    } catch (error) {
+      // a bad id is the caller's (400); an id resolver that throws is the app's bug, never a storage outage
+      if (error instanceof InvalidSubjectError) throw new BadRequestException(error.message);
+      throw error;
+    }
     let pending: MaybePromise<Reservation>;
     try {
-      const targets = this.budgets.targetsOf(route.rules, route.feature, (rule) => this.idFor(rule, req, userId), now);
       pending = this.budgets.reserveTargets(targets, estimate, now);
     } catch (error) {
       return this.refused(req, res, state, error);
@@ -126,7 +134,8 @@ export class TokenBudgetGuard implements CanActivate {
   /** 429 when a budget refuses, 400 on a bad id or estimate; on storage failure 503, or admission without a hold when failMode is 'open'. */
   private refused(req: BudgetRequest, res: BudgetResponse, state: TokenBudgetRequestState, error: unknown): boolean {
     if (error instanceof BudgetExceededException) return this.reject(req, res, error.info);
-    if (error instanceof InvalidSubjectError || error instanceof InvalidUsageError) throw new BadRequestException(error.message);
+    if (error instanceof InvalidUsageError) throw new BadRequestException(error.message);
+    if (error instanceof RangeError) throw error;
     if (this.options.failMode !== 'open') {
       this.logger.error(`Budget storage failed; request refused (failMode 'closed'): ${String(error)}`);
       throw new ServiceUnavailableException({
@@ -216,16 +225,19 @@ export class TokenBudgetGuard implements CanActivate {
   }
 
   /**
-   * Settles a reservation that no interceptor took charge of when the response ends: commits the
-   * estimate on success, releases otherwise (a later guard or pipe refused, the client went away).
+   * Settles a reservation that no interceptor took charge of when the response ends: releases it
+   * when the response is an error (a later guard or pipe refused, the handler failed), commits the
+   * estimate otherwise (success, or a client that went away while the handler ran).
    */
   private settleWhenResponseEnds(res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation): void {
     const raw = res?.raw ?? res;
     if (typeof raw?.once !== 'function') return;
     raw.on('close', () => {
       if (state.intercepted || reservation.settled) return;
-      const succeeded = raw.writableFinished !== false && raw.statusCode < 400;
-      const settle = succeeded ? reservation.commit() : reservation.release();
+      // Released only when the app answered with an error; a client that went away leaves the
+      // handler (and the provider call) running, so its estimate is committed.
+      const failed = raw.writableFinished !== false && raw.statusCode >= 400;
+      const settle = failed ? reservation.release() : reservation.commit();
       settle.catch((error: unknown) => this.logger.error(`Settling reservation ${reservation.id} failed: ${String(error)}`));
     });
   }

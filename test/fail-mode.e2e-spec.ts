@@ -5,7 +5,7 @@ import { freePort } from './setup/redis-server';
 
 /** A client of a port nobody listens on that fails commands at once instead of queueing them. */
 async function unreachableRedis(): Promise<Redis> {
-  const redis = new Redis({ port: await freePort(), host: '127.0.0.1', enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = new Redis({ port: await freePort(), host: '127.0.0.1', enableOfflineQueue: false, retryStrategy: () => null, commandTimeout: 1_000 });
   redis.on('error', () => undefined);
   return redis;
 }

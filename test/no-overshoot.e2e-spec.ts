@@ -1,7 +1,6 @@
-import Redis from 'ioredis';
 import { BudgetService, MemoryAdapter, RedisAdapter } from 'nestjs-token-budget';
 import { post, startBudgetApp, TestApp } from './fixtures/create-app';
-import { redisUrl, uniquePrefix } from './fixtures/storages';
+import { testRedis, uniquePrefix } from './fixtures/storages';
 
 const E = 37;
 const LIMIT = 100 * E;
@@ -21,7 +20,7 @@ async function burst(apps: TestApp[], user: string): Promise<Record<number, numb
 describe('no overshoot under concurrency', () => {
   it(`admits exactly 100 of ${REQUESTS} concurrent requests across 3 instances sharing one Redis`, async () => {
     const keyPrefix = uniquePrefix();
-    const clients = [new Redis(redisUrl()), new Redis(redisUrl()), new Redis(redisUrl())];
+    const clients = [testRedis(), testRedis(), testRedis()];
     const apps = await Promise.all(
       ['express', 'fastify', 'express'].map((platform, i) =>
         startBudgetApp(platform as 'express' | 'fastify', { keyPrefix, storage: new RedisAdapter(clients[i]), budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }] }),

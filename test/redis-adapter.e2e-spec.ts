@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { RedisAdapter } from 'nestjs-token-budget';
 import { TestClock } from './fixtures/create-app';
 import { budgetService } from './fixtures/service';
-import { redisUrl, uniquePrefix } from './fixtures/storages';
+import { redisUrl, testRedis, uniquePrefix } from './fixtures/storages';
 
 async function evalshaCalls(redis: Redis): Promise<number> {
   const stats = await redis.info('commandstats');
@@ -17,8 +17,8 @@ describe('RedisAdapter on a real redis-server', () => {
   let env: Awaited<ReturnType<typeof budgetService>>;
 
   beforeEach(async () => {
-    redis = new Redis(redisUrl());
-    observer = new Redis(redisUrl());
+    redis = testRedis();
+    observer = testRedis();
     keyPrefix = uniquePrefix();
     env = await budgetService({
       storage: new RedisAdapter(redis),

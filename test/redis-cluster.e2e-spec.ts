@@ -13,7 +13,7 @@ describe('RedisAdapter on a real 3-node Redis Cluster', () => {
   let cluster: RedisClusterHandle;
   const clients: Cluster[] = [];
   const newClient = () => {
-    const client = new Cluster(cluster.nodes);
+    const client = new Cluster(cluster.nodes, { redisOptions: { commandTimeout: 5_000, maxRetriesPerRequest: 1 } });
     clients.push(client);
     return client;
   };
@@ -47,6 +47,34 @@ describe('RedisAdapter on a real 3-node Redis Cluster', () => {
       const r = await env.budgets.reserve(subject, 100);
       await r.commit(90);
       expect((await env.budgets.getUsage(subject)).map((u) => u.used)).toEqual([490, 490]);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('releases the slots already held when a later slot fails', async () => {
+    const keyPrefix = uniquePrefix();
+    const adapter = new RedisAdapter(newClient());
+    const env = await budgetService({
+      storage: adapter,
+      keyPrefix,
+      budgets: [
+        { scope: 'user', period: 'day', tokens: 1_000 },
+        { scope: 'tenant', period: 'day', tokens: 1_000 },
+      ],
+    });
+    const target = adapter as unknown as { reserveGroup: (...args: unknown[]) => Promise<unknown> };
+    const real = target.reserveGroup.bind(adapter);
+    let calls = 0;
+    target.reserveGroup = async (...args: unknown[]) => {
+      const result = await real(...args); // the script ran on this slot...
+      if (++calls === 2) throw new Error('CLUSTERDOWN simulated after the second slot ran');
+      return result;
+    };
+    try {
+      const subject = { user: 'u9', tenant: 'acme9' };
+      await expect(env.budgets.reserve(subject, 100)).rejects.toThrow('CLUSTERDOWN');
+      expect((await env.budgets.getUsage(subject)).map((u) => u.reserved)).toEqual([0, 0]);
     } finally {
       await env.close();
     }

@@ -57,6 +57,12 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     if (input instanceof Redis || input instanceof Cluster) {
       this.client = input;
       this.owned = false;
+      const options = input instanceof Cluster ? input.options.redisOptions : input.options;
+      if (options?.commandTimeout === undefined) {
+        this.logger.warn(
+          'The Redis client given to RedisAdapter has no commandTimeout: if Redis stalls, requests wait for it. Set commandTimeout (e.g. 1000) and maxRetriesPerRequest (e.g. 1) on the client.',
+        );
+      }
     } else {
       this.client = typeof input === 'string' ? new Redis(input, OWNED_CLIENT_DEFAULTS) : new Redis({ ...OWNED_CLIENT_DEFAULTS, ...input });
       this.owned = true;
@@ -75,15 +81,23 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const groups = this.bySlot(request.counters);
     if (groups.length === 1) return this.reserveGroup(request, request.counters);
+    // Slot by slot; a refusal or a failure releases every slot tried so far (the failing one
+    // included: its script may have run), so a hold never outlives a refused reservation.
     const states: CounterState[] = new Array(request.counters.length);
-    const reserved: BudgetCounter[][] = [];
+    const tried: BudgetCounter[] = [];
     for (const group of groups) {
-      const result = await this.reserveGroup(request, group.counters);
+      tried.push(...group.counters);
+      let result: ReserveResult;
+      try {
+        result = await this.reserveGroup(request, group.counters);
+      } catch (error) {
+        await this.compensate(request, tried);
+        throw error;
+      }
       if (!result.admitted) {
-        await Promise.all(reserved.map((counters) => this.release({ id: request.id, counters, now: request.now })));
+        await this.compensate(request, tried);
         return { admitted: false, index: group.indexes[result.index], state: result.state };
       }
-      reserved.push(group.counters);
       group.indexes.forEach((original, i) => (states[original] = result.states[i]));
     }
     return { admitted: true, states };
@@ -131,6 +145,15 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     }
   }
 
+  /** Best-effort release of the slots a refused cross-slot reservation touched; logged, never thrown. */
+  private async compensate(request: ReserveRequest, counters: BudgetCounter[]): Promise<void> {
+    try {
+      await this.release({ id: request.id, counters, now: request.now });
+    } catch (error) {
+      this.logger.error(`Releasing the partial reservation ${request.id} failed; its lease will: ${String(error)}`);
+    }
+  }
+
   private async reserveGroup(request: ReserveRequest, counters: BudgetCounter[]): Promise<ReserveResult> {
     const reply = (await this.scripts.tokenBudgetReserve(
       counters.length * 4,
@@ -173,10 +196,16 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     return [...groups.values()];
   }
 
+  /** Runs `run` on each slot's counters; every slot is attempted even when one fails, then the first failure is thrown. */
   private async eachSlot(counters: BudgetCounter[], run: (group: BudgetCounter[]) => Promise<unknown>): Promise<void> {
     const groups = this.bySlot(counters);
-    if (groups.length === 1) await run(counters);
-    else await Promise.all(groups.map((group) => run(group.counters)));
+    if (groups.length === 1) {
+      await run(counters);
+      return;
+    }
+    const results = await Promise.allSettled(groups.map((group) => run(group.counters)));
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 }
 

@@ -51,6 +51,25 @@ describe('PeriodCalculator', () => {
     expect(autumn.end - autumn.start).toBe(25 * 3_600_000);
   });
 
+  it('makes the hour repeated when clocks go back a period of its own', () => {
+    const ny = new PeriodCalculator({ period: 'hour', timezone: 'America/New_York' });
+    const first = ny.window(at('2026-11-01T05:30:00Z')); // 01:30 EDT
+    expect(first).toMatchObject({ key: '2026-11-01T01-04:00', start: at('2026-11-01T05:00:00Z'), end: at('2026-11-01T06:00:00Z') });
+    const second = ny.window(at('2026-11-01T06:10:00Z')); // 01:10 EST, the same local hour again
+    expect(second).toMatchObject({ key: '2026-11-01T01-05:00', previousKey: '2026-11-01T01-04:00', start: at('2026-11-01T06:00:00Z'), end: at('2026-11-01T07:00:00Z') });
+  });
+
+  it('skips the local hour that does not exist when clocks go forward', () => {
+    const ny = new PeriodCalculator({ period: 'hour', timezone: 'America/New_York' });
+    const w = ny.window(at('2026-03-08T07:30:00Z')); // 03:30 EDT; 02:00-03:00 never happened
+    expect(w).toMatchObject({ key: '2026-03-08T03-04:00', previousKey: '2026-03-08T01-05:00', start: at('2026-03-08T07:00:00Z') });
+  });
+
+  it('starts hours of half-hour zones on the half hour', () => {
+    const w = new PeriodCalculator({ period: 'hour', timezone: 'Asia/Kolkata' }).window(at('2026-11-23T10:10:00Z')); // 15:40 IST
+    expect(w).toMatchObject({ key: '2026-11-23T15+05:30', start: at('2026-11-23T09:30:00Z'), end: at('2026-11-23T10:30:00Z') });
+  });
+
   it('numbers custom windows from the epoch', () => {
     const w = new PeriodCalculator({ every: '15m' }).window(at('2026-11-23T14:05:09Z'));
     const index = Math.floor(at('2026-11-23T14:05:09Z') / 900_000);

@@ -86,6 +86,7 @@ export class PeriodCalculator {
     if (this.everyMs !== undefined) return this.fixedWindow(now, this.everyMs);
     const period = this.spec.period ?? 'month';
     if (period === 'lifetime') return LIFETIME;
+    if (period === 'hour' || period === 'minute') return this.clockWindow(now, period);
     const unit = LUXON_UNIT[period];
     const format = KEY_FORMAT[period];
     const local = DateTime.fromMillis(now, { zone: this.spec.timezone ?? 'UTC' });
@@ -100,6 +101,24 @@ export class PeriodCalculator {
       end: next.toMillis(),
       keepUntil: afterNext.toMillis(),
     };
+  }
+
+  /**
+   * Hours and minutes are fixed lengths of the zone's local clock, computed from the offset at
+   * `now`: when clocks go back, the repeated local hour is a period of its own, told apart by the
+   * UTC offset in its key (`2026-11-01T01-04:00`, then `2026-11-01T01-05:00`). UTC keys carry no offset.
+   */
+  private clockWindow(now: number, period: 'hour' | 'minute'): PeriodWindow {
+    const unitMs = period === 'hour' ? 3_600_000 : 60_000;
+    const zone = this.spec.timezone ?? 'UTC';
+    const offsetMs = DateTime.fromMillis(now, { zone }).offset * 60_000;
+    const start = now - ((((now + offsetMs) % unitMs) + unitMs) % unitMs);
+    const withOffset = zone !== 'UTC' && zone !== 'Etc/UTC';
+    const key = (at: number) => {
+      const local = DateTime.fromMillis(at, { zone });
+      return local.toFormat(KEY_FORMAT[period]) + (withOffset ? local.toFormat('ZZ') : '');
+    };
+    return { key: key(start), previousKey: key(start - unitMs), start, end: start + unitMs, keepUntil: start + 2 * unitMs };
   }
 
   private fixedWindow(now: number, everyMs: number): PeriodWindow {

@@ -7,10 +7,13 @@ const LIMIT = 100 * E;
 const REQUESTS = 500;
 const result = { object: 'chat.completion', usage: { prompt_tokens: 20, completion_tokens: E - 20, total_tokens: E } };
 
-/** Fires all requests at once, spread round-robin over the apps; returns the status counts. */
+/**
+ * Fires all requests at once, spread round-robin over the apps; returns the status counts. The
+ * handler answers after 20 ms, like an upstream call, so holds of requests in flight overlap.
+ */
 async function burst(apps: TestApp[], user: string): Promise<Record<number, number>> {
   const statuses = await Promise.all(
-    Array.from({ length: REQUESTS }, (_, i) => post(`${apps[i % apps.length].url}/echo`, { estimate: E, result }, { 'x-user': user })),
+    Array.from({ length: REQUESTS }, (_, i) => post(`${apps[i % apps.length].url}/slow-echo`, { estimate: E, result }, { 'x-user': user })),
   );
   const counts: Record<number, number> = {};
   for (const { status } of statuses) counts[status] = (counts[status] ?? 0) + 1;

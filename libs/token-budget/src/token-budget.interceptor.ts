@@ -110,7 +110,10 @@ export class TokenBudgetInterceptor implements NestInterceptor {
             seen = true;
           }
         },
-        error: () => this.release(reservation),
+        // a stream that fails after usage arrived was billed for it: finalize commits that usage
+        error: () => {
+          if (!seen) this.release(reservation);
+        },
       }),
       finalize(() => {
         if (reservation.settled) return;

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { RedisAdapter } from 'nestjs-token-budget';
 import { post, startBudgetApp } from './fixtures/create-app';
-import { freePort } from './setup/redis-server';
+import { freePort, startRedisServer } from './setup/redis-server';
 
 /** A client of a port nobody listens on that fails commands at once instead of queueing them. */
 async function unreachableRedis(): Promise<Redis> {
@@ -28,6 +28,30 @@ describe.each(['closed', 'open'] as const)("failMode '%s' when Redis is unreacha
     } finally {
       await t.close();
       if (redis.status !== 'end') redis.disconnect();
+    }
+  });
+});
+
+describe('a Redis that stalls, then comes back', () => {
+  it('answers 503 within the command timeout while stalled, and enforces again once it answers', async () => {
+    const server = await startRedisServer();
+    const t = await startBudgetApp('express', { storage: new RedisAdapter(server.url), budgets: [{ scope: 'user', tokens: 100 }] });
+    const body = { estimate: 60, result: { usage: { prompt_tokens: 30, completion_tokens: 30, total_tokens: 60 } } };
+    try {
+      expect((await post(`${t.url}/echo`, body, { 'x-user': 'st' })).status).toBe(200);
+      process.kill(server.pid, 'SIGSTOP');
+      const started = Date.now();
+      expect((await post(`${t.url}/echo`, body, { 'x-user': 'st' })).status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      process.kill(server.pid, 'SIGCONT');
+      // enforcement resumes: the first request's 60 tokens are still counted, 60 more do not fit
+      const refused = await post(`${t.url}/echo`, body, { 'x-user': 'st' });
+      expect(refused.status).toBe(429);
+      expect(refused.body).toMatchObject({ used: 60, remaining: 40 });
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+      await t.close();
+      await server.stop();
     }
   });
 });

@@ -5,6 +5,7 @@ import { createServer, Socket } from 'node:net';
 export interface RedisServerHandle {
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -79,10 +80,12 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid as number,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
       }),
   };

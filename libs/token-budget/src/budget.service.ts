@@ -159,6 +159,11 @@ export class BudgetService implements ReservationSettler {
     await this.storage.delete(targets.filter((t) => scopes.includes(t.rule.scope)).map((t) => t.counter.key));
   }
 
+  /** @internal True when any module or route budget has a token limit. */
+  hasLimits(): boolean {
+    return this.rules.some((rule) => rule.tokens > 0) || [...this.routeRules.values()].some((rule) => rule.tokens > 0);
+  }
+
   /**
    * @internal Registers the per-user budget of a `@TokenBudget()` route (found at boot), so the
    * service knows it too: `getUsage({ user, feature })` reports it, `check` and `reserve` apply it.

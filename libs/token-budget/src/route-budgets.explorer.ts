@@ -1,14 +1,16 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { BudgetService } from './budget.service';
 import { TokenBudgetOptionsError } from './errors';
 import { routeRuleOf } from './route-budget';
-import { TOKEN_BUDGET_ROUTE } from './token-budget.constants';
+import { TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE } from './token-budget.constants';
+import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
 
 /**
  * Finds every `@TokenBudget()` of the app at boot: validates it (a bad route budget fails the start,
- * not a request) and registers its per-user budget with BudgetService.
+ * not a request), registers its per-user budget with BudgetService, and warns about limited routes
+ * that hold nothing before they run (concurrent requests could then pass a limit together).
  */
 @Injectable()
 export class RouteBudgetsExplorer implements OnModuleInit {
@@ -17,10 +19,12 @@ export class RouteBudgetsExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly budgets: BudgetService,
+    @Inject(TOKEN_BUDGET_OPTIONS) private readonly options: TokenBudgetModuleOptions,
   ) {}
 
   onModuleInit(): void {
     const problems: string[] = [];
+    const unestimated: string[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
       if (!controller?.prototype) continue;
@@ -32,11 +36,18 @@ export class RouteBudgetsExplorer implements OnModuleInit {
         try {
           const rule = routeRuleOf(options, options.feature ?? where, where);
           if (rule) this.budgets.registerRouteRule(rule, where);
+          if (options.estimate === undefined && this.options.defaultEstimate === undefined) unestimated.push(where);
         } catch (error) {
           problems.push(...(error instanceof TokenBudgetOptionsError ? error.problems : [String(error)]));
         }
       }
     }
     if (problems.length) throw new TokenBudgetOptionsError(problems);
+    if (unestimated.length && this.budgets.hasLimits()) {
+      new Logger('TokenBudget').warn(
+        `${unestimated.join(', ')}: no estimate, so requests hold 0 tokens and are admitted while a budget has any left; ` +
+          'concurrent requests can then pass a limit together. Give @TokenBudget({ estimate }) or the module defaultEstimate.',
+      );
+    }
   }
 }

@@ -25,6 +25,15 @@ local function expire_leases(hk, lk, now)
   end
 end
 
+local function drop_hold(hk, lk, id)
+  local amt = redis.call('HGET', hk, 'r:' .. id)
+  if amt then
+    redis.call('HINCRBY', hk, 'reserved', -tonumber(amt))
+    redis.call('HDEL', hk, 'r:' .. id)
+  end
+  redis.call('ZREM', lk, id)
+end
+
 local function lapsed_sum(hk, lk, now)
   local sum = 0
   local ids = redis.call('ZRANGEBYSCORE', lk, '-inf', now)
@@ -118,12 +127,7 @@ for i = 1, n do
   if expire_at <= 0 or expire_at > now then
     expire_leases(hk, lk, now)
     local bonus = bonus_of(hk, pk, plk, tonumber(ARGV[3 * i + 2]), now)
-    local amt = redis.call('HGET', hk, 'r:' .. id)
-    if amt then
-      redis.call('HINCRBY', hk, 'reserved', -tonumber(amt))
-      redis.call('HDEL', hk, 'r:' .. id)
-      redis.call('ZREM', lk, id)
-    end
+    drop_hold(hk, lk, id)
     if amount > 0 then redis.call('HINCRBY', hk, 'used', amount) end
     touch(hk, lk, ARGV[3 * i + 1], bonus, expire_at, now)
   end
@@ -132,16 +136,10 @@ return 1
 `;
 
 /** ARGV: now, id. Drops the reservation from every counter. */
-export const RELEASE_SCRIPT = `
+export const RELEASE_SCRIPT = `${PRELUDE}
 local id = ARGV[2]
 for i = 1, #KEYS / 4 do
-  local hk, lk = KEYS[4 * i - 3], KEYS[4 * i - 2]
-  local amt = redis.call('HGET', hk, 'r:' .. id)
-  if amt then
-    redis.call('HINCRBY', hk, 'reserved', -tonumber(amt))
-    redis.call('HDEL', hk, 'r:' .. id)
-  end
-  redis.call('ZREM', lk, id)
+  drop_hold(KEYS[4 * i - 3], KEYS[4 * i - 2], id)
 end
 return 1
 `;

@@ -13,18 +13,6 @@
  */
 
 const PRELUDE = `
-local function expire_leases(hk, lk, now)
-  local ids = redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 1000)
-  for _, id in ipairs(ids) do
-    local amt = redis.call('HGET', hk, 'r:' .. id)
-    if amt then
-      redis.call('HINCRBY', hk, 'reserved', -tonumber(amt))
-      redis.call('HDEL', hk, 'r:' .. id)
-    end
-    redis.call('ZREM', lk, id)
-  end
-end
-
 local function drop_hold(hk, lk, id)
   local amt = redis.call('HGET', hk, 'r:' .. id)
   if amt then
@@ -32,6 +20,12 @@ local function drop_hold(hk, lk, id)
     redis.call('HDEL', hk, 'r:' .. id)
   end
   redis.call('ZREM', lk, id)
+end
+
+local function expire_leases(hk, lk, now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 1000)) do
+    drop_hold(hk, lk, id)
+  end
 end
 
 local function lapsed_sum(hk, lk, now)

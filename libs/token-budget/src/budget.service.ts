@@ -305,20 +305,23 @@ export class BudgetService implements ReservationSettler {
    */
   commitFromResult(reservation: Reservation, result: unknown, extractor: UsageExtractor | undefined, where: string): MaybePromise<Usage> {
     let usage: Usage | undefined;
+    let absent = false;
     extractor ??= this.options.usage;
     try {
       if (extractor) {
         const custom = extractor(result);
         if (custom !== undefined) usage = normalizeUsageInput(custom);
+        else absent = true;
       } else {
         const reading = readProviderUsage(result);
         if (reading.kind === 'usage') usage = reading.usage;
-        else if (reading.kind === 'malformed') this.logger.warn(`Malformed usage in the result of ${where} (${reading.reason}); committed the estimate of ${reservation.estimate} tokens`);
+        else if (reading.kind === 'none') absent = true;
+        else this.logger.warn(`Malformed usage in the result of ${where} (${reading.reason}); committed the estimate of ${reservation.estimate} tokens`);
       }
     } catch (error) {
       this.logger.warn(`Reading usage of ${where} failed (${error instanceof Error ? error.message : String(error)}); committed the estimate of ${reservation.estimate} tokens`);
     }
-    if (usage === undefined && !this.warnedNoUsage.has(where)) {
+    if (absent && !this.warnedNoUsage.has(where)) {
       this.warnedNoUsage.add(where);
       this.logger.warn(`The result of ${where} carries no usage; its estimate is committed (set a usage function to read it)`);
     }

@@ -79,6 +79,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    if (this.oneSlot(request.counters)) return this.reserveGroup(request, request.counters);
     const groups = this.bySlot(request.counters);
     if (groups.length === 1) return this.reserveGroup(request, request.counters);
     // Slot by slot; a refusal or a failure releases every slot tried so far (the failing one
@@ -183,6 +184,11 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     return args;
   }
 
+  /** True when one script call can take all the counters: a single node, or one counter. */
+  private oneSlot(counters: BudgetCounter[]): boolean {
+    return !this.isCluster || counters.length < 2;
+  }
+
   private bySlot(counters: BudgetCounter[]): { counters: BudgetCounter[]; indexes: number[] }[] {
     if (!this.isCluster || counters.length < 2) return [{ counters, indexes: counters.map((_, i) => i) }];
     const groups = new Map<number, { counters: BudgetCounter[]; indexes: number[] }>();
@@ -198,8 +204,8 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   /** Runs `run` on each slot's counters; every slot is attempted even when one fails, then the first failure is thrown. */
   private async eachSlot(counters: BudgetCounter[], run: (group: BudgetCounter[]) => Promise<unknown>): Promise<void> {
-    const groups = this.bySlot(counters);
-    if (groups.length === 1) {
+    const groups = this.oneSlot(counters) ? [] : this.bySlot(counters);
+    if (groups.length <= 1) {
       await run(counters);
       return;
     }

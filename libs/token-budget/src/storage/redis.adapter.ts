@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis, { Cluster, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { leaseKey } from './lease-key';
 import { COMMIT_SCRIPT, READ_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './redis.scripts';
 import {
@@ -54,20 +54,21 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   private readonly isCluster: boolean;
 
   constructor(input: RedisAdapterInput) {
-    if (input instanceof Redis || input instanceof Cluster) {
+    if (isClient(input)) {
       this.client = input;
       this.owned = false;
-      const options = input instanceof Cluster ? input.options.redisOptions : input.options;
+      const options = input.isCluster ? (input as Cluster).options.redisOptions : (input as Redis).options;
       if (options?.commandTimeout === undefined) {
         this.logger.warn(
           'The Redis client given to RedisAdapter has no commandTimeout: if Redis stalls, requests wait for it. Set commandTimeout (e.g. 1000) and maxRetriesPerRequest (e.g. 1) on the client.',
         );
       }
     } else {
-      this.client = typeof input === 'string' ? new Redis(input, OWNED_CLIENT_DEFAULTS) : new Redis({ ...OWNED_CLIENT_DEFAULTS, ...input });
+      const RedisClient = loadIoredis();
+      this.client = typeof input === 'string' ? new RedisClient(input, OWNED_CLIENT_DEFAULTS) : new RedisClient({ ...OWNED_CLIENT_DEFAULTS, ...input });
       this.owned = true;
     }
-    this.isCluster = this.client instanceof Cluster;
+    this.isCluster = this.client.isCluster;
     this.client.defineCommand('tokenBudgetReserve', { lua: RESERVE_SCRIPT });
     this.client.defineCommand('tokenBudgetCommit', { lua: COMMIT_SCRIPT });
     this.client.defineCommand('tokenBudgetRelease', { lua: RELEASE_SCRIPT });
@@ -212,6 +213,21 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     const results = await Promise.allSettled(groups.map((group) => run(group.counters)));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;
+  }
+}
+
+/** An ioredis client (Redis or Cluster), told by shape so that two installed copies of ioredis both work. */
+function isClient(input: RedisAdapterInput): input is Redis | Cluster {
+  return typeof input === 'object' && input !== null && typeof (input as Redis).defineCommand === 'function' && 'isCluster' in input;
+}
+
+/** ioredis is an optional peer: loaded only when the adapter has to create a client. */
+function loadIoredis(): typeof import('ioredis').default {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('ioredis').default;
+  } catch {
+    throw new Error('RedisAdapter needs the ioredis package: npm install ioredis');
   }
 }
 

@@ -51,3 +51,8 @@ export type { Usage, UsageInput, UsageExtractor } from './usage/usage.interface'
 export type { UsageReading } from './usage/usage-reading';
 export { readProviderUsage } from './usage/extract-usage';
 export { normalizeUsageInput } from './usage/normalize-usage';
+export type { MaybePromise } from './maybe-promise';
+export type { RouteBudget } from './route-budget';
+export type { ResolvedRule } from './rules';
+export type { BudgetTarget } from './budget.types';
+export type { ReservationSettler } from './reservation';

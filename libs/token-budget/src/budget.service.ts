@@ -196,10 +196,10 @@ export class BudgetService implements ReservationSettler {
   targets(
     resolveId: (rule: ResolvedRule) => string | number | undefined | null,
     feature: string | undefined,
-    extra: readonly ResolvedRule[] | readonly BudgetRule[] | undefined,
+    extra: readonly BudgetRule[] | undefined,
     now: number,
   ): BudgetTarget[] {
-    const extraRules = extra ? extra.map((rule) => (isResolved(rule) ? rule : this.callRule(rule))) : [];
+    const extraRules = extra ? extra.map((rule) => this.callRule(rule)) : [];
     return this.targetsOf(this.rulesFor(feature, extraRules), feature, resolveId, now);
   }
 
@@ -390,10 +390,6 @@ export class BudgetService implements ReservationSettler {
 function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | number | undefined {
   const ids: BudgetSubjectIds = subjectIds(subject);
   return (rule) => idForScope(ids, rule.scope);
-}
-
-function isResolved(rule: ResolvedRule | BudgetRule): rule is ResolvedRule {
-  return 'calculator' in rule;
 }
 
 function remainingOf(target: BudgetTarget, state: CounterState): number {

@@ -19,7 +19,6 @@ export interface RouteBudget {
   decorated: boolean;
 }
 
-export type { TokenBudgetRouteOptions };
 
 /**
  * The route's own per-user rule, when its `@TokenBudget()` sets `tokens`; validated like module

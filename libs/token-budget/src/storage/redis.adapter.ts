@@ -191,7 +191,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   private bySlot(counters: BudgetCounter[]): { counters: BudgetCounter[]; indexes: number[] }[] {
-    if (!this.isCluster || counters.length < 2) return [{ counters, indexes: counters.map((_, i) => i) }];
+    if (this.oneSlot(counters)) return [{ counters, indexes: counters.map((_, i) => i) }];
     const groups = new Map<number, { counters: BudgetCounter[]; indexes: number[] }>();
     counters.forEach((counter, i) => {
       const slot = calculateSlot(counter.key);

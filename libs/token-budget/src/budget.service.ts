@@ -1,4 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendReport, SpendReportQuery } from './admin/admin.types';
+import { BudgetAdmin } from './admin/budget-admin';
+import { budgetUsageOf } from './admin/budget-usage';
+import { effectiveLimitOf, limitOf, remainingOf } from './admin/effective-limit';
+import { overrideField, rankingKey } from './admin/ranking-key';
+import { BudgetEventBus } from './events/budget-event-bus';
+import type { BudgetEvent, BudgetEventOf, BudgetEventType } from './events/budget-events';
+import { BudgetNotifier } from './events/budget-notifier';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
 import { validateOptions } from './options/validate-options';
@@ -10,7 +19,7 @@ import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, CommitResult, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
@@ -27,7 +36,7 @@ const TARGET_CACHE_SIZE = 10_000;
  * (queues, cron jobs, websockets); the guard and interceptor are thin adapters over it.
  */
 @Injectable()
-export class BudgetService implements ReservationSettler {
+export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly logger = new Logger(BudgetService.name);
   private readonly rules: ResolvedRule[];
   private readonly prefix: string;
@@ -38,6 +47,11 @@ export class BudgetService implements ReservationSettler {
   private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
   private readonly routeRules = new Map<string, ResolvedRule>();
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
+  /** The budget each counter belongs to, for events (counters are built once per subject and period). */
+  private readonly counterTargets = new WeakMap<BudgetCounter, BudgetTarget>();
+  private readonly bus = new BudgetEventBus();
+  private readonly notifier = new BudgetNotifier(this.bus);
+  private readonly admin: BudgetAdmin;
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
@@ -48,6 +62,40 @@ export class BudgetService implements ReservationSettler {
     this.now = options.clock ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
+    this.admin = new BudgetAdmin({
+      storage,
+      prefix: this.prefix,
+      now: () => this.now(),
+      ownTargets: (call, subject, adminOptions, now) => this.ownTargets(call, subject, adminOptions, now),
+      rules: () => [...this.rules, ...this.routeRules.values()],
+      target: (rule, id, now) => this.target(rule, id, now),
+    });
+  }
+
+  /**
+   * Every budget event as it happens: `committed` (usage counted on a budget), `threshold` (a
+   * rule's `thresholds` fraction reached, once per subject and period across instances) and
+   * `exceeded` (a call refused, or admitted past an `onExceeded: 'warn'` budget).
+   *
+   * @example
+   * budgets.events$.subscribe((event) => metrics.increment(`budget.${event.type}`, { scope: event.scope }));
+   */
+  get events$(): Observable<BudgetEvent> {
+    return this.bus.events$;
+  }
+
+  /**
+   * The events of one type.
+   *
+   * @example
+   * budgets.on('threshold').subscribe((e) => mailer.send(e.id, `You used ${e.threshold * 100}% of your ${e.rule} budget`));
+   */
+  on<T extends BudgetEventType>(type: T): Observable<BudgetEventOf<T>> {
+    return this.bus.on(type);
+  }
+
+  onModuleDestroy(): void {
+    this.bus.complete();
   }
 
   /** Whether a call of `estimate` tokens would be admitted now, and the tightest budget's figures. Reserves nothing. */
@@ -59,7 +107,7 @@ export class BudgetService implements ReservationSettler {
     let tightest: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
-      if (target.rule.tokens <= 0) continue;
+      if (limitOf(target, states[i]) <= 0 || target.rule.soft) continue;
       const remaining = remainingOf(target, states[i]);
       if (estimate > 0 ? estimate > remaining : remaining <= 0) {
         const info = this.exceededInfo(target, states[i], estimate, now);
@@ -71,7 +119,7 @@ export class BudgetService implements ReservationSettler {
     return {
       allowed: true,
       used: tightest.state.used,
-      limit: tightest.target.rule.tokens + tightest.state.carryover,
+      limit: effectiveLimitOf(tightest.target, tightest.state),
       remaining: tightest.remaining,
       resetAt: resetOf(tightest.target),
     };
@@ -118,7 +166,9 @@ export class BudgetService implements ReservationSettler {
     const normalized = normalizeUsageInput(usage);
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
-    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, now });
+    const id = nextReservationId();
+    const counters = targets.map((t) => t.counter);
+    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, now }), normalized);
     return normalized;
   }
 
@@ -127,25 +177,7 @@ export class BudgetService implements ReservationSettler {
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
-    return targets.map((target, i) => {
-      const { rule } = target;
-      const state = states[i];
-      const limited = rule.tokens > 0;
-      return {
-        name: rule.name,
-        scope: rule.scope,
-        id: target.id,
-        ...(rule.feature ? { feature: rule.feature } : {}),
-        period: target.periodKey,
-        used: state.used,
-        reserved: state.reserved,
-        limit: rule.tokens,
-        carryover: state.carryover,
-        effectiveLimit: limited ? rule.tokens + state.carryover : 0,
-        remaining: limited ? remainingOf(target, state) : Infinity,
-        resetAt: resetOf(target),
-      };
-    });
+    return targets.map((target, i) => budgetUsageOf(target, states[i]));
   }
 
   /**
@@ -153,10 +185,75 @@ export class BudgetService implements ReservationSettler {
    * it names: `user`, `tenant`, `key`, `session`), or on the `scopes` given (e.g. `['global']`).
    */
   async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
+    const targets = this.ownTargets('reset', subject, options, this.now());
+    await this.storage.delete(targets.map((t) => t.counter.key));
+    if (this.storage.unindex) await this.storage.unindex(targets.map((t) => t.counter.index!));
+  }
+
+  /**
+   * Adds credits to the current period of the subject's own budgets (same scoping as `reset`;
+   * `rule` picks one budget by name): `effectiveLimit = limit + carryover + granted`. Credits end
+   * with the period and are cleared by `reset`. Returns the budgets' figures after the grant.
+   *
+   * @example
+   * await budgets.grant('user-42', { tokens: 50_000 });
+   * await budgets.grant({ tenant: 'acme' }, { tokens: 1_000_000 }, { rule: 'tenant:month' });
+   */
+  grant(subject: BudgetSubject, amount: GrantAmount, options: AdminOptions = {}): Promise<BudgetUsage[]> {
+    return this.admin.grant(subject, amount, options);
+  }
+
+  /**
+   * Replaces the rule's limit for this subject (same scoping as `reset`; `rule` picks one budget by
+   * name). Kept in storage until removed, so it survives restarts and applies to the next request
+   * on every instance. `null` removes the override.
+   *
+   * @example
+   * await budgets.setLimit('user-42', { tokens: 1_000_000 });   // this user's plan
+   * await budgets.setLimit('user-42', null);                     // back to the rule's limit
+   */
+  setLimit(subject: BudgetSubject, limits: LimitOverride | null, options: AdminOptions = {}): Promise<void> {
+    return this.admin.setLimit(subject, limits, options);
+  }
+
+  /** Removes the subject's limit override (`setLimit(subject, null)`). */
+  clearLimit(subject: BudgetSubject, options: AdminOptions = {}): Promise<void> {
+    return this.admin.setLimit(subject, null, options);
+  }
+
+  /**
+   * The subjects of one budget rule with the most committed tokens in the current period, read
+   * from a ranking kept per rule and period (no key scan).
+   *
+   * @example
+   * const top = await budgets.listUsage({ scope: 'user', period: 'month', limit: 20 });
+   */
+  listUsage(query: ListUsageQuery): Promise<BudgetUsage[]> {
+    return this.admin.listUsage(query);
+  }
+
+  /**
+   * Tokens per feature in the current period, from the module's `{ scope: 'feature' }` rule.
+   *
+   * @example
+   * const { lines } = await budgets.spendReport({ by: 'feature' }); // [{ feature: 'chat', tokens: 120_000, reserved: 0 }, ...]
+   */
+  spendReport(query: SpendReportQuery = {}): Promise<SpendReport> {
+    return this.admin.spendReport(query);
+  }
+
+  /** The subject's own budgets (the scopes it names) or those of `options.scopes`; refuses empty ids. */
+  private ownTargets(call: string, subject: BudgetSubject, options: ResetOptions, now: number): BudgetTarget[] {
     const ids = subjectIds(subject);
+    for (const scope of OWN_SCOPES) {
+      const id = ids[scope];
+      if (id === undefined) continue;
+      if (id === null || id === '' || (typeof id !== 'string' && typeof id !== 'number')) {
+        throw InvalidSubjectError.create(scope, `${call}() was given ${JSON.stringify(id)}`);
+      }
+    }
     const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
-    const targets = this.targets(idsResolver(subject), ids.feature, options.rules, this.now());
-    await this.storage.delete(targets.filter((t) => scopes.includes(t.rule.scope)).map((t) => t.counter.key));
+    return this.targets(idsResolver(subject), ids.feature, options.rules, now).filter((t) => scopes.includes(t.rule.scope));
   }
 
   /** @internal True when any module or route budget has a token limit. */
@@ -258,16 +355,22 @@ export class BudgetService implements ReservationSettler {
     }
     const cached = cache.byId.get(id);
     if (cached) return cached;
-    const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined ? `:f:${escapeId(rule.feature)}` : ''}`;
+    const tag = subjectTag(this.prefix, rule.scope, id);
+    const base = `${tag}${rule.feature !== undefined ? `:f:${escapeId(rule.feature)}` : ''}`;
     const counter: BudgetCounter = {
       key: `${base}:${window.key}${rule.zoneSuffix}`,
       previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
       limit: rule.tokens,
       maxCarryover: rule.maxCarryover,
       expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
+      override: { key: `${tag}:limits`, field: overrideField(rule) },
+      index: { key: rankingKey(this.prefix, rule, window.key), member: id },
+      ...(rule.thresholds.length ? { thresholds: rule.thresholds } : {}),
+      ...(rule.soft ? { soft: true } : {}),
     };
     const target: BudgetTarget = { rule, id, counter, periodKey: window.key, resetAt: window.end };
     cache.byId.set(id, target);
+    this.counterTargets.set(counter, target);
     return target;
   }
 
@@ -285,15 +388,19 @@ export class BudgetService implements ReservationSettler {
 
   private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: number, now: number): Reservation {
     if (!result.admitted) {
-      throw new BudgetExceededException(this.exceededInfo(targets[result.index], result.state, estimate, now));
+      const info = this.exceededInfo(targets[result.index], result.state, estimate, now);
+      this.notifier.rejected(targets[result.index], result.state, info);
+      throw new BudgetExceededException(info);
     }
+    this.notifier.admitted(targets, result.states, estimate);
     let summary: AdmissionSummary | undefined;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
-      if (target.rule.tokens <= 0) continue;
+      const effective = effectiveLimitOf(target, result.states[i]);
+      if (effective <= 0) continue;
       const remaining = remainingOf(target, result.states[i]);
       if (!summary || remaining < summary.remaining) {
-        summary = { limit: target.rule.tokens + result.states[i].carryover, remaining, resetAt: resetOf(target) };
+        summary = { limit: effective, remaining, resetAt: resetOf(target) };
       }
     }
     return new Reservation(id, estimate, counters, summary, this);
@@ -332,7 +439,7 @@ export class BudgetService implements ReservationSettler {
   commitReservation(reservation: Reservation, input: UsageInput | undefined): MaybePromise<Usage> {
     const usage = input === undefined ? estimatedUsage(reservation.estimate) : normalizeUsageInput(input);
     reservation.markCommitting();
-    let pending: MaybePromise<void>;
+    let pending: MaybePromise<CommitResult | void>;
     try {
       pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, now: this.now() });
     } catch (error) {
@@ -341,11 +448,13 @@ export class BudgetService implements ReservationSettler {
     }
     if (!isPromise(pending)) {
       reservation.markCommitted();
+      this.afterCommit(reservation.id, reservation.counters, pending, usage);
       return usage;
     }
     return pending.then(
-      () => {
+      (result) => {
         reservation.markCommitted();
+        this.afterCommit(reservation.id, reservation.counters, result, usage);
         return usage;
       },
       (error: unknown) => {
@@ -353,6 +462,16 @@ export class BudgetService implements ReservationSettler {
         throw error;
       },
     );
+  }
+
+  /** Events of a commit; a listener's failure never fails the commit. */
+  private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage): void {
+    if (!result || !this.bus.observed) return;
+    try {
+      this.notifier.committed(id, counters.map((c) => this.counterTargets.get(c)), result, usage);
+    } catch (error) {
+      this.logger.error(`Emitting the events of commit ${id} failed: ${String(error)}`);
+    }
   }
 
   /** @internal */
@@ -369,7 +488,7 @@ export class BudgetService implements ReservationSettler {
   }
 
   private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number): BudgetExceededInfo {
-    const limit = target.rule.tokens + state.carryover;
+    const limit = effectiveLimitOf(target, state);
     const resetAt = resetOf(target);
     return {
       reason: `${target.rule.scope}_token_limit_exceeded`,
@@ -390,10 +509,6 @@ export class BudgetService implements ReservationSettler {
 function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | number | undefined {
   const ids: BudgetSubjectIds = subjectIds(subject);
   return (rule) => idForScope(ids, rule.scope);
-}
-
-function remainingOf(target: BudgetTarget, state: CounterState): number {
-  return Math.max(0, target.rule.tokens + state.carryover - state.used - state.reserved);
 }
 
 function resetOf(target: BudgetTarget): Date | null {

@@ -62,11 +62,13 @@ export interface BudgetUsage {
   period: string;
   used: number;
   reserved: number;
-  /** Configured limit (0 = unlimited). */
+  /** Limit in force: the subject's `setLimit` override, else the rule's (0 = unlimited). */
   limit: number;
   /** Rollover bonus of this period. */
   carryover: number;
-  /** `limit + carryover` (0 = unlimited). */
+  /** Credits granted for this period (`grant`). */
+  granted: number;
+  /** `limit + carryover + granted` (0 = unlimited). */
   effectiveLimit: number;
   /** `effectiveLimit - used - reserved`, never negative; `Infinity` when unlimited. */
   remaining: number;

@@ -62,6 +62,16 @@ function IsStorageAdapter(): PropertyDecorator {
   });
 }
 
+function IsThresholds(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isThresholds',
+    validator: {
+      validate: (value) => Array.isArray(value) && value.every((f) => typeof f === 'number' && f > 0 && f <= 1),
+      defaultMessage: () => 'must be an array of fractions of the limit, each above 0 and at most 1, e.g. [0.8, 0.9]',
+    },
+  });
+}
+
 function NotAvailable(message: string): PropertyDecorator {
   return ValidateBy({ name: 'notAvailable', validator: { validate: (value) => value === undefined, defaultMessage: () => message } });
 }
@@ -83,6 +93,8 @@ export class BudgetRuleSchema {
   @IsOptional() @IsFunction() id?: unknown;
   @IsOptional() @IsString() @IsNotEmpty() feature?: string;
   @IsOptional() @IsString() @IsNotEmpty() name?: string;
+  @IsOptional() @IsThresholds() thresholds?: number[];
+  @IsOptional() @IsIn(['reject', 'warn'], { message: "must be 'reject' or 'warn'" }) onExceeded?: string;
   @NotAvailable('USD budgets are not available in this version; set a token limit with `tokens`') costUsd?: unknown;
 }
 

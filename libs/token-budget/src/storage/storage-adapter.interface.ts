@@ -16,6 +16,17 @@ export interface BudgetCounter {
   maxCarryover: number;
   /** Epoch ms after which the record may be deleted (kept one period beyond its end for rollover); `Infinity` keeps it. */
   expireAt: number;
+  /**
+   * Where this subject's limit override for this rule lives (a hash that never expires, beside the
+   * counter: same hash tag). A value there replaces `limit`.
+   */
+  override?: { key: string; field: string };
+  /** The ranking of this rule and period the counter's `used` is written to (for `listUsage`). */
+  index?: { key: string; member: string };
+  /** Fractions of the effective limit whose crossing a commit reports once per period (ascending). */
+  thresholds?: readonly number[];
+  /** Never refuses: holds and counts past the limit (`onExceeded: 'warn'`). */
+  soft?: boolean;
 }
 
 /** A counter as stored: committed usage, outstanding reservations and the rollover bonus. */
@@ -24,6 +35,47 @@ export interface CounterState {
   reserved: number;
   /** Rollover bonus of this period (`min(previous unused, maxCarryover)`). */
   carryover: number;
+  /** Tokens granted for this period (`BudgetService.grant`). */
+  granted?: number;
+  /** The limit in force: the subject's override when it has one, else the counter's `limit`. */
+  limit?: number;
+}
+
+/** What a commit did to each counter: its state after, and the thresholds it crossed. */
+export interface CommitResult {
+  /** State of each counter after the commit (in request order). */
+  states: CounterState[];
+  /** Per counter, the thresholds (fractions) this commit crossed first in the period. */
+  crossed: number[][];
+}
+
+export interface GrantRequest {
+  counters: BudgetCounter[];
+  /** Tokens added to each counter's effective limit for its current period. */
+  tokens: number;
+  now: number;
+}
+
+export interface SetLimitRequest {
+  /** The override hash and field (`BudgetCounter.override`). */
+  key: string;
+  field: string;
+  /** Token limit to store, or `null` to remove the override. */
+  tokens: number | null;
+}
+
+export interface ListRequest {
+  /** Ranking key (`BudgetCounter.index.key`). */
+  key: string;
+  /** How many members, highest first; 0 for all. */
+  limit: number;
+  now: number;
+}
+
+/** One member of a ranking. */
+export interface IndexEntry {
+  member: string;
+  score: number;
 }
 
 export interface ReserveRequest {
@@ -68,14 +120,25 @@ export interface ReleaseRequest {
 export interface StorageAdapter {
   /** Admits iff for every counter with a limit `used + reserved + amount <= limit + carryover` (`<` when amount is 0), and holds `amount` on each. */
   reserve(request: ReserveRequest): MaybePromise<ReserveResult>;
-  /** Replaces the reservation by the actual usage. */
-  commit(request: CommitRequest): MaybePromise<void>;
+  /**
+   * Replaces the reservation by the actual usage; updates the counter's ranking and marks the
+   * thresholds crossed (each reported by one commit only).
+   */
+  commit(request: CommitRequest): MaybePromise<CommitResult | void>;
   /** Drops the reservation without counting usage. */
   release(request: ReleaseRequest): MaybePromise<void>;
   /** Current state of each counter, with lapsed reservations left out. */
   read(counters: BudgetCounter[], now: number): MaybePromise<CounterState[]>;
   /** Deletes the counters (their usage and reservations). */
   delete(keys: string[]): MaybePromise<void>;
+  /** Adds credits to each counter's current period; returns the states after. Needed by `BudgetService.grant`. */
+  grant?(request: GrantRequest): MaybePromise<CounterState[]>;
+  /** Stores or removes a subject's limit override. Needed by `BudgetService.setLimit`. */
+  setLimit?(request: SetLimitRequest): MaybePromise<void>;
+  /** The highest members of a ranking. Needed by `BudgetService.listUsage` and `spendReport`. */
+  list?(request: ListRequest): MaybePromise<IndexEntry[]>;
+  /** Removes members from rankings (after a reset). */
+  unindex?(entries: { key: string; member: string }[]): MaybePromise<void>;
 }
 
 /** DI token of the {@link StorageAdapter} in use (an interface and its token share the name). */

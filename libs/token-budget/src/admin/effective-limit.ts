@@ -1,0 +1,19 @@
+import type { BudgetTarget } from '../budget.types';
+import type { CounterState } from '../storage/storage-adapter.interface';
+
+/** The token limit in force for a budget: the subject's override (from storage) or the rule's. 0 = unlimited. */
+export function limitOf(target: BudgetTarget, state: CounterState): number {
+  return state.limit ?? target.rule.tokens;
+}
+
+/** `limit + carryover + granted`, or 0 when the budget is unlimited. */
+export function effectiveLimitOf(target: BudgetTarget, state: CounterState): number {
+  const limit = limitOf(target, state);
+  return limit > 0 ? limit + state.carryover + (state.granted ?? 0) : 0;
+}
+
+/** Tokens the budget has left, never negative; `Infinity` when unlimited. */
+export function remainingOf(target: BudgetTarget, state: CounterState): number {
+  const effective = effectiveLimitOf(target, state);
+  return effective > 0 ? Math.max(0, effective - state.used - state.reserved) : Infinity;
+}

@@ -4,7 +4,7 @@ import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendRep
 import { BudgetAdmin } from './admin/budget-admin';
 import { budgetUsageOf } from './admin/budget-usage';
 import { effectiveLimitOf, limitOf, remainingOf } from './admin/effective-limit';
-import { overrideField, rankingKey } from './admin/ranking-key';
+import { rankingKeys } from './admin/ranking-key';
 import { BudgetEventBus } from './events/budget-event-bus';
 import type { BudgetEvent, BudgetEventOf, BudgetEventType } from './events/budget-events';
 import { BudgetNotifier } from './events/budget-notifier';
@@ -19,7 +19,7 @@ import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, CommitResult, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, BudgetDimension, CommitResult, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
@@ -168,7 +168,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, now }), normalized);
+    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost: 0, now }), normalized);
     return normalized;
   }
 
@@ -361,10 +361,11 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
       key: `${base}:${window.key}${rule.zoneSuffix}`,
       previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
       limit: rule.tokens,
+      costLimit: rule.costLimit,
       maxCarryover: rule.maxCarryover,
       expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
-      override: { key: `${tag}:limits`, field: overrideField(rule) },
-      index: { key: rankingKey(this.prefix, rule, window.key), member: id },
+      override: { key: `${tag}:limits`, field: rule.identity },
+      index: { ...rankingKeys(this.prefix, rule, window.key), member: id },
       ...(rule.thresholds.length ? { thresholds: rule.thresholds } : {}),
       ...(rule.soft ? { soft: true } : {}),
     };
@@ -381,18 +382,18 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    return then(this.storage.reserve({ id, counters, amount: estimate, leaseUntil: now + leaseMs, now }), (result) =>
+    return then(this.storage.reserve({ id, counters, amount: estimate, cost: 0, leaseUntil: now + leaseMs, now }), (result) =>
       this.toReservation(result, targets, counters, id, estimate, now),
     );
   }
 
   private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: number, now: number): Reservation {
     if (!result.admitted) {
-      const info = this.exceededInfo(targets[result.index], result.state, estimate, now);
-      this.notifier.rejected(targets[result.index], result.state, info);
+      const info = this.exceededInfo(targets[result.index], result.state, estimate, now, result.dimension);
+      this.notifier.rejected(targets[result.index], result.state, info, result.dimension);
       throw new BudgetExceededException(info);
     }
-    this.notifier.admitted(targets, result.states, estimate);
+    this.notifier.admitted(targets, result.states, result.held, result.heldCost);
     let summary: AdmissionSummary | undefined;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
@@ -403,7 +404,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
         summary = { limit: effective, remaining, resetAt: resetOf(target) };
       }
     }
-    return new Reservation(id, estimate, counters, summary, this);
+    return new Reservation(id, estimate, counters, summary, this, result.held, result.heldCost);
   }
 
   /**
@@ -441,7 +442,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     reservation.markCommitting();
     let pending: MaybePromise<CommitResult | void>;
     try {
-      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, now: this.now() });
+      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost: 0, now: this.now() });
     } catch (error) {
       reservation.markCommitted();
       throw error;
@@ -487,11 +488,11 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     return id;
   }
 
-  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number): BudgetExceededInfo {
+  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number, dimension: BudgetDimension = 'tokens'): BudgetExceededInfo {
     const limit = effectiveLimitOf(target, state);
     const resetAt = resetOf(target);
     return {
-      reason: `${target.rule.scope}_token_limit_exceeded`,
+      reason: `${target.rule.scope}_${dimension === 'cost' ? 'cost' : 'token'}_limit_exceeded`,
       scope: target.rule.scope,
       id: target.id,
       ...(target.rule.feature ? { feature: target.rule.feature } : {}),

@@ -72,6 +72,18 @@ export interface BudgetUsage {
   effectiveLimit: number;
   /** `effectiveLimit - used - reserved`, never negative; `Infinity` when unlimited. */
   remaining: number;
+  /** Committed spend in USD (summed exactly in nano-dollars). */
+  costUsd: number;
+  /** Money held by calls in flight, in USD. */
+  costReservedUsd: number;
+  /** Money limit in force plus credits granted, in USD (0 = unlimited). */
+  costLimitUsd: number;
+  /** Money granted for this period (`grant`), in USD. */
+  costGrantedUsd: number;
+  /** `costLimitUsd - costUsd - costReservedUsd`, never negative; `Infinity` when unlimited. */
+  costRemainingUsd: number;
+  /** Committed calls in the period. */
+  requests: number;
   resetAt: Date | null;
 }
 

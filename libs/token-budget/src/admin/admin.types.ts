@@ -5,12 +5,16 @@ import type { BudgetScope } from '../token-budget-options.interface';
 export interface GrantAmount {
   /** Tokens added to the effective limit of the current period (a non-negative integer). */
   tokens?: number;
+  /** USD added to the money limit of the current period (non-negative; stored exactly in nano-dollars). */
+  costUsd?: number;
 }
 
 /** Per-subject limits set by `BudgetService.setLimit`, in place of the rule's. */
 export interface LimitOverride {
   /** Token limit per period for this subject (a non-negative integer; 0 = unlimited, like a rule's). */
   tokens?: number;
+  /** USD limit per period for this subject (non-negative; 0 = unlimited). */
+  costUsd?: number;
 }
 
 /** Options of `grant` and `setLimit`: which of the subject's budgets they apply to. */
@@ -33,10 +37,10 @@ export interface ListUsageQuery {
   /** Rule name, to choose a rule directly. */
   rule?: string;
   /**
-   * What to rank by.
+   * What to rank by: committed tokens, or committed money.
    * @default 'tokens'
    */
-  orderBy?: 'tokens';
+  orderBy?: 'tokens' | 'cost';
   /**
    * How many subjects, highest first.
    * @default 10
@@ -61,6 +65,9 @@ export interface SpendReportLine {
   tokens: number;
   /** Tokens held by calls in flight. */
   reserved: number;
+  costUsd: number;
+  /** Committed calls. */
+  requests: number;
 }
 
 /** Spend of the current period, per feature, from `BudgetService.spendReport`. */
@@ -70,8 +77,10 @@ export interface SpendReport {
   period: string;
   /** Name of the rule whose counters the report reads. */
   rule: string;
-  /** Total over the features. */
+  /** Totals over the features. */
   tokens: number;
+  costUsd: number;
+  requests: number;
   /** Highest spend first. */
   lines: SpendReportLine[];
 }

@@ -5,7 +5,8 @@ import type { BudgetSubject } from '../subject';
 import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendReport, SpendReportQuery } from './admin.types';
 import { budgetUsageOf } from './budget-usage';
 import { InvalidAdminRequestError } from './invalid-admin-request.error';
-import { rankingKey } from './ranking-key';
+import { NANOS_PER_USD, nanosToUsd, usdToNanos } from '../pricing/money';
+import { rankingKeys } from './ranking-key';
 
 /** What BudgetAdmin needs from BudgetService. */
 export interface AdminHost {
@@ -27,29 +28,37 @@ export class BudgetAdmin {
 
   async grant(subject: BudgetSubject, amount: GrantAmount, options: AdminOptions = {}): Promise<BudgetUsage[]> {
     const call = 'grant';
-    if (typeof amount !== 'object' || amount === null || amount.tokens === undefined) {
-      throw InvalidAdminRequestError.create(call, `expected { tokens }, got ${describe(amount)}`, 'Pass the credits to add, e.g. grant(userId, { tokens: 10_000 })');
+    if (typeof amount !== 'object' || amount === null || (amount.tokens === undefined && amount.costUsd === undefined)) {
+      throw InvalidAdminRequestError.create(call, `expected { tokens?, costUsd? }, got ${describe(amount)}`, 'Pass the credits to add, e.g. grant(userId, { tokens: 10_000 }) or { costUsd: 5 }');
     }
-    assertCount(call, 'tokens', amount.tokens);
+    if (amount.tokens !== undefined) assertCount(call, 'tokens', amount.tokens);
+    const cost = amount.costUsd === undefined ? 0 : toNanos(call, amount.costUsd);
     const now = this.host.now();
     const targets = this.targetsOrThrow(call, subject, options, now);
     const storage = this.require('grant', call);
-    const states = await storage.grant!({ counters: targets.map((t) => t.counter), tokens: amount.tokens, now });
+    const states = await storage.grant!({ counters: targets.map((t) => t.counter), tokens: amount.tokens ?? 0, cost, now });
     return targets.map((target, i) => budgetUsageOf(target, states[i]));
   }
 
   async setLimit(subject: BudgetSubject, limits: LimitOverride | null, options: AdminOptions = {}): Promise<void> {
     const call = limits === null ? 'clearLimit' : 'setLimit';
+    let tokens: number | null | undefined = null;
+    let cost: number | null | undefined = null;
     if (limits !== null) {
-      if (typeof limits !== 'object' || limits.tokens === undefined) {
-        throw InvalidAdminRequestError.create(call, `expected { tokens } or null, got ${describe(limits)}`, 'Pass the new limit, e.g. setLimit(userId, { tokens: 500_000 }), or null to remove the override');
+      if (typeof limits !== 'object' || (limits.tokens === undefined && limits.costUsd === undefined)) {
+        throw InvalidAdminRequestError.create(
+          call,
+          `expected { tokens?, costUsd? } or null, got ${describe(limits)}`,
+          'Pass the new limit, e.g. setLimit(userId, { tokens: 500_000 }), or null to remove the override',
+        );
       }
-      assertCount(call, 'tokens', limits.tokens);
+      if (limits.tokens !== undefined) assertCount(call, 'tokens', limits.tokens);
+      tokens = limits.tokens;
+      cost = limits.costUsd === undefined ? undefined : toNanos(call, limits.costUsd);
     }
     const targets = this.targetsOrThrow(call, subject, options, this.host.now());
     const storage = this.require('setLimit', call);
-    const tokens = limits === null ? null : (limits.tokens as number);
-    await Promise.all(targets.map(({ counter }) => storage.setLimit!({ key: counter.override!.key, field: counter.override!.field, tokens })));
+    await Promise.all(targets.map(({ counter }) => storage.setLimit!({ key: counter.override!.key, field: counter.override!.field, tokens, cost })));
   }
 
   async listUsage(query: ListUsageQuery): Promise<BudgetUsage[]> {
@@ -58,11 +67,11 @@ export class BudgetAdmin {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw InvalidAdminRequestError.create(call, `limit is ${describe(limit)}`, 'Pass a positive integer, e.g. { limit: 20 }');
     }
-    if (query.orderBy !== undefined && query.orderBy !== 'tokens') {
-      throw InvalidAdminRequestError.create(call, `orderBy is ${describe(query.orderBy)}`, "Order by 'tokens'");
+    if (query.orderBy !== undefined && query.orderBy !== 'tokens' && query.orderBy !== 'cost') {
+      throw InvalidAdminRequestError.create(call, `orderBy is ${describe(query.orderBy)}`, "Order by 'tokens' or 'cost'");
     }
     const rule = this.pickRule(call, query);
-    return this.ranked(call, rule, limit);
+    return this.ranked(call, rule, limit, query.orderBy ?? 'tokens');
   }
 
   async spendReport(query: SpendReportQuery = {}): Promise<SpendReport> {
@@ -82,27 +91,33 @@ export class BudgetAdmin {
       throw InvalidAdminRequestError.create(call, `several feature rules match (${candidates.map((r) => r.name).join(', ')})`, 'Pass period to pick one');
     }
     const rule = candidates[0];
-    const usage = await this.ranked(call, rule, 0);
-    const lines = usage.map((u) => ({ feature: u.id, tokens: u.used, reserved: u.reserved }));
+    const usage = await this.ranked(call, rule, 0, 'tokens');
+    const lines = usage.map((u) => ({ feature: u.id, tokens: u.used, reserved: u.reserved, costUsd: u.costUsd, requests: u.requests }));
+    // money is summed in nano-dollars, so the total is exact
+    const costNanos = lines.reduce((sum, line) => sum + usdToNanos(line.costUsd), 0);
     return {
       by: 'feature',
       period: rule.calculator.window(this.host.now()).key,
       rule: rule.name,
       tokens: lines.reduce((sum, line) => sum + line.tokens, 0),
+      costUsd: nanosToUsd(costNanos),
+      requests: lines.reduce((sum, line) => sum + line.requests, 0),
       lines,
     };
   }
 
   /** The rule's subjects in the current period, highest usage first (`limit` 0: all). */
-  private async ranked(call: string, rule: ResolvedRule, limit: number): Promise<BudgetUsage[]> {
+  private async ranked(call: string, rule: ResolvedRule, limit: number, orderBy: 'tokens' | 'cost'): Promise<BudgetUsage[]> {
     const storage = this.require('list', call);
     const now = this.host.now();
-    const period = rule.calculator.window(now).key;
-    const entries = await storage.list!({ key: rankingKey(this.host.prefix, rule, period), limit, now });
+    const keys = rankingKeys(this.host.prefix, rule, rule.calculator.window(now).key);
+    const entries = await storage.list!({ key: orderBy === 'cost' ? keys.costKey : keys.key, limit, now });
     if (entries.length === 0) return [];
     const targets = entries.map((entry) => this.host.target(rule, entry.member, now));
     const states = await storage.read(targets.map((t) => t.counter), now);
-    return targets.map((target, i) => budgetUsageOf(target, states[i])).sort((a, b) => b.used - a.used);
+    const usage = targets.map((target, i) => budgetUsageOf(target, states[i]));
+    // the figures just read are at least as recent as the ranking's scores: order by them
+    return usage.sort(orderBy === 'cost' ? (a, b) => b.costUsd - a.costUsd : (a, b) => b.used - a.used);
   }
 
   private pickRule(call: string, query: ListUsageQuery): ResolvedRule {
@@ -151,6 +166,14 @@ function assertCount(call: string, field: string, value: unknown): void {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
     throw InvalidAdminRequestError.create(call, `${field} is ${describe(value)}`, `Pass a non-negative whole number of ${field}`);
   }
+}
+
+/** A USD amount to nano-dollars, refusing what cannot be stored exactly. */
+function toNanos(call: string, usd: unknown): number {
+  if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0 || !Number.isSafeInteger(Math.round(usd * NANOS_PER_USD))) {
+    throw InvalidAdminRequestError.create(call, `costUsd is ${describe(usd)}`, 'Pass a non-negative amount of USD, e.g. { costUsd: 2.5 }');
+  }
+  return usdToNanos(usd);
 }
 
 function describe(value: unknown): string {

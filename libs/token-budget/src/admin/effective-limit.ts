@@ -17,3 +17,14 @@ export function remainingOf(target: BudgetTarget, state: CounterState): number {
   const effective = effectiveLimitOf(target, state);
   return effective > 0 ? Math.max(0, effective - state.used - state.reserved) : Infinity;
 }
+
+/** The money limit in force in nano-dollars (override or rule); 0 = unlimited. */
+export function costLimitOf(target: BudgetTarget, state: CounterState): number {
+  return state.costLimit ?? target.rule.costLimit;
+}
+
+/** `costLimit + costGranted` in nano-dollars, or 0 when unlimited (money does not roll over). */
+export function effectiveCostLimitOf(target: BudgetTarget, state: CounterState): number {
+  const limit = costLimitOf(target, state);
+  return limit > 0 ? limit + (state.costGranted ?? 0) : 0;
+}

@@ -17,6 +17,12 @@ export interface BudgetEventBudget {
   reserved: number;
   /** Effective token limit: `limit + carryover + granted` (0 = unlimited). */
   limit: number;
+  /** Committed spend in USD. */
+  costUsd: number;
+  /** Money held by requests in flight, in USD. */
+  costReservedUsd: number;
+  /** Effective money limit in USD: `costLimit + granted` (0 = unlimited). */
+  costLimitUsd: number;
   /** Start of the next period; `null` for lifetime budgets. */
   resetAt: Date | null;
 }
@@ -39,8 +45,8 @@ export interface BudgetThresholdEvent extends BudgetEventBudget {
   type: 'threshold';
   /** The fraction crossed, e.g. `0.8`. */
   threshold: number;
-  /** What crossed it. */
-  dimension: 'tokens';
+  /** What crossed it: committed tokens against the token limit, or spend against the money limit. */
+  dimension: 'tokens' | 'cost';
 }
 
 /**
@@ -50,10 +56,12 @@ export interface BudgetThresholdEvent extends BudgetEventBudget {
 export interface BudgetExceededEvent extends BudgetEventBudget {
   type: 'exceeded';
   action: 'rejected' | 'warned';
-  /** `<scope>_token_limit_exceeded`. */
+  /** `<scope>_token_limit_exceeded` or `<scope>_cost_limit_exceeded`. */
   reason: string;
   /** Tokens the call asked to hold. */
   requested: number;
+  /** Which limit it does not fit. */
+  dimension: 'tokens' | 'cost';
 }
 
 /** Everything `BudgetService.events$` emits. */

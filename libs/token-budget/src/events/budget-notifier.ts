@@ -1,39 +1,41 @@
 import type { BudgetExceededInfo } from '../budget-exceeded.exception';
 import type { BudgetTarget } from '../budget.types';
-import { effectiveLimitOf, limitOf } from '../admin/effective-limit';
-import type { CommitResult, CounterState } from '../storage/storage-adapter.interface';
+import { effectiveCostLimitOf, effectiveLimitOf } from '../admin/effective-limit';
+import { nanosToUsd } from '../pricing/money';
+import type { BudgetDimension, CommitResult, CounterState } from '../storage/storage-adapter.interface';
 import type { Usage } from '../usage/usage.interface';
 import type { BudgetEventBudget } from './budget-events';
 import { BudgetEventBus } from './budget-event-bus';
 
-/** Turns what BudgetService does into events on the bus. */
+/** Turns what BudgetService does into events on the bus; builds nothing while nobody listens. */
 export class BudgetNotifier {
   constructor(readonly bus: BudgetEventBus) {}
 
   /** A refused call (429). */
-  rejected(target: BudgetTarget, state: CounterState, info: BudgetExceededInfo): void {
+  rejected(target: BudgetTarget, state: CounterState, info: BudgetExceededInfo, dimension: BudgetDimension): void {
     if (!this.bus.observed) return;
-    this.bus.emit({ type: 'exceeded', action: 'rejected', reason: info.reason, requested: info.requested, ...figures(target, state) });
+    this.bus.emit({ type: 'exceeded', action: 'rejected', reason: info.reason, requested: info.requested, dimension, ...figures(target, state) });
   }
 
   /**
    * After an admission: every `onExceeded: 'warn'` budget that the call does not fit (its hold,
    * already in `reserved`, takes it past the effective limit; with no hold, the limit is reached).
    */
-  admitted(targets: readonly BudgetTarget[], states: readonly CounterState[], estimate: number): void {
+  admitted(targets: readonly BudgetTarget[], states: readonly CounterState[], held: number, heldCost: number): void {
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
       if (!target.rule.soft || !this.bus.observed) continue;
       const state = states[i];
-      const effective = effectiveLimitOf(target, state);
-      if (effective <= 0) continue;
-      const total = state.used + state.reserved;
-      if (estimate > 0 ? total <= effective : total < effective) continue;
+      const tokens = over(state.used + state.reserved, effectiveLimitOf(target, state), held);
+      const cost = over(state.costUsed + state.costReserved, effectiveCostLimitOf(target, state), heldCost);
+      if (!tokens && !cost) continue;
+      const dimension: BudgetDimension = tokens ? 'tokens' : 'cost';
       this.bus.emit({
         type: 'exceeded',
         action: 'warned',
-        reason: `${target.rule.scope}_token_limit_exceeded`,
-        requested: estimate,
+        reason: `${target.rule.scope}_${tokens ? 'token' : 'cost'}_limit_exceeded`,
+        requested: held,
+        dimension,
         ...figures(target, state),
       });
     }
@@ -46,12 +48,18 @@ export class BudgetNotifier {
       const target = targets[i];
       if (!target) continue;
       const state = result.states[i];
-      for (const threshold of result.crossed[i] ?? []) {
-        this.bus.emit({ type: 'threshold', threshold, dimension: 'tokens', ...figures(target, state) });
+      for (const crossed of result.crossed[i] ?? []) {
+        this.bus.emit({ type: 'threshold', threshold: crossed.fraction, dimension: crossed.dimension, ...figures(target, state) });
       }
       this.bus.emit({ type: 'committed', reservationId, tokens: usage.totalTokens, usage, ...figures(target, state) });
     }
   }
+}
+
+/** With a hold (`held > 0`, already in `total`): past the limit; without: at it. */
+function over(total: number, limit: number, held: number): boolean {
+  if (limit <= 0) return false;
+  return held > 0 ? total > limit : total >= limit;
 }
 
 function figures(target: BudgetTarget, state: CounterState): BudgetEventBudget {
@@ -63,7 +71,10 @@ function figures(target: BudgetTarget, state: CounterState): BudgetEventBudget {
     period: target.periodKey,
     used: state.used,
     reserved: state.reserved,
-    limit: limitOf(target, state) > 0 ? effectiveLimitOf(target, state) : 0,
+    limit: effectiveLimitOf(target, state),
+    costUsd: nanosToUsd(state.costUsed),
+    costReservedUsd: nanosToUsd(state.costReserved),
+    costLimitUsd: nanosToUsd(effectiveCostLimitOf(target, state)),
     resetAt: Number.isFinite(target.resetAt) ? new Date(target.resetAt) : null,
   };
 }

@@ -4,6 +4,7 @@ import {
   CommitRequest,
   CommitResult,
   CounterState,
+  CrossedThreshold,
   GrantRequest,
   IndexEntry,
   ListRequest,
@@ -19,8 +20,15 @@ interface Ranking {
   expireAt: number;
 }
 
+/** A subject's limit overrides for one rule. */
+interface Override {
+  tokens?: number;
+  cost?: number;
+}
+
 interface Lease {
   amount: number;
+  cost: number;
   until: number;
 }
 
@@ -30,9 +38,15 @@ interface MemoryRecord {
   /** Limit seen at the last write, read by the next period's rollover. */
   limit: number;
   carryover: number;
+  costUsed: number;
+  costReserved: number;
+  /** Cost limit seen at the last write (for reports). */
+  costLimit: number;
+  requests: number;
   granted: number;
-  /** Thresholds already reported this period. */
-  crossed: Set<number> | undefined;
+  costGranted: number;
+  /** Thresholds already reported this period (`t:0.8`, `c:0.8`). */
+  crossed: Set<string> | undefined;
   leases: Map<string, Lease>;
   /** Earliest lease end, so lapsed leases are looked for only when one can have lapsed. */
   nextLeaseEnd: number;
@@ -57,9 +71,9 @@ export interface MemoryAdapterOptions {
  */
 export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   private readonly records = new Map<string, MemoryRecord>();
-  /** Limit overrides: hash key -> field -> limit. Kept until removed. */
-  private readonly overrides = new Map<string, Map<string, number>>();
-  /** Rankings for listUsage: key -> member -> used. Updated per commit in O(1), sorted per query. */
+  /** Limit overrides: hash key -> field -> limits. Kept until removed. */
+  private readonly overrides = new Map<string, Map<string, Override>>();
+  /** Rankings for listUsage: key -> member -> score. Updated per commit in O(1), sorted per query. */
   private readonly rankings = new Map<string, Ranking>();
   private readonly sweepTimer: NodeJS.Timeout;
   /** Latest time an operation was given: sweeps go by the app's clock, not the machine's. */
@@ -75,75 +89,94 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     return this.records.size;
   }
 
-  reserve({ id, counters, amount, leaseUntil, now }: ReserveRequest): ReserveResult {
+  reserve({ id, counters, amount, cost, policy, leaseUntil, now }: ReserveRequest): ReserveResult {
     this.seen(now);
+    const clamp = policy === 'clamp';
+    let held = amount;
+    let heldCost = cost;
     const records: (MemoryRecord | undefined)[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
       const record = (records[i] = this.live(counter.key, now));
-      const limit = this.limitOf(counter);
-      if (limit <= 0 || counter.soft) continue;
-      const used = record ? record.used : 0;
-      const reserved = record ? record.reserved : 0;
-      const carryover = record ? record.carryover : this.bonus(counter, now);
-      const granted = record ? record.granted : 0;
-      const room = limit + carryover + granted - used - reserved;
-      if (amount > 0 ? amount > room : room <= 0) return { admitted: false, index: i, state: { used, reserved, carryover, granted, limit } };
+      if (record) this.setLimits(record, counter);
+      const state = record ? stateOf(record) : this.emptyState(counter, now);
+      if (counter.soft) continue;
+      const limit = state.limit as number;
+      const costLimit = state.costLimit as number;
+      if (limit > 0) {
+        const room = limit + state.carryover + (state.granted as number) - state.used - state.reserved;
+        if (clamp || amount <= 0 ? room <= 0 : amount > room) return { admitted: false, index: i, dimension: 'tokens', state };
+        if (room < held) held = room;
+      }
+      if (costLimit > 0) {
+        const room = costLimit + (state.costGranted as number) - state.costUsed - state.costReserved;
+        if (clamp || cost <= 0 ? room <= 0 : cost > room) return { admitted: false, index: i, dimension: 'cost', state };
+        if (room < heldCost) heldCost = room;
+      }
     }
     const states: CounterState[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const record = records[i] ?? this.create(counters[i], now);
-      record.limit = this.limitOf(counters[i]);
-      if (amount > 0) {
-        record.reserved += amount;
-        record.leases.set(id, { amount, until: leaseUntil });
+      this.setLimits(record, counters[i]);
+      if (held > 0 || heldCost > 0) {
+        record.reserved += held;
+        record.costReserved += heldCost;
+        record.leases.set(id, { amount: held, cost: heldCost, until: leaseUntil });
         if (leaseUntil < record.nextLeaseEnd) record.nextLeaseEnd = leaseUntil;
       }
       states[i] = stateOf(record);
     }
-    return { admitted: true, states };
+    return { admitted: true, states, held, heldCost };
   }
 
-  commit({ id, counters, amount, now }: CommitRequest): CommitResult {
+  commit({ id, counters, amount, cost, now }: CommitRequest): CommitResult {
     this.seen(now);
     const states: CounterState[] = new Array(counters.length);
-    const crossed: number[][] = new Array(counters.length);
+    const crossed: CrossedThreshold[][] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
       crossed[i] = [];
       if (counter.expireAt <= now) {
         // a commit later than the record's life: no budget reads it any more
-        states[i] = { used: 0, reserved: 0, carryover: 0, granted: 0, limit: this.limitOf(counter) };
+        states[i] = { ...this.emptyState(counter, now), carryover: 0 };
         continue;
       }
       const record = this.touch(counter, now);
       this.dropLease(record, id);
       record.used += amount;
-      if (counter.index) this.rank(counter.index.key, counter.index.member, record.used, counter.expireAt);
+      record.costUsed += cost;
+      record.requests += 1;
+      if (counter.index) {
+        this.rank(counter.index.key, counter.index.member, record.used, counter.expireAt);
+        this.rank(counter.index.costKey, counter.index.member, record.costUsed, counter.expireAt);
+      }
       if (counter.thresholds?.length) crossed[i] = this.cross(record, counter.thresholds);
       states[i] = stateOf(record);
     }
     return { states, crossed };
   }
 
-  grant({ counters, tokens, now }: GrantRequest): CounterState[] {
+  grant({ counters, tokens, cost, now }: GrantRequest): CounterState[] {
     this.seen(now);
     return counters.map((counter) => {
       const record = this.touch(counter, now);
       record.granted += tokens;
+      record.costGranted += cost;
       return stateOf(record);
     });
   }
 
-  setLimit({ key, field, tokens }: SetLimitRequest): void {
+  setLimit({ key, field, tokens, cost }: SetLimitRequest): void {
     let fields = this.overrides.get(key);
-    if (tokens === null) {
-      fields?.delete(field);
-      if (fields?.size === 0) this.overrides.delete(key);
-      return;
-    }
     if (!fields) this.overrides.set(key, (fields = new Map()));
-    fields.set(field, tokens);
+    const override = { ...fields.get(field) };
+    if (tokens === null) delete override.tokens;
+    else if (tokens !== undefined) override.tokens = tokens;
+    if (cost === null) delete override.cost;
+    else if (cost !== undefined) override.cost = cost;
+    if (override.tokens === undefined && override.cost === undefined) fields.delete(field);
+    else fields.set(field, override);
+    if (fields.size === 0) this.overrides.delete(key);
   }
 
   list({ key, limit, now }: ListRequest): IndexEntry[] {
@@ -154,8 +187,11 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     return limit > 0 ? entries.slice(0, limit) : entries;
   }
 
-  unindex(entries: { key: string; member: string }[]): void {
-    for (const { key, member } of entries) this.rankings.get(key)?.scores.delete(member);
+  unindex(entries: { key: string; costKey: string; member: string }[]): void {
+    for (const { key, costKey, member } of entries) {
+      this.rankings.get(key)?.scores.delete(member);
+      this.rankings.get(costKey)?.scores.delete(member);
+    }
   }
 
   release({ id, counters, now }: ReleaseRequest): void {
@@ -168,8 +204,9 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   read(counters: BudgetCounter[], now: number): CounterState[] {
     return counters.map((counter) => {
       const record = this.live(counter.key, now);
-      if (!record) return { used: 0, reserved: 0, carryover: this.bonus(counter, now), granted: 0, limit: this.limitOf(counter) };
-      return stateOf(record, this.limitOf(counter));
+      if (!record) return this.emptyState(counter, now);
+      this.setLimits(record, counter);
+      return stateOf(record);
     });
   }
 
@@ -187,10 +224,11 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     for (const [key, ranking] of this.rankings) if (ranking.expireAt <= now) this.rankings.delete(key);
   }
 
-  /** The limit in force for a counter: the subject's override, else the rule's. */
-  private limitOf(counter: BudgetCounter): number {
-    if (!counter.override) return counter.limit;
-    return this.overrides.get(counter.override.key)?.get(counter.override.field) ?? counter.limit;
+  /** The limits in force for a counter: the subject's overrides, else the rule's. */
+  private setLimits(record: MemoryRecord, counter: BudgetCounter): void {
+    const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
+    record.limit = override?.tokens ?? counter.limit;
+    record.costLimit = override?.cost ?? counter.costLimit;
   }
 
   private rank(key: string, member: string, score: number, expireAt: number): void {
@@ -200,14 +238,19 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   /** Marks and returns the thresholds the record's usage has reached and no commit reported before. */
-  private cross(record: MemoryRecord, thresholds: readonly number[]): number[] {
+  private cross(record: MemoryRecord, thresholds: readonly number[]): CrossedThreshold[] {
     const effective = record.limit > 0 ? record.limit + record.carryover + record.granted : 0;
-    if (effective <= 0) return [];
-    const crossed: number[] = [];
+    const costEffective = record.costLimit > 0 ? record.costLimit + record.costGranted : 0;
+    const crossed: CrossedThreshold[] = [];
+    const mark = (fraction: number, dimension: 'tokens' | 'cost', value: number, limit: number) => {
+      const name = `${dimension === 'tokens' ? 't' : 'c'}:${fraction}`;
+      if (limit <= 0 || value < fraction * limit || record.crossed?.has(name)) return;
+      (record.crossed ??= new Set()).add(name);
+      crossed.push({ fraction, dimension });
+    };
     for (const fraction of thresholds) {
-      if (record.used < fraction * effective || record.crossed?.has(fraction)) continue;
-      (record.crossed ??= new Set()).add(fraction);
-      crossed.push(fraction);
+      mark(fraction, 'tokens', record.used, effective);
+      mark(fraction, 'cost', record.costUsed, costEffective);
     }
     return crossed;
   }
@@ -229,7 +272,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
 
   private touch(counter: BudgetCounter, now: number): MemoryRecord {
     const record = this.live(counter.key, now) ?? this.create(counter, now);
-    record.limit = this.limitOf(counter);
+    this.setLimits(record, counter);
     return record;
   }
 
@@ -237,16 +280,38 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     const record: MemoryRecord = {
       used: 0,
       reserved: 0,
-      limit: this.limitOf(counter),
+      limit: counter.limit,
       carryover: this.bonus(counter, now),
+      costUsed: 0,
+      costReserved: 0,
+      costLimit: counter.costLimit,
+      requests: 0,
       granted: 0,
+      costGranted: 0,
       crossed: undefined,
       leases: new Map(),
       nextLeaseEnd: Infinity,
       expireAt: counter.expireAt,
     };
+    this.setLimits(record, counter);
     this.records.set(counter.key, record);
     return record;
+  }
+
+  private emptyState(counter: BudgetCounter, now: number): CounterState {
+    const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
+    return {
+      used: 0,
+      reserved: 0,
+      carryover: this.bonus(counter, now),
+      costUsed: 0,
+      costReserved: 0,
+      requests: 0,
+      granted: 0,
+      costGranted: 0,
+      limit: override?.tokens ?? counter.limit,
+      costLimit: override?.cost ?? counter.costLimit,
+    };
   }
 
   private bonus(counter: BudgetCounter, now: number): number {
@@ -262,6 +327,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     if (!lease) return;
     record.leases.delete(id);
     record.reserved -= lease.amount;
+    record.costReserved -= lease.cost;
   }
 
   private expireLeases(record: MemoryRecord, now: number): void {
@@ -270,6 +336,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       if (lease.until <= now) {
         record.leases.delete(id);
         record.reserved -= lease.amount;
+        record.costReserved -= lease.cost;
       } else if (lease.until < next) {
         next = lease.until;
       }
@@ -278,6 +345,17 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 }
 
-function stateOf(record: MemoryRecord, limit = record.limit): CounterState {
-  return { used: record.used, reserved: record.reserved, carryover: record.carryover, granted: record.granted, limit };
+function stateOf(record: MemoryRecord): CounterState {
+  return {
+    used: record.used,
+    reserved: record.reserved,
+    carryover: record.carryover,
+    costUsed: record.costUsed,
+    costReserved: record.costReserved,
+    requests: record.requests,
+    granted: record.granted,
+    costGranted: record.costGranted,
+    limit: record.limit,
+    costLimit: record.costLimit,
+  };
 }

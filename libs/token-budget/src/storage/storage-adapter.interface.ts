@@ -12,47 +12,78 @@ export interface BudgetCounter {
   previousKey?: string;
   /** Token limit of the period; 0 means unlimited (usage is still counted). */
   limit: number;
+  /**
+   * Money limit of the period in nano-dollars (1 USD = 1e9, see `usdToNanos`); 0 means unlimited
+   * (spend is still counted). Money does not roll over.
+   */
+  costLimit: number;
   /** Largest rollover bonus; 0 disables rollover. */
   maxCarryover: number;
   /** Epoch ms after which the record may be deleted (kept one period beyond its end for rollover); `Infinity` keeps it. */
   expireAt: number;
   /**
-   * Where this subject's limit override for this rule lives (a hash that never expires, beside the
-   * counter: same hash tag). A value there replaces `limit`.
+   * Where this subject's limit overrides for this rule live: a hash that never expires, beside the
+   * counter (same hash tag), fields `t:<field>` (tokens) and `c:<field>` (nano-dollars), which
+   * replace `limit` and `costLimit`.
    */
   override?: { key: string; field: string };
-  /** The ranking of this rule and period the counter's `used` is written to (for `listUsage`). */
-  index?: { key: string; member: string };
+  /**
+   * The rankings of this rule and period that the counter's `used` (`key`) and `costUsed`
+   * (`costKey`) are written to after each commit, under `member` (for `listUsage`).
+   */
+  index?: { key: string; costKey: string; member: string };
   /** Fractions of the effective limit whose crossing a commit reports once per period (ascending). */
   thresholds?: readonly number[];
   /** Never refuses: holds and counts past the limit (`onExceeded: 'warn'`). */
   soft?: boolean;
 }
 
-/** A counter as stored: committed usage, outstanding reservations and the rollover bonus. */
+/**
+ * A counter as stored: committed usage, outstanding reservations and the rollover bonus (tokens),
+ * the same for money (nano-dollars), and the number of committed calls.
+ */
 export interface CounterState {
   used: number;
   reserved: number;
   /** Rollover bonus of this period (`min(previous unused, maxCarryover)`). */
   carryover: number;
+  /** Committed spend in nano-dollars. */
+  costUsed: number;
+  /** Money held by reservations in flight, in nano-dollars. */
+  costReserved: number;
+  /** Committed calls (one per commit or record). */
+  requests: number;
   /** Tokens granted for this period (`BudgetService.grant`). */
   granted?: number;
-  /** The limit in force: the subject's override when it has one, else the counter's `limit`. */
+  /** Money granted for this period, in nano-dollars. */
+  costGranted?: number;
+  /** The token limit in force: the subject's override when it has one, else the counter's `limit`. */
   limit?: number;
+  /** The money limit in force (nano-dollars): the subject's override when it has one, else `costLimit`. */
+  costLimit?: number;
+}
+
+/** A threshold a commit crossed first in its period. */
+export interface CrossedThreshold {
+  /** The fraction of the effective limit, e.g. `0.8`. */
+  fraction: number;
+  dimension: BudgetDimension;
 }
 
 /** What a commit did to each counter: its state after, and the thresholds it crossed. */
 export interface CommitResult {
   /** State of each counter after the commit (in request order). */
   states: CounterState[];
-  /** Per counter, the thresholds (fractions) this commit crossed first in the period. */
-  crossed: number[][];
+  /** Per counter, the thresholds this commit crossed first in the period (each reported by one commit only). */
+  crossed: CrossedThreshold[][];
 }
 
 export interface GrantRequest {
   counters: BudgetCounter[];
   /** Tokens added to each counter's effective limit for its current period. */
   tokens: number;
+  /** Money added to each counter's cost limit for its current period, in nano-dollars. */
+  cost: number;
   now: number;
 }
 
@@ -60,12 +91,14 @@ export interface SetLimitRequest {
   /** The override hash and field (`BudgetCounter.override`). */
   key: string;
   field: string;
-  /** Token limit to store, or `null` to remove the override. */
-  tokens: number | null;
+  /** Token limit to store; `null` removes it, `undefined` leaves it. */
+  tokens?: number | null;
+  /** Money limit to store in nano-dollars; `null` removes it, `undefined` leaves it. */
+  cost?: number | null;
 }
 
 export interface ListRequest {
-  /** Ranking key (`BudgetCounter.index.key`). */
+  /** Ranking key (`BudgetCounter.index.key` or `.costKey`). */
   key: string;
   /** How many members, highest first; 0 for all. */
   limit: number;
@@ -78,21 +111,43 @@ export interface IndexEntry {
   score: number;
 }
 
+/** What a budget counts: tokens, or money. */
+export type BudgetDimension = 'tokens' | 'cost';
+
+/**
+ * How a reservation treats an estimate that does not fit: `'strict'` refuses it; `'clamp'` holds
+ * what every counter has left (tokens and money each by their own room) and admits while every
+ * limited counter has anything left.
+ */
+export type ReservationPolicy = 'strict' | 'clamp';
+
 export interface ReserveRequest {
   /** Reservation id, unique per reservation. */
   id: string;
   counters: BudgetCounter[];
   /** Estimated tokens to hold on every counter (0 = hold nothing, admit while below the limit). */
   amount: number;
+  /** Estimated cost to hold on every counter, in nano-dollars (0 = hold nothing, admit while below the cost limit). */
+  cost: number;
+  /**
+   * `'strict'` admits iff the whole estimate fits; `'clamp'` holds `min(estimate, room)` per
+   * dimension and admits while every limited counter has room left.
+   * @default 'strict'
+   */
+  policy?: ReservationPolicy;
   /** Epoch ms when the reservation lapses if nobody commits or releases it. */
   leaseUntil: number;
   now: number;
 }
 
-/** Result of an atomic reserve across counters: all were reserved, or none. */
+/**
+ * Result of an atomic reserve across counters: all were reserved, or none. An admitted result says
+ * what is held on every counter (the estimate, or less under `'clamp'`); a refusal names the
+ * counter and the dimension that refused.
+ */
 export type ReserveResult =
-  | { admitted: true; states: CounterState[] }
-  | { admitted: false; index: number; state: CounterState };
+  | { admitted: true; states: CounterState[]; held: number; heldCost: number }
+  | { admitted: false; index: number; dimension: BudgetDimension; state: CounterState };
 
 export interface CommitRequest {
   /** Reservation to settle; an unknown or lapsed id still counts `amount` (a late commit). */
@@ -100,6 +155,8 @@ export interface CommitRequest {
   counters: BudgetCounter[];
   /** Actual tokens used. */
   amount: number;
+  /** Actual cost in nano-dollars. */
+  cost: number;
   now: number;
 }
 
@@ -118,11 +175,17 @@ export interface ReleaseRequest {
  * {@link RedisAdapter}.
  */
 export interface StorageAdapter {
-  /** Admits iff for every counter with a limit `used + reserved + amount <= limit + carryover` (`<` when amount is 0), and holds `amount` on each. */
+  /**
+   * Strict: admits iff for every counter with a limit `used + reserved + amount <= limit + carryover`
+   * (`<` when amount is 0) and for every counter with a cost limit
+   * `costUsed + costReserved + cost <= costLimit` (`<` when cost is 0), and holds `amount` and
+   * `cost` on each. Clamp: admits iff every limited counter has room left in each dimension, and
+   * holds the smallest room (capped by the estimate) on each.
+   */
   reserve(request: ReserveRequest): MaybePromise<ReserveResult>;
   /**
-   * Replaces the reservation by the actual usage; updates the counter's ranking and marks the
-   * thresholds crossed (each reported by one commit only).
+   * Replaces the reservation by the actual usage and cost, and counts one request; updates the
+   * counter's rankings and marks the thresholds crossed (each reported by one commit only).
    */
   commit(request: CommitRequest): MaybePromise<CommitResult | void>;
   /** Drops the reservation without counting usage. */
@@ -138,7 +201,7 @@ export interface StorageAdapter {
   /** The highest members of a ranking. Needed by `BudgetService.listUsage` and `spendReport`. */
   list?(request: ListRequest): MaybePromise<IndexEntry[]>;
   /** Removes members from rankings (after a reset). */
-  unindex?(entries: { key: string; member: string }[]): MaybePromise<void>;
+  unindex?(entries: { key: string; costKey: string; member: string }[]): MaybePromise<void>;
 }
 
 /** DI token of the {@link StorageAdapter} in use (an interface and its token share the name). */

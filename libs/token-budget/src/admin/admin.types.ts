@@ -1,4 +1,4 @@
-import type { BudgetUsage, ResetOptions } from '../budget.types';
+import type { ResetOptions } from '../budget.types';
 import type { BudgetScope } from '../token-budget-options.interface';
 
 /** Credits added by `BudgetService.grant` to the current period. */
@@ -84,6 +84,3 @@ export interface SpendReport {
   /** Highest spend first. */
   lines: SpendReportLine[];
 }
-
-/** One ranked subject from `BudgetService.listUsage`. */
-export type RankedUsage = BudgetUsage;

@@ -150,6 +150,15 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
     expect(u2).toMatchObject({ costUsd: 0.51, costLimitUsd: 1, requests: 3 });
   });
 
+  it("check() and reserve() admit past an onExceeded 'warn' budget and still hold on it", async () => {
+    const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 100, onExceeded: 'warn' }] });
+    await budgets.record('u1', 100);
+    expect(await budgets.check('u1', 50)).toMatchObject({ allowed: true });
+    const reservation = await budgets.reserve('u1', 50);
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ used: 100, reserved: 50, remaining: 0 });
+    await reservation.release();
+  });
+
   it('a threshold fires once when 40 concurrent commits cross it', async () => {
     const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 1_000, thresholds: [0.8] }] });
     const fired: BudgetThresholdEvent[] = [];

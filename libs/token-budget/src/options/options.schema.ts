@@ -66,8 +66,8 @@ function IsThresholds(): PropertyDecorator {
   return ValidateBy({
     name: 'isThresholds',
     validator: {
-      validate: (value) => Array.isArray(value) && value.every((f) => typeof f === 'number' && f > 0 && f <= 1),
-      defaultMessage: () => 'must be an array of fractions of the limit, each above 0 and at most 1, e.g. [0.8, 0.9]',
+      validate: (value) => Array.isArray(value) && value.length <= 20 && value.every((f) => typeof f === 'number' && f > 0 && f <= 1),
+      defaultMessage: () => 'must be an array of at most 20 fractions of the limit, each above 0 and at most 1, e.g. [0.8, 0.9]',
     },
   });
 }

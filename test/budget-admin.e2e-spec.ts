@@ -55,6 +55,17 @@ describe.each(STORAGE_KINDS)('BudgetService admin on %s storage', (kind: Storage
     expect((await budgets.getUsage('u1'))[0]).toMatchObject({ granted: 0, effectiveLimit: 300 });
   });
 
+  it('unused credits roll over like unused tokens, capped by maxCarryover', async () => {
+    const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 100, rollover: { enabled: true, maxCarryover: 80 } }] });
+    await budgets.record('u1', 90);
+    await budgets.grant('u1', { tokens: 50 }); // 60 unused today
+    await budgets.record('u2', 10);
+    await budgets.grant('u2', { tokens: 50 }); // 140 unused today
+    clock.advance(86_400_000);
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ carryover: 60, granted: 0, effectiveLimit: 160 });
+    expect((await budgets.getUsage('u2'))[0]).toMatchObject({ carryover: 80, effectiveLimit: 180 });
+  });
+
   it('setLimit overrides the rule for one subject until cleared; other subjects keep the rule', async () => {
     const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 100 }] });
     await budgets.setLimit('vip', { tokens: 1_000 });

@@ -25,9 +25,7 @@ import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
-import type { BudgetScope } from './token-budget-options.interface';
 
-const OWN_SCOPES = ['user', 'tenant', 'key', 'session'] as const;
 /** Subjects whose counters are kept built per rule and period. */
 const TARGET_CACHE_SIZE = 10_000;
 
@@ -66,7 +64,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
       storage,
       prefix: this.prefix,
       now: () => this.now(),
-      ownTargets: (call, subject, adminOptions, now) => this.ownTargets(call, subject, adminOptions, now),
+      targets: (subject, rules, now) => this.targets(idsResolver(subject), subjectIds(subject).feature, rules, now),
       rules: () => [...this.rules, ...this.routeRules.values()],
       target: (rule, id, now) => this.target(rule, id, now),
     });
@@ -185,9 +183,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
    * it names: `user`, `tenant`, `key`, `session`), or on the `scopes` given (e.g. `['global']`).
    */
   async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
-    const targets = this.ownTargets('reset', subject, options, this.now());
-    await this.storage.delete(targets.map((t) => t.counter.key));
-    if (this.storage.unindex) await this.storage.unindex(targets.map((t) => t.counter.index!));
+    return this.admin.reset(subject, options);
   }
 
   /**
@@ -240,20 +236,6 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
    */
   spendReport(query: SpendReportQuery = {}): Promise<SpendReport> {
     return this.admin.spendReport(query);
-  }
-
-  /** The subject's own budgets (the scopes it names) or those of `options.scopes`; refuses empty ids. */
-  private ownTargets(call: string, subject: BudgetSubject, options: ResetOptions, now: number): BudgetTarget[] {
-    const ids = subjectIds(subject);
-    for (const scope of OWN_SCOPES) {
-      const id = ids[scope];
-      if (id === undefined) continue;
-      if (id === null || id === '' || (typeof id !== 'string' && typeof id !== 'number')) {
-        throw InvalidSubjectError.create(scope, `${call}() was given ${JSON.stringify(id)}`);
-      }
-    }
-    const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
-    return this.targets(idsResolver(subject), ids.feature, options.rules, now).filter((t) => scopes.includes(t.rule.scope));
   }
 
   /** @internal True when any module or route budget has a token limit. */

@@ -1,4 +1,7 @@
-import type { BudgetTarget, BudgetUsage } from '../budget.types';
+import type { BudgetTarget, BudgetUsage, ResetOptions } from '../budget.types';
+import { InvalidSubjectError } from '../errors';
+import { subjectIds } from '../subject';
+import type { BudgetScope } from '../token-budget-options.interface';
 import type { ResolvedRule } from '../rules';
 import type { StorageAdapter } from '../storage/storage-adapter.interface';
 import type { BudgetSubject } from '../subject';
@@ -13,18 +16,27 @@ export interface AdminHost {
   readonly storage: StorageAdapter;
   readonly prefix: string;
   now(): number;
-  /** The subject's own budgets (or those of `options.scopes`), checked: throws on an empty id. */
-  ownTargets(call: string, subject: BudgetSubject, options: AdminOptions, now: number): BudgetTarget[];
+  /** Every budget a call of the subject counts on (module rules, route budgets, `rules`). */
+  targets(subject: BudgetSubject, rules: AdminOptions['rules'], now: number): BudgetTarget[];
   /** Module rules and route budgets. */
   rules(): ResolvedRule[];
   target(rule: ResolvedRule, id: string, now: number): BudgetTarget;
 }
 
 const DEFAULT_LIST_LIMIT = 10;
+/** The scopes a subject can own budgets in (reset, grant and setLimit act on those it names). */
+const OWN_SCOPES = ['user', 'tenant', 'key', 'session'] as const;
 
 /** The admin side of BudgetService: credits, limit overrides, rankings and spend reports. */
 export class BudgetAdmin {
   constructor(private readonly host: AdminHost) {}
+
+  async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
+    const targets = this.ownTargets('reset', subject, options, this.host.now());
+    const storage = this.host.storage;
+    await storage.delete(targets.map((t) => t.counter.key));
+    if (storage.unindex) await storage.unindex(targets.map((t) => t.counter.index!));
+  }
 
   async grant(subject: BudgetSubject, amount: GrantAmount, options: AdminOptions = {}): Promise<BudgetUsage[]> {
     const call = 'grant';
@@ -142,7 +154,7 @@ export class BudgetAdmin {
   }
 
   private targetsOrThrow(call: string, subject: BudgetSubject, options: AdminOptions, now: number): BudgetTarget[] {
-    const targets = this.host.ownTargets(call, subject, options, now).filter((t) => options.rule === undefined || t.rule.name === options.rule);
+    const targets = this.ownTargets(call, subject, options, now).filter((t) => options.rule === undefined || t.rule.name === options.rule);
     if (targets.length === 0) {
       throw InvalidAdminRequestError.create(
         call,
@@ -151,6 +163,20 @@ export class BudgetAdmin {
       );
     }
     return targets;
+  }
+
+  /** The subject's own budgets (the scopes it names) or those of `options.scopes`; refuses empty ids. */
+  private ownTargets(call: string, subject: BudgetSubject, options: ResetOptions, now: number): BudgetTarget[] {
+    const ids = subjectIds(subject);
+    for (const scope of OWN_SCOPES) {
+      const id = ids[scope];
+      if (id === undefined) continue;
+      if (id === null || id === '' || (typeof id !== 'string' && typeof id !== 'number')) {
+        throw InvalidSubjectError.create(scope, `${call}() was given ${JSON.stringify(id)}`);
+      }
+    }
+    const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
+    return this.host.targets(subject, options.rules, now).filter((t) => scopes.includes(t.rule.scope));
   }
 
   private require(method: 'grant' | 'setLimit' | 'list', call: string): StorageAdapter {

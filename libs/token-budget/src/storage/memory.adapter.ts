@@ -14,11 +14,7 @@ import {
   SetLimitRequest,
   StorageAdapter,
 } from './storage-adapter.interface';
-
-interface Ranking {
-  scores: Map<string, number>;
-  expireAt: number;
-}
+import { MemoryRankings } from './memory-rankings';
 
 /** A subject's limit overrides for one rule. */
 interface Override {
@@ -73,8 +69,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   private readonly records = new Map<string, MemoryRecord>();
   /** Limit overrides: hash key -> field -> limits. Kept until removed. */
   private readonly overrides = new Map<string, Map<string, Override>>();
-  /** Rankings for listUsage: key -> member -> score. Updated per commit in O(1), sorted per query. */
-  private readonly rankings = new Map<string, Ranking>();
+  private readonly rankings = new MemoryRankings();
   private readonly sweepTimer: NodeJS.Timeout;
   /** Latest time an operation was given: sweeps go by the app's clock, not the machine's. */
   private latestNow = 0;
@@ -147,8 +142,8 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       record.costUsed += cost;
       record.requests += 1;
       if (counter.index) {
-        this.rank(counter.index.key, counter.index.member, record.used, counter.expireAt);
-        this.rank(counter.index.costKey, counter.index.member, record.costUsed, counter.expireAt);
+        this.rankings.set(counter.index.key, counter.index.member, record.used, counter.expireAt);
+        this.rankings.set(counter.index.costKey, counter.index.member, record.costUsed, counter.expireAt);
       }
       if (counter.thresholds?.length) crossed[i] = this.cross(record, counter.thresholds);
       states[i] = stateOf(record);
@@ -180,17 +175,13 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   list({ key, limit, now }: ListRequest): IndexEntry[] {
-    const ranking = this.rankings.get(key);
-    if (!ranking || ranking.expireAt <= now) return [];
-    const entries = [...ranking.scores].map(([member, score]) => ({ member, score }));
-    entries.sort((a, b) => b.score - a.score || (a.member < b.member ? 1 : a.member > b.member ? -1 : 0));
-    return limit > 0 ? entries.slice(0, limit) : entries;
+    return this.rankings.top(key, limit, now);
   }
 
   unindex(entries: { key: string; costKey: string; member: string }[]): void {
     for (const { key, costKey, member } of entries) {
-      this.rankings.get(key)?.scores.delete(member);
-      this.rankings.get(costKey)?.scores.delete(member);
+      this.rankings.remove(key, member);
+      this.rankings.remove(costKey, member);
     }
   }
 
@@ -221,7 +212,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   /** Drops every record whose period (and rollover window) has ended by `now` (app clock). */
   sweep(now: number): void {
     for (const [key, record] of this.records) if (record.expireAt <= now) this.records.delete(key);
-    for (const [key, ranking] of this.rankings) if (ranking.expireAt <= now) this.rankings.delete(key);
+    this.rankings.sweep(now);
   }
 
   /** The limits in force for a counter: the subject's overrides, else the rule's. */
@@ -229,12 +220,6 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
     record.limit = override?.tokens ?? counter.limit;
     record.costLimit = override?.cost ?? counter.costLimit;
-  }
-
-  private rank(key: string, member: string, score: number, expireAt: number): void {
-    let ranking = this.rankings.get(key);
-    if (!ranking) this.rankings.set(key, (ranking = { scores: new Map(), expireAt }));
-    ranking.scores.set(member, score);
   }
 
   /** Marks and returns the thresholds the record's usage has reached and no commit reported before. */

@@ -10,6 +10,7 @@ import {
   RESERVE_SCRIPT,
   STATE_WIDTH,
 } from './redis.scripts';
+import { crossedOf, toState } from './redis-replies';
 import {
   BudgetCounter,
   CommitRequest,
@@ -336,30 +337,4 @@ function loadIoredis(): typeof import('ioredis').default {
   } catch {
     throw new Error('RedisAdapter needs the ioredis package: npm install ioredis');
   }
-}
-
-function toState(reply: number[], at: number): CounterState {
-  return {
-    used: Number(reply[at]),
-    reserved: Number(reply[at + 1]),
-    carryover: Number(reply[at + 2]),
-    costUsed: Number(reply[at + 3]),
-    costReserved: Number(reply[at + 4]),
-    requests: Number(reply[at + 5]),
-    granted: Number(reply[at + 6]),
-    costGranted: Number(reply[at + 7]),
-    limit: Number(reply[at + 8]),
-    costLimit: Number(reply[at + 9]),
-  };
-}
-
-/** The thresholds whose bits are set in the token and money masks a commit returned. */
-function crossedOf(thresholds: readonly number[] | undefined, tokenMask: number, costMask: number): CrossedThreshold[] {
-  if (!thresholds?.length || (tokenMask === 0 && costMask === 0)) return [];
-  const crossed: CrossedThreshold[] = [];
-  thresholds.forEach((fraction, j) => {
-    if (Math.floor(tokenMask / 2 ** j) % 2 === 1) crossed.push({ fraction, dimension: 'tokens' });
-    if (Math.floor(costMask / 2 ** j) % 2 === 1) crossed.push({ fraction, dimension: 'cost' });
-  });
-  return crossed;
 }

@@ -5,9 +5,12 @@ import {
   BudgetService,
   BudgetThresholdEvent,
   RedisAdapter,
+  TokenBudget,
+  TokenBudgetGuard,
   TokenBudgetModuleOptions,
   usdToNanos,
 } from 'nestjs-token-budget';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { PLATFORMS, post, startBudgetApp, TestApp, TestClock } from './fixtures/create-app';
 import { budgetService } from './fixtures/service';
@@ -15,6 +18,17 @@ import { makeStorage, STORAGE_KINDS, StorageKind, testRedis, uniquePrefix } from
 
 const usage = (total: number) => ({ usage: { prompt_tokens: total, completion_tokens: 0, total_tokens: total } });
 const DAY = Date.parse('2026-11-23T10:00:00Z');
+
+@Controller()
+@UseGuards(TokenBudgetGuard)
+class SoftRouteController {
+  @Post('soft')
+  @HttpCode(200)
+  @TokenBudget({ tokens: 100, period: 'day', feature: 'soft', thresholds: [0.5], onExceeded: 'warn', estimate: (req) => req.body.estimate })
+  soft(@Body() body: { result: unknown }) {
+    return body.result;
+  }
+}
 
 /** Collects every event of the given services until `stop()`. */
 function collect(services: BudgetService[]) {
@@ -93,6 +107,22 @@ describe.each(PLATFORMS)('budget events over HTTP (%s), two instances on one Red
     ]);
     expect((await services[0].getUsage('u1'))[0]).toMatchObject({ used: 240, limit: 100, remaining: 0 });
     seen.stop();
+  });
+});
+
+describe.each(PLATFORMS)('a route budget with thresholds and onExceeded (%s)', (platform) => {
+  let app: TestApp;
+  afterEach(() => app.close());
+
+  it("fires its threshold once and warns instead of refusing past the route's limit", async () => {
+    app = await startBudgetApp(platform, { keyPrefix: uniquePrefix() }, [SoftRouteController]);
+    const seen = collect([app.app.get(BudgetService)]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(`${app.url}/soft`, { estimate: 40, result: usage(40) }, { 'x-user': 'u1' })).status);
+    seen.stop();
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(seen.of('threshold')).toEqual([expect.objectContaining({ scope: 'user', id: 'u1', feature: 'soft', threshold: 0.5, used: 80 })]);
+    expect(seen.of('exceeded')).toEqual([expect.objectContaining({ action: 'warned', feature: 'soft', used: 80, reserved: 40, limit: 100 })]);
   });
 });
 

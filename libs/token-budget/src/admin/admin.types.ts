@@ -1,7 +1,11 @@
 import type { ResetOptions } from '../budget.types';
 import type { BudgetScope } from '../token-budget-options.interface';
 
-/** Credits added by `BudgetService.grant` to the current period. */
+/**
+ * Credits added by `BudgetService.grant` to the current period.
+ * @example { tokens: 50_000 }
+ * @example { costUsd: 5 }
+ */
 export interface GrantAmount {
   /** Tokens added to the effective limit of the current period (a non-negative integer). */
   tokens?: number;
@@ -9,7 +13,12 @@ export interface GrantAmount {
   costUsd?: number;
 }
 
-/** Per-subject limits set by `BudgetService.setLimit`, in place of the rule's. */
+/**
+ * Per-subject limits set by `BudgetService.setLimit`, in place of the rule's; a field left out
+ * keeps its current override (or the rule's limit).
+ * @example { tokens: 1_000_000 }
+ * @example { tokens: 0, costUsd: 20 }
+ */
 export interface LimitOverride {
   /** Token limit per period for this subject (a non-negative integer; 0 = unlimited, like a rule's). */
   tokens?: number;
@@ -17,13 +26,20 @@ export interface LimitOverride {
   costUsd?: number;
 }
 
-/** Options of `grant` and `setLimit`: which of the subject's budgets they apply to. */
+/**
+ * Options of `grant` and `setLimit`: which of the subject's budgets they apply to.
+ * @example { rule: 'user:day' }
+ * @example { scopes: ['tenant'] }
+ */
 export interface AdminOptions extends ResetOptions {
   /** Only the budget of this rule name (e.g. `'user:day'`). Default: every budget of the chosen scopes. */
   rule?: string;
 }
 
-/** What `BudgetService.listUsage` ranks. */
+/**
+ * What `BudgetService.listUsage` ranks.
+ * @example { scope: 'user', period: 'month', orderBy: 'cost', limit: 20 }
+ */
 export interface ListUsageQuery {
   /** Scope of the budget to rank (its rule must be among the module's or route budgets). */
   scope: BudgetScope;
@@ -48,7 +64,10 @@ export interface ListUsageQuery {
   limit?: number;
 }
 
-/** Query of `BudgetService.spendReport`. */
+/**
+ * Query of `BudgetService.spendReport`.
+ * @example { by: 'feature', period: 'day' }
+ */
 export interface SpendReportQuery {
   /**
    * What to break spend down by.

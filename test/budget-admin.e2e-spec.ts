@@ -87,6 +87,17 @@ describe.each(STORAGE_KINDS)('BudgetService admin on %s storage', (kind: Storage
     await expect(budgets.reserve('vip', 1)).rejects.toThrow('Token budget exceeded');
   });
 
+  it('setLimit keeps the dimension it is not given; null removes both', async () => {
+    const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 100 }] });
+    await budgets.setLimit('u1', { tokens: 5 });
+    await budgets.setLimit('u1', { costUsd: 2.5 });
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ limit: 5, costLimitUsd: 2.5 });
+    await budgets.setLimit('u1', { tokens: 0 }); // 0 = unlimited, as in a rule
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ limit: 0, effectiveLimit: 0, remaining: Infinity, costLimitUsd: 2.5 });
+    await budgets.setLimit('u1', null);
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ limit: 100, costLimitUsd: 0 });
+  });
+
   it('setLimit and grant apply to one rule when named, and to the scopes given', async () => {
     const budgets = await start({
       budgets: [

@@ -1,18 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
+import { BudgetExceededException } from './budget-exceeded.exception';
+import { admissionSummary, checkResult, exceededInfo, usageOf } from './admission/budget-figures';
+import { CheckedEstimate, checkEstimate } from './admission/estimate-input';
+import type { EstimateInput } from './estimation/usage-estimate';
+import { CostCalculator } from './pricing/cost-calculator';
 import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
 import { validateOptions } from './options/validate-options';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import { nextReservationId } from './reservation-id';
 import { escapeId, subjectTag } from './keys';
-import { AdmissionSummary, Reservation, ReservationSettler } from './reservation';
+import { Reservation, ReservationSettler } from './reservation';
 import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, BudgetDimension, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
-import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
@@ -38,6 +41,7 @@ export class BudgetService implements ReservationSettler {
   private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
   private readonly routeRules = new Map<string, ResolvedRule>();
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
+  private readonly costs: CostCalculator;
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
@@ -48,47 +52,37 @@ export class BudgetService implements ReservationSettler {
     this.now = options.clock ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
-  }
-
-  /** Whether a call of `estimate` tokens would be admitted now, and the tightest budget's figures. Reserves nothing. */
-  async check(subject: BudgetSubject, estimate = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
-    assertTokenCount(estimate, 'estimate');
-    const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
-    const states = await this.storage.read(targets.map((t) => t.counter), now);
-    let tightest: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[i];
-      if (target.rule.tokens <= 0) continue;
-      const remaining = remainingOf(target, states[i]);
-      if (estimate > 0 ? estimate > remaining : remaining <= 0) {
-        const info = this.exceededInfo(target, states[i], estimate, now);
-        return { allowed: false, reason: info.reason, scope: info.scope, used: info.used, limit: info.limit, remaining: info.remaining, resetAt: info.resetAt };
-      }
-      if (!tightest || remaining < tightest.remaining) tightest = { target, state: states[i], remaining };
-    }
-    if (!tightest) return { allowed: true, used: 0, limit: 0, remaining: Infinity, resetAt: null };
-    return {
-      allowed: true,
-      used: tightest.state.used,
-      limit: tightest.target.rule.tokens + tightest.state.carryover,
-      remaining: tightest.remaining,
-      resetAt: resetOf(tightest.target),
-    };
+    this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.rules.some((rule) => rule.costLimit > 0) });
   }
 
   /**
-   * Holds `estimate` tokens on every budget of the subject, atomically: all or none. Throws
-   * {@link BudgetExceededException} when any budget cannot take it.
+   * Whether a call of `estimate` (tokens, or `{ inputTokens, outputTokens, model }`) would be
+   * admitted now, what it would cost, and the tightest budget's figures. Reserves nothing.
+   */
+  async check(subject: BudgetSubject, estimate: EstimateInput = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
+    const checked = checkEstimate(estimate);
+    const now = this.now();
+    const costNanos = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const states = await this.storage.read(targets.map((t) => t.counter), now);
+    return checkResult(targets, states, checked.tokens, costNanos);
+  }
+
+  /**
+   * Holds `estimate` on every budget of the subject, atomically: all or none. The estimate is a
+   * token count or `{ inputTokens, outputTokens, model }`; with a model (or `defaultModel`) it is
+   * priced and the money is held on cost budgets too. Throws {@link BudgetExceededException} when
+   * any budget cannot take it (under `'clamp'`, when any has nothing left).
    *
    * @example
-   * const reservation = await budgets.reserve('user-42', 1_200);
+   * const reservation = await budgets.reserve('user-42', { inputTokens: 900, outputTokens: 300, model: 'gpt-4o-mini' });
    * try { const result = await llm.call(); await reservation.commit(result.usage.total_tokens); }
    * catch (error) { await reservation.release(); throw error; }
    */
-  async reserve(subject: BudgetSubject, estimate: number, options: ServiceCallOptions = {}): Promise<Reservation> {
+  async reserve(subject: BudgetSubject, estimate: EstimateInput, options: ServiceCallOptions = {}): Promise<Reservation> {
     const now = this.now();
-    return this.reserveTargets(this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now), estimate, now, options.leaseMs);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    return this.reserveTargets(targets, estimate, now, options.leaseMs, options.reservationPolicy);
   }
 
   /**
@@ -118,7 +112,8 @@ export class BudgetService implements ReservationSettler {
     const normalized = normalizeUsageInput(usage);
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
-    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, cost: 0, now });
+    const cost = this.costs.usageCost(normalized, now);
+    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, cost, now });
     return normalized;
   }
 
@@ -127,25 +122,7 @@ export class BudgetService implements ReservationSettler {
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
-    return targets.map((target, i) => {
-      const { rule } = target;
-      const state = states[i];
-      const limited = rule.tokens > 0;
-      return {
-        name: rule.name,
-        scope: rule.scope,
-        id: target.id,
-        ...(rule.feature ? { feature: rule.feature } : {}),
-        period: target.periodKey,
-        used: state.used,
-        reserved: state.reserved,
-        limit: rule.tokens,
-        carryover: state.carryover,
-        effectiveLimit: limited ? rule.tokens + state.carryover : 0,
-        remaining: limited ? remainingOf(target, state) : Infinity,
-        resetAt: resetOf(target),
-      };
-    });
+    return targets.map((target, i) => usageOf(target, states[i]));
   }
 
   /**
@@ -161,7 +138,8 @@ export class BudgetService implements ReservationSettler {
 
   /** @internal True when any module or route budget has a token limit. */
   hasLimits(): boolean {
-    return this.rules.some((rule) => rule.tokens > 0) || [...this.routeRules.values()].some((rule) => rule.tokens > 0);
+    const limited = (rule: ResolvedRule) => rule.tokens > 0 || rule.costLimit > 0;
+    return this.rules.some(limited) || [...this.routeRules.values()].some(limited);
   }
 
   /**
@@ -273,31 +251,30 @@ export class BudgetService implements ReservationSettler {
   }
 
   /** @internal Synchronous when the storage is (MemoryAdapter). */
-  reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): MaybePromise<Reservation> {
-    assertTokenCount(estimate, 'estimate');
+  reserveTargets(
+    targets: BudgetTarget[],
+    estimate: EstimateInput,
+    now: number,
+    leaseMs = this.leaseMs,
+    policy: ReservationPolicy = this.options.reservationPolicy ?? 'strict',
+  ): MaybePromise<Reservation> {
+    const checked = checkEstimate(estimate);
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
+    const cost = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    return then(this.storage.reserve({ id, counters, amount: estimate, cost: 0, leaseUntil: now + leaseMs, now }), (result) =>
-      this.toReservation(result, targets, counters, id, estimate, now),
+    return then(this.storage.reserve({ id, counters, amount: checked.tokens, cost, policy, leaseUntil: now + leaseMs, now }), (result) =>
+      this.toReservation(result, targets, counters, id, checked, cost, now),
     );
   }
 
-  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: number, now: number): Reservation {
+  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number): Reservation {
     if (!result.admitted) {
-      throw new BudgetExceededException(this.exceededInfo(targets[result.index], result.state, estimate, now, result.dimension));
+      throw new BudgetExceededException(exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension));
     }
-    let summary: AdmissionSummary | undefined;
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[i];
-      if (target.rule.tokens <= 0) continue;
-      const remaining = remainingOf(target, result.states[i]);
-      if (!summary || remaining < summary.remaining) {
-        summary = { limit: target.rule.tokens + result.states[i].carryover, remaining, resetAt: resetOf(target) };
-      }
-    }
-    return new Reservation(id, estimate, counters, summary, this, result.held, result.heldCost);
+    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model };
+    return new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
   }
 
   /**
@@ -332,10 +309,13 @@ export class BudgetService implements ReservationSettler {
   /** @internal */
   commitReservation(reservation: Reservation, input: UsageInput | undefined): MaybePromise<Usage> {
     const usage = input === undefined ? estimatedUsage(reservation.estimate) : normalizeUsageInput(input);
+    const now = this.now();
+    // usage that names no model is priced as the estimate's model; an estimate committed as is costs what it was priced at
+    const cost = input === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now);
     reservation.markCommitting();
     let pending: MaybePromise<void>;
     try {
-      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost: 0, now: this.now() });
+      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost, now });
     } catch (error) {
       reservation.markCommitted();
       throw error;
@@ -368,24 +348,6 @@ export class BudgetService implements ReservationSettler {
     }
     return id;
   }
-
-  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number, dimension: BudgetDimension = 'tokens'): BudgetExceededInfo {
-    const limit = target.rule.tokens + state.carryover;
-    const resetAt = resetOf(target);
-    return {
-      reason: `${target.rule.scope}_${dimension === 'cost' ? 'cost' : 'token'}_limit_exceeded`,
-      scope: target.rule.scope,
-      id: target.id,
-      ...(target.rule.feature ? { feature: target.rule.feature } : {}),
-      used: state.used,
-      reserved: state.reserved,
-      limit,
-      remaining: Math.max(0, limit - state.used - state.reserved),
-      requested,
-      resetAt,
-      retryAfterSeconds: resetAt ? Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000)) : null,
-    };
-  }
 }
 
 function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | number | undefined {
@@ -393,20 +355,11 @@ function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | n
   return (rule) => idForScope(ids, rule.scope);
 }
 
-function remainingOf(target: BudgetTarget, state: CounterState): number {
-  return Math.max(0, target.rule.tokens + state.carryover - state.used - state.reserved);
-}
-
-function resetOf(target: BudgetTarget): Date | null {
-  return Number.isFinite(target.resetAt) ? new Date(target.resetAt) : null;
-}
-
 function estimatedUsage(tokens: number): Usage {
   return { inputTokens: 0, outputTokens: 0, totalTokens: tokens, estimated: true };
 }
 
-function assertTokenCount(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw InvalidUsageError.create(`${name} is ${typeof value === 'number' ? value : JSON.stringify(value)}, expected a non-negative integer`);
-  }
+/** The estimate as the calculator prices it: a bare count, or its split with the model. */
+function pricedEstimate(estimate: EstimateInput, checked: CheckedEstimate): EstimateInput {
+  return typeof estimate === 'number' ? estimate : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model };
 }

@@ -11,7 +11,7 @@ export type { TokenBudgetRouteOptions } from './token-budget.decorator';
 export { BudgetService } from './budget.service';
 export type { BudgetCheckResult, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
 export { Reservation } from './reservation';
-export type { AdmissionSummary, ReservationState } from './reservation';
+export type { AdmissionSummary, ReservationState, ReservationHold } from './reservation';
 export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';
 export type { BudgetExceededInfo, BudgetExceededBody } from './budget-exceeded.exception';
 export { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
@@ -28,6 +28,8 @@ export type {
   ReservationPolicy,
 } from './storage/storage-adapter.interface';
 export { NANOS_PER_USD, MAX_EXACT_USD, usdToNanos, nanosToUsd } from './pricing/money';
+export type { ModelPricing, PricingTable } from './pricing/model-pricing';
+export type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';

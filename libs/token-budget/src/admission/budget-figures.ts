@@ -1,0 +1,150 @@
+import type { BudgetExceededInfo } from '../budget-exceeded.exception';
+import type { BudgetCheckResult, BudgetTarget, BudgetUsage } from '../budget.types';
+import { nanosToUsd } from '../pricing/money';
+import type { AdmissionSummary } from '../reservation';
+import type { BudgetDimension, CounterState } from '../storage/storage-adapter.interface';
+
+/** Tokens a counter has left; never negative. */
+export function remainingOf(target: BudgetTarget, state: CounterState): number {
+  return Math.max(0, target.rule.tokens + state.carryover - state.used - state.reserved);
+}
+
+/** Nano-dollars a counter has left; never negative. */
+export function costRemainingOf(target: BudgetTarget, state: CounterState): number {
+  return Math.max(0, target.counter.costLimit - state.costUsed - state.costReserved);
+}
+
+export function resetOf(target: BudgetTarget): Date | null {
+  return Number.isFinite(target.resetAt) ? new Date(target.resetAt) : null;
+}
+
+/** Why `target` refuses, in the unit of the refusing dimension (tokens, or USD for money). */
+export function exceededInfo(
+  target: BudgetTarget,
+  state: CounterState,
+  requested: { tokens: number; costNanos: number },
+  now: number,
+  dimension: BudgetDimension,
+): BudgetExceededInfo {
+  const resetAt = resetOf(target);
+  const figures =
+    dimension === 'cost'
+      ? {
+          unit: 'usd' as const,
+          used: nanosToUsd(state.costUsed),
+          reserved: nanosToUsd(state.costReserved),
+          limit: nanosToUsd(target.counter.costLimit),
+          remaining: nanosToUsd(costRemainingOf(target, state)),
+          requested: nanosToUsd(requested.costNanos),
+        }
+      : {
+          unit: 'tokens' as const,
+          used: state.used,
+          reserved: state.reserved,
+          limit: target.rule.tokens + state.carryover,
+          remaining: remainingOf(target, state),
+          requested: requested.tokens,
+        };
+  return {
+    reason: `${target.rule.scope}_${dimension === 'cost' ? 'cost' : 'token'}_limit_exceeded`,
+    scope: target.rule.scope,
+    id: target.id,
+    ...(target.rule.feature ? { feature: target.rule.feature } : {}),
+    ...figures,
+    resetAt,
+    retryAfterSeconds: resetAt ? Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000)) : null,
+  };
+}
+
+/** The counter with the fewest tokens left after admission, for `X-TokenBudget-*` headers. */
+export function admissionSummary(targets: BudgetTarget[], states: CounterState[]): AdmissionSummary | undefined {
+  let summary: AdmissionSummary | undefined;
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i];
+    if (target.rule.tokens <= 0) continue;
+    const remaining = remainingOf(target, states[i]);
+    if (!summary || remaining < summary.remaining) {
+      summary = { limit: target.rule.tokens + states[i].carryover, remaining, resetAt: resetOf(target) };
+    }
+  }
+  return summary;
+}
+
+/** One budget's usage report. */
+export function usageOf(target: BudgetTarget, state: CounterState): BudgetUsage {
+  const { rule } = target;
+  const limited = rule.tokens > 0;
+  const costLimited = target.counter.costLimit > 0;
+  return {
+    name: rule.name,
+    scope: rule.scope,
+    id: target.id,
+    ...(rule.feature ? { feature: rule.feature } : {}),
+    period: target.periodKey,
+    used: state.used,
+    reserved: state.reserved,
+    limit: rule.tokens,
+    carryover: state.carryover,
+    effectiveLimit: limited ? rule.tokens + state.carryover : 0,
+    remaining: limited ? remainingOf(target, state) : Infinity,
+    costUsd: nanosToUsd(state.costUsed),
+    costReservedUsd: nanosToUsd(state.costReserved),
+    costLimitUsd: nanosToUsd(target.counter.costLimit),
+    costRemainingUsd: costLimited ? nanosToUsd(costRemainingOf(target, state)) : Infinity,
+    requests: state.requests,
+    resetAt: resetOf(target),
+  };
+}
+
+/**
+ * The answer of `check()`: the same admission rule as a strict reservation, read without holding
+ * anything. Reports the refusing budget, else the tightest token and cost budgets.
+ */
+export function checkResult(targets: BudgetTarget[], states: CounterState[], tokens: number, costNanos: number): BudgetCheckResult {
+  const wouldCostUsd = nanosToUsd(costNanos);
+  let tight: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
+  let tightCost: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i];
+    const state = states[i];
+    if (target.rule.tokens > 0) {
+      const remaining = remainingOf(target, state);
+      if (tokens > 0 ? tokens > remaining : remaining <= 0) return refusal(target, state, 'token', wouldCostUsd);
+      if (!tight || remaining < tight.remaining) tight = { target, state, remaining };
+    }
+    if (target.counter.costLimit > 0) {
+      const remaining = costRemainingOf(target, state);
+      if (costNanos > 0 ? costNanos > remaining : remaining <= 0) return refusal(target, state, 'cost', wouldCostUsd);
+      if (!tightCost || remaining < tightCost.remaining) tightCost = { target, state, remaining };
+    }
+  }
+  return {
+    allowed: true,
+    ...tokenFigures(tight?.target, tight?.state),
+    resetAt: tight ? resetOf(tight.target) : tightCost ? resetOf(tightCost.target) : null,
+    wouldCostUsd,
+    ...costFigures(tightCost?.target, tightCost?.state),
+  };
+}
+
+function refusal(target: BudgetTarget, state: CounterState, dimension: 'token' | 'cost', wouldCostUsd: number): BudgetCheckResult {
+  return {
+    allowed: false,
+    reason: `${target.rule.scope}_${dimension}_limit_exceeded`,
+    scope: target.rule.scope,
+    ...tokenFigures(target.rule.tokens > 0 ? target : undefined, state),
+    resetAt: resetOf(target),
+    wouldCostUsd,
+    ...costFigures(target.counter.costLimit > 0 ? target : undefined, state),
+  };
+}
+
+function tokenFigures(target: BudgetTarget | undefined, state: CounterState | undefined): Pick<BudgetCheckResult, 'used' | 'limit' | 'remaining'> {
+  if (!target || !state) return { used: state?.used ?? 0, limit: 0, remaining: Infinity };
+  return { used: state.used, limit: target.rule.tokens + state.carryover, remaining: remainingOf(target, state) };
+}
+
+function costFigures(target: BudgetTarget | undefined, state: CounterState | undefined): Pick<BudgetCheckResult, 'costUsedUsd' | 'costLimitUsd' | 'costRemainingUsd'> {
+  if (!target || !state) return { costUsedUsd: nanosToUsd(state?.costUsed ?? 0), costLimitUsd: 0, costRemainingUsd: Infinity };
+  return { costUsedUsd: nanosToUsd(state.costUsed), costLimitUsd: nanosToUsd(target.counter.costLimit), costRemainingUsd: nanosToUsd(costRemainingOf(target, state)) };
+}

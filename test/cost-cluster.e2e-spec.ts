@@ -80,4 +80,35 @@ describe('cost and hierarchy budgets on a real 3-node Redis Cluster', () => {
       await env.close();
     }
   }, 30_000);
+
+  it("clamps across slots: each slot holds at most what the slots before it held, and a refusal on a later slot gives the earlier holds back", async () => {
+    const keyPrefix = uniquePrefix();
+    const env = await budgetService({
+      storage: new RedisAdapter(newClient()),
+      keyPrefix,
+      reservationPolicy: 'clamp',
+      budgets: [
+        { scope: 'user', period: 'day', tokens: 1_000 },
+        { scope: 'tenant', period: 'day', tokens: 300 },
+      ],
+    });
+    try {
+      const subject = { user: 'cu', tenant: 'cacme' };
+      expect(slotOf(`${keyPrefix}:budget:{user:cu}`)).not.toBe(slotOf(`${keyPrefix}:budget:{tenant:cacme}`));
+      const first = await env.budgets.reserve(subject, 500);
+      expect(first.held).toBe(300);
+      const [user, tenant] = await env.budgets.getUsage(subject);
+      expect(tenant.reserved).toBe(300);
+      expect(user.reserved).toBeGreaterThanOrEqual(300); // 300 or 500, by slot order: never less than held
+      await expect(env.budgets.reserve(subject, 10)).rejects.toMatchObject({ info: { reason: 'tenant_token_limit_exceeded' } });
+      expect((await env.budgets.getUsage(subject)).map((u) => u.reserved)).toEqual([user.reserved, 300]);
+      await first.commit(500);
+      expect((await env.budgets.getUsage(subject)).map((u) => [u.used, u.reserved])).toEqual([
+        [500, 0],
+        [500, 0],
+      ]);
+    } finally {
+      await env.close();
+    }
+  }, 30_000);
 });

@@ -261,6 +261,7 @@ export class BudgetService implements ReservationSettler {
     const checked = checkEstimate(estimate);
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
+    if (policy !== 'strict' && policy !== 'clamp') throw new RangeError(`reservationPolicy must be 'strict' or 'clamp', got ${String(policy)}`);
     const cost = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);

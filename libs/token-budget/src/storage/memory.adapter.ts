@@ -73,6 +73,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
       const record = (records[i] = this.live(counter.key, now));
+      if (counter.limit <= 0 && counter.costLimit <= 0) continue;
       const state = record ? stateOf(record) : this.emptyState(counter, now);
       if (counter.limit > 0) {
         const room = counter.limit + state.carryover - state.used - state.reserved;

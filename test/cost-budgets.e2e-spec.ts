@@ -141,8 +141,10 @@ describe.each(STORAGE_KINDS)('cost budgets on %s', (kind) => {
       const [user] = await env.budgets.getUsage(subject);
       // overshoot = actual (500) - held (100)
       expect(user).toMatchObject({ used: 1_400, reserved: 0 });
-      // strict, per call, refuses what clamp admits
+      // strict, per call, refuses what clamp admits; check() answers by the same policy
       await env.budgets.reset(subject);
+      expect(await env.budgets.check(subject, 1_001)).toMatchObject({ allowed: true, remaining: 1_000 });
+      expect(await env.budgets.check(subject, 1_001, { reservationPolicy: 'strict' })).toMatchObject({ allowed: false, reason: 'user_token_limit_exceeded' });
       await expect(env.budgets.reserve(subject, 1_001, { reservationPolicy: 'strict' })).rejects.toBeInstanceOf(BudgetExceededException);
       expect((await env.budgets.reserve(subject, 1_001)).held).toBe(1_000);
     });

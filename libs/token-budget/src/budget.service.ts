@@ -65,7 +65,7 @@ export class BudgetService implements ReservationSettler {
     const costNanos = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
-    return checkResult(targets, states, checked.tokens, costNanos);
+    return checkResult(targets, states, checked.tokens, costNanos, options.reservationPolicy ?? this.options.reservationPolicy ?? 'strict');
   }
 
   /**

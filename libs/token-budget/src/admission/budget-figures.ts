@@ -2,7 +2,7 @@ import type { BudgetExceededInfo } from '../budget-exceeded.exception';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage } from '../budget.types';
 import { nanosToUsd } from '../pricing/money';
 import type { AdmissionSummary } from '../reservation';
-import type { BudgetDimension, CounterState } from '../storage/storage-adapter.interface';
+import type { BudgetDimension, CounterState, ReservationPolicy } from '../storage/storage-adapter.interface';
 
 /** Tokens a counter has left; never negative. */
 export function remainingOf(target: BudgetTarget, state: CounterState): number {
@@ -97,11 +97,13 @@ export function usageOf(target: BudgetTarget, state: CounterState): BudgetUsage 
 }
 
 /**
- * The answer of `check()`: the same admission rule as a strict reservation, read without holding
+ * The answer of `check()`: the admission rule of a reservation under `policy`, read without holding
  * anything. Reports the refusing budget, else the tightest token and cost budgets.
  */
-export function checkResult(targets: BudgetTarget[], states: CounterState[], tokens: number, costNanos: number): BudgetCheckResult {
+export function checkResult(targets: BudgetTarget[], states: CounterState[], tokens: number, costNanos: number, policy: ReservationPolicy): BudgetCheckResult {
   const wouldCostUsd = nanosToUsd(costNanos);
+  // under 'clamp' a call is admitted while anything is left, whatever its estimate
+  if (policy === 'clamp') tokens = costNanos = 0;
   let tight: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
   let tightCost: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
   for (let i = 0; i < targets.length; i++) {

@@ -1,4 +1,5 @@
 import { OnModuleDestroy } from '@nestjs/common';
+import { assertStorable } from './checked-amounts';
 import {
   BudgetCounter,
   CommitRequest,
@@ -65,6 +66,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   reserve({ id, counters, amount, cost, policy, leaseUntil, now }: ReserveRequest): ReserveResult {
+    assertStorable({ amount, cost });
     this.seen(now);
     const clamp = policy === 'clamp';
     let held = amount;
@@ -103,6 +105,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   commit({ id, counters, amount, cost, now }: CommitRequest): void {
+    assertStorable({ amount, cost });
     this.seen(now);
     for (const counter of counters) {
       if (counter.expireAt <= now) continue; // a commit later than the record's life: no budget reads it any more

@@ -2,6 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { leaseKey } from './lease-key';
 import { COMMIT_SCRIPT, READ_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './redis.scripts';
+import { assertStorable } from './checked-amounts';
 import {
   BudgetCounter,
   CommitRequest,
@@ -80,6 +81,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    assertStorable(request);
     if (this.oneSlot(request.counters)) return this.reserveGroup(request, request.counters);
     const groups = this.bySlot(request.counters);
     if (groups.length === 1) return this.reserveGroup(request, request.counters);
@@ -110,6 +112,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<void> {
+    assertStorable({ amount, cost });
     await this.eachSlot(counters, (group) =>
       this.scripts.tokenBudgetCommit(group.length * 4, ...this.keys(group), now, id, amount, cost, ...this.args(group)),
     );

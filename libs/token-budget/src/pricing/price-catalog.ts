@@ -38,6 +38,14 @@ export function catalogPriceSheet(model: string, now = Date.now()): PriceSheet |
 }
 
 function lookUp(model: string, at: Date): PriceSheet | undefined {
+  try {
+    return findSheet(model, at);
+  } catch {
+    return undefined; // a catalog entry it cannot read is an unknown model, never a failed commit
+  }
+}
+
+function findSheet(model: string, at: Date): PriceSheet | undefined {
   const usage = { input_tokens: 0, output_tokens: 0 };
   let found = calcPrice(usage, model, { timestamp: at });
   for (let i = 0; !found && i < PROVIDERS.length; i++) found = calcPrice(usage, model, { providerId: PROVIDERS[i], timestamp: at });

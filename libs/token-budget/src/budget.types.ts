@@ -16,6 +16,7 @@ export interface ServiceCallOptions {
   /**
    * Admission policy of this call.
    * @default the module's reservationPolicy ('strict')
+   * @example { reservationPolicy: 'clamp' }
    */
   reservationPolicy?: ReservationPolicy;
 }
@@ -35,6 +36,7 @@ export interface TrackOptions<T> extends ServiceCallOptions {
    * Tokens to hold while `fn` runs, or `{ inputTokens, outputTokens, model }` (which also prices
    * the hold for cost budgets).
    * @default 0
+   * @example { estimate: { inputTokens: 1_200, outputTokens: 500, model: 'gpt-4o-mini' } }
    */
   estimate?: EstimateInput;
   /** Reads usage from the result. Default: the built-in provider readers (OpenAI, Anthropic, Gemini, Ollama, Groq). */

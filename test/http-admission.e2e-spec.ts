@@ -79,6 +79,7 @@ describe.each(PLATFORMS)('HTTP admission on %s', (platform) => {
       used: 900,
       limit: 1000,
       remaining: 100,
+      unit: 'tokens',
       resetAt: '2026-12-01T00:00:00.000Z',
     });
     const secondsToReset = String((Date.parse('2026-12-01T00:00:00Z') - clock.now) / 1000);

@@ -76,4 +76,15 @@ describe.each(STORAGE_KINDS)('%s storage: tokens and money in one counter', (kin
     await Promise.all(Array.from({ length: 10_000 }, (_, i) => storage.commit({ id: `c${i}`, counters: [a], amount: 1, cost: 123_000, now })));
     expect((await storage.read([a], now))[0]).toMatchObject({ costUsed: 1_230_000_000, requests: 10_000, used: 10_000 });
   });
+
+  it.each([Number.NaN, -1, 0.5, Infinity])('refuses a cost of %p before writing anything', async (bad) => {
+    const a = counter('a', 100, 1_000);
+    const attempt = (run: () => unknown) => Promise.resolve().then(run); // sync throw or rejection alike
+    await expect(attempt(() => storage.reserve({ id: 'r', counters: [a], amount: 1, cost: bad, leaseUntil: now + 60_000, now }))).rejects.toThrow(
+      /Invalid cost: .* is not a non-negative integer of nano-dollars/,
+    );
+    await expect(attempt(() => storage.commit({ id: 'c', counters: [a], amount: 1, cost: bad, now }))).rejects.toThrow(/Invalid cost/);
+    await expect(attempt(() => storage.commit({ id: 'c', counters: [a], amount: bad, cost: 1, now }))).rejects.toThrow(/the token amount .* is not a non-negative integer/);
+    expect((await storage.read([a], now))[0]).toMatchObject({ used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0 });
+  });
 });

@@ -6,8 +6,13 @@ export const BUDGET_EXCEEDED_MESSAGE = 'Token budget exceeded';
 
 /** Why a request was refused and when it can try again. */
 export interface BudgetExceededInfo {
-  /** `<scope>_token_limit_exceeded` (or `<scope>_cost_limit_exceeded`). */
+  /** `<scope>_token_limit_exceeded` or `<scope>_cost_limit_exceeded`. */
   reason: string;
+  /**
+   * Unit of `used`, `reserved`, `limit`, `remaining` and `requested`: `'tokens'` for a token
+   * budget, `'usd'` (dollars, e.g. 0.25) for a cost budget.
+   */
+  unit: 'tokens' | 'usd';
   scope: BudgetScope;
   /** The subject id of the exhausted counter (the feature name for `feature` rules). */
   id: string;
@@ -40,6 +45,8 @@ export interface BudgetExceededBody {
   used: number;
   limit: number;
   remaining: number;
+  /** `'tokens'` or `'usd'`: the unit of used, limit and remaining. */
+  unit: 'tokens' | 'usd';
   resetAt: string | null;
 }
 
@@ -56,16 +63,21 @@ export class BudgetExceededException extends HttpException {
   /** The default 429 body for `info`. */
   static body(info: BudgetExceededInfo): BudgetExceededBody {
     const where = info.feature ? `${info.scope} budget of feature '${info.feature}'` : `${info.scope} budget`;
+    const needs =
+      info.unit === 'usd'
+        ? `has $${info.remaining} of $${info.limit} left and the request needs $${info.requested}`
+        : `has ${info.remaining} of ${info.limit} tokens left and the request needs ${Math.max(info.requested, 1)}`;
     return {
       statusCode: HttpStatus.TOO_MANY_REQUESTS,
       error: 'budget_exceeded',
       reason: info.reason,
       scope: info.scope,
       ...(info.feature ? { feature: info.feature } : {}),
-      message: `${BUDGET_EXCEEDED_MESSAGE}: the ${where} has ${info.remaining} of ${info.limit} tokens left and the request needs ${Math.max(info.requested, 1)}.`,
+      message: `${BUDGET_EXCEEDED_MESSAGE}: the ${where} ${needs}.`,
       used: info.used,
       limit: info.limit,
       remaining: info.remaining,
+      unit: info.unit,
       resetAt: info.resetAt ? info.resetAt.toISOString() : null,
     };
   }

@@ -2,26 +2,27 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendReport, SpendReportQuery } from './admin/admin.types';
 import { BudgetAdmin } from './admin/budget-admin';
-import { budgetUsageOf } from './admin/budget-usage';
-import { effectiveLimitOf, limitOf, remainingOf } from './admin/effective-limit';
 import { rankingKeys } from './admin/ranking-key';
 import { BudgetEventBus } from './events/budget-event-bus';
 import type { BudgetEvent, BudgetEventOf, BudgetEventType } from './events/budget-events';
 import { BudgetNotifier } from './events/budget-notifier';
-import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
+import { BudgetExceededException } from './budget-exceeded.exception';
+import { admissionSummary, checkResult, exceededInfo, usageOf } from './admission/budget-figures';
+import { CheckedEstimate, checkEstimate } from './admission/estimate-input';
+import type { EstimateInput } from './estimation/usage-estimate';
+import { CostCalculator } from './pricing/cost-calculator';
 import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
 import { validateOptions } from './options/validate-options';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import { nextReservationId } from './reservation-id';
 import { escapeId, subjectTag } from './keys';
-import { AdmissionSummary, Reservation, ReservationSettler } from './reservation';
+import { Reservation, ReservationSettler } from './reservation';
 import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, BudgetDimension, CommitResult, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, CommitResult, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
-import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
@@ -45,6 +46,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
   private readonly routeRules = new Map<string, ResolvedRule>();
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
+  private readonly costs: CostCalculator;
   /** The budget each counter belongs to, for events (counters are built once per subject and period). */
   private readonly counterTargets = new WeakMap<BudgetCounter, BudgetTarget>();
   private readonly bus = new BudgetEventBus();
@@ -60,6 +62,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     this.now = options.clock ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
+    this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.rules.some((rule) => rule.costLimit > 0) });
     this.admin = new BudgetAdmin({
       storage,
       prefix: this.prefix,
@@ -96,45 +99,34 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     this.bus.complete();
   }
 
-  /** Whether a call of `estimate` tokens would be admitted now, and the tightest budget's figures. Reserves nothing. */
-  async check(subject: BudgetSubject, estimate = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
-    assertTokenCount(estimate, 'estimate');
+  /**
+   * Whether a call of `estimate` (tokens, or `{ inputTokens, outputTokens, model }`) would be
+   * admitted now, what it would cost, and the tightest budget's figures. Reserves nothing.
+   */
+  async check(subject: BudgetSubject, estimate: EstimateInput = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
+    const checked = checkEstimate(estimate);
     const now = this.now();
+    const costNanos = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
-    let tightest: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[i];
-      if (limitOf(target, states[i]) <= 0 || target.rule.soft) continue;
-      const remaining = remainingOf(target, states[i]);
-      if (estimate > 0 ? estimate > remaining : remaining <= 0) {
-        const info = this.exceededInfo(target, states[i], estimate, now);
-        return { allowed: false, reason: info.reason, scope: info.scope, used: info.used, limit: info.limit, remaining: info.remaining, resetAt: info.resetAt };
-      }
-      if (!tightest || remaining < tightest.remaining) tightest = { target, state: states[i], remaining };
-    }
-    if (!tightest) return { allowed: true, used: 0, limit: 0, remaining: Infinity, resetAt: null };
-    return {
-      allowed: true,
-      used: tightest.state.used,
-      limit: effectiveLimitOf(tightest.target, tightest.state),
-      remaining: tightest.remaining,
-      resetAt: resetOf(tightest.target),
-    };
+    return checkResult(targets, states, checked.tokens, costNanos, options.reservationPolicy ?? this.options.reservationPolicy ?? 'strict');
   }
 
   /**
-   * Holds `estimate` tokens on every budget of the subject, atomically: all or none. Throws
-   * {@link BudgetExceededException} when any budget cannot take it.
+   * Holds `estimate` on every budget of the subject, atomically: all or none. The estimate is a
+   * token count or `{ inputTokens, outputTokens, model }`; with a model (or `defaultModel`) it is
+   * priced and the money is held on cost budgets too. Throws {@link BudgetExceededException} when
+   * any budget cannot take it (under `'clamp'`, when any has nothing left).
    *
    * @example
-   * const reservation = await budgets.reserve('user-42', 1_200);
+   * const reservation = await budgets.reserve('user-42', { inputTokens: 900, outputTokens: 300, model: 'gpt-4o-mini' });
    * try { const result = await llm.call(); await reservation.commit(result.usage.total_tokens); }
    * catch (error) { await reservation.release(); throw error; }
    */
-  async reserve(subject: BudgetSubject, estimate: number, options: ServiceCallOptions = {}): Promise<Reservation> {
+  async reserve(subject: BudgetSubject, estimate: EstimateInput, options: ServiceCallOptions = {}): Promise<Reservation> {
     const now = this.now();
-    return this.reserveTargets(this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now), estimate, now, options.leaseMs);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    return this.reserveTargets(targets, estimate, now, options.leaseMs, options.reservationPolicy);
   }
 
   /**
@@ -164,9 +156,10 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const normalized = normalizeUsageInput(usage);
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const cost = this.costs.usageCost(normalized, now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost: 0, now }), normalized);
+    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }), normalized);
     return normalized;
   }
 
@@ -175,14 +168,15 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
-    return targets.map((target, i) => budgetUsageOf(target, states[i]));
+    return targets.map((target, i) => usageOf(target, states[i]));
   }
 
   /**
-   * Deletes usage and reservations of the current period on the subject's own budgets (the scopes
-   * it names: `user`, `tenant`, `key`, `session`), or on the `scopes` given (e.g. `['global']`).
+   * Deletes usage, reservations, grants and thresholds reached in the current period on the
+   * subject's own budgets (the scopes it names: `user`, `tenant`, `key`, `session`), or on the
+   * `scopes` given (e.g. `['global']`). Limit overrides stay.
    */
-  async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
+  reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
     return this.admin.reset(subject, options);
   }
 
@@ -193,20 +187,20 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
    *
    * @example
    * await budgets.grant('user-42', { tokens: 50_000 });
-   * await budgets.grant({ tenant: 'acme' }, { tokens: 1_000_000 }, { rule: 'tenant:month' });
+   * await budgets.grant({ tenant: 'acme' }, { costUsd: 20 }, { rule: 'tenant:month' });
    */
   grant(subject: BudgetSubject, amount: GrantAmount, options: AdminOptions = {}): Promise<BudgetUsage[]> {
     return this.admin.grant(subject, amount, options);
   }
 
   /**
-   * Replaces the rule's limit for this subject (same scoping as `reset`; `rule` picks one budget by
-   * name). Kept in storage until removed, so it survives restarts and applies to the next request
-   * on every instance. `null` removes the override.
+   * Replaces the rule's limits for this subject (same scoping as `reset`; `rule` picks one budget
+   * by name). Kept in storage until removed, so it survives restarts and applies to the next
+   * request on every instance. `null` removes the override.
    *
    * @example
-   * await budgets.setLimit('user-42', { tokens: 1_000_000 });   // this user's plan
-   * await budgets.setLimit('user-42', null);                     // back to the rule's limit
+   * await budgets.setLimit('user-42', { tokens: 1_000_000, costUsd: 50 }); // this user's plan
+   * await budgets.setLimit('user-42', null);                               // back to the rule's limits
    */
   setLimit(subject: BudgetSubject, limits: LimitOverride | null, options: AdminOptions = {}): Promise<void> {
     return this.admin.setLimit(subject, limits, options);
@@ -218,21 +212,21 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   }
 
   /**
-   * The subjects of one budget rule with the most committed tokens in the current period, read
-   * from a ranking kept per rule and period (no key scan).
+   * The subjects of one budget rule with the most committed tokens (or money) in the current
+   * period, read from a ranking kept per rule and period (no key scan).
    *
    * @example
-   * const top = await budgets.listUsage({ scope: 'user', period: 'month', limit: 20 });
+   * const top = await budgets.listUsage({ scope: 'user', period: 'month', orderBy: 'cost', limit: 20 });
    */
   listUsage(query: ListUsageQuery): Promise<BudgetUsage[]> {
     return this.admin.listUsage(query);
   }
 
   /**
-   * Tokens per feature in the current period, from the module's `{ scope: 'feature' }` rule.
+   * Tokens, USD and calls per feature in the current period, from the module's `{ scope: 'feature' }` rule.
    *
    * @example
-   * const { lines } = await budgets.spendReport({ by: 'feature' }); // [{ feature: 'chat', tokens: 120_000, reserved: 0 }, ...]
+   * const { lines } = await budgets.spendReport({ by: 'feature' }); // [{ feature: 'chat', tokens: 120_000, costUsd: 3.2, ... }, ...]
    */
   spendReport(query: SpendReportQuery = {}): Promise<SpendReport> {
     return this.admin.spendReport(query);
@@ -240,7 +234,8 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
 
   /** @internal True when any module or route budget has a token limit. */
   hasLimits(): boolean {
-    return this.rules.some((rule) => rule.tokens > 0) || [...this.routeRules.values()].some((rule) => rule.tokens > 0);
+    const limited = (rule: ResolvedRule) => rule.tokens > 0 || rule.costLimit > 0;
+    return this.rules.some(limited) || [...this.routeRules.values()].some(limited);
   }
 
   /**
@@ -358,35 +353,34 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   }
 
   /** @internal Synchronous when the storage is (MemoryAdapter). */
-  reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): MaybePromise<Reservation> {
-    assertTokenCount(estimate, 'estimate');
+  reserveTargets(
+    targets: BudgetTarget[],
+    estimate: EstimateInput,
+    now: number,
+    leaseMs = this.leaseMs,
+    policy: ReservationPolicy = this.options.reservationPolicy ?? 'strict',
+  ): MaybePromise<Reservation> {
+    const checked = checkEstimate(estimate);
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
+    if (policy !== 'strict' && policy !== 'clamp') throw new RangeError(`reservationPolicy must be 'strict' or 'clamp', got ${String(policy)}`);
+    const cost = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    return then(this.storage.reserve({ id, counters, amount: estimate, cost: 0, leaseUntil: now + leaseMs, now }), (result) =>
-      this.toReservation(result, targets, counters, id, estimate, now),
+    return then(this.storage.reserve({ id, counters, amount: checked.tokens, cost, policy, leaseUntil: now + leaseMs, now }), (result) =>
+      this.toReservation(result, targets, counters, id, checked, cost, now),
     );
   }
 
-  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: number, now: number): Reservation {
+  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number): Reservation {
     if (!result.admitted) {
-      const info = this.exceededInfo(targets[result.index], result.state, estimate, now, result.dimension);
-      this.notifier.rejected(targets[result.index], result.state, info, result.dimension);
+      const info = exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension);
+      this.notifier.rejected(targets[result.index], result.state, info, result.dimension, estimate.tokens);
       throw new BudgetExceededException(info);
     }
     this.notifier.admitted(targets, result.states, result.held, result.heldCost);
-    let summary: AdmissionSummary | undefined;
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[i];
-      const effective = effectiveLimitOf(target, result.states[i]);
-      if (effective <= 0) continue;
-      const remaining = remainingOf(target, result.states[i]);
-      if (!summary || remaining < summary.remaining) {
-        summary = { limit: effective, remaining, resetAt: resetOf(target) };
-      }
-    }
-    return new Reservation(id, estimate, counters, summary, this, result.held, result.heldCost);
+    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model };
+    return new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
   }
 
   /**
@@ -421,10 +415,13 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   /** @internal */
   commitReservation(reservation: Reservation, input: UsageInput | undefined): MaybePromise<Usage> {
     const usage = input === undefined ? estimatedUsage(reservation.estimate) : normalizeUsageInput(input);
+    const now = this.now();
+    // usage that names no model is priced as the estimate's model; an estimate committed as is costs what it was priced at
+    const cost = input === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now);
     reservation.markCommitting();
     let pending: MaybePromise<CommitResult | void>;
     try {
-      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost: 0, now: this.now() });
+      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost, now });
     } catch (error) {
       reservation.markCommitted();
       throw error;
@@ -447,7 +444,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     );
   }
 
-  /** Events of a commit; a listener's failure never fails the commit. */
+  /** Events of a commit; a failure to build them never fails the commit. */
   private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage): void {
     if (!result || !this.bus.observed) return;
     try {
@@ -469,24 +466,6 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     }
     return id;
   }
-
-  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number, dimension: BudgetDimension = 'tokens'): BudgetExceededInfo {
-    const limit = effectiveLimitOf(target, state);
-    const resetAt = resetOf(target);
-    return {
-      reason: `${target.rule.scope}_${dimension === 'cost' ? 'cost' : 'token'}_limit_exceeded`,
-      scope: target.rule.scope,
-      id: target.id,
-      ...(target.rule.feature ? { feature: target.rule.feature } : {}),
-      used: state.used,
-      reserved: state.reserved,
-      limit,
-      remaining: Math.max(0, limit - state.used - state.reserved),
-      requested,
-      resetAt,
-      retryAfterSeconds: resetAt ? Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000)) : null,
-    };
-  }
 }
 
 function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | number | undefined {
@@ -494,16 +473,11 @@ function idsResolver(subject: BudgetSubject): (rule: ResolvedRule) => string | n
   return (rule) => idForScope(ids, rule.scope);
 }
 
-function resetOf(target: BudgetTarget): Date | null {
-  return Number.isFinite(target.resetAt) ? new Date(target.resetAt) : null;
-}
-
 function estimatedUsage(tokens: number): Usage {
   return { inputTokens: 0, outputTokens: 0, totalTokens: tokens, estimated: true };
 }
 
-function assertTokenCount(value: unknown, name: string): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw InvalidUsageError.create(`${name} is ${typeof value === 'number' ? value : JSON.stringify(value)}, expected a non-negative integer`);
-  }
+/** The estimate as the calculator prices it: a bare count, or its split with the model. */
+function pricedEstimate(estimate: EstimateInput, checked: CheckedEstimate): EstimateInput {
+  return typeof estimate === 'number' ? estimate : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model };
 }

@@ -1,5 +1,6 @@
 import type { ResolvedRule } from './rules';
-import type { BudgetCounter } from './storage/storage-adapter.interface';
+import type { EstimateInput } from './estimation/usage-estimate';
+import type { BudgetCounter, ReservationPolicy } from './storage/storage-adapter.interface';
 import type { BudgetRule, BudgetScope } from './token-budget-options.interface';
 import type { UsageInput } from './usage/usage.interface';
 
@@ -12,6 +13,12 @@ export interface ServiceCallOptions {
    * @default the module's leaseMs
    */
   leaseMs?: number;
+  /**
+   * Admission policy of this call.
+   * @default the module's reservationPolicy ('strict')
+   * @example { reservationPolicy: 'clamp' }
+   */
+  reservationPolicy?: ReservationPolicy;
 }
 
 /** Options of `BudgetService.reset`. */
@@ -26,10 +33,12 @@ export interface ResetOptions extends ServiceCallOptions {
 /** Options of `BudgetService.track`. */
 export interface TrackOptions<T> extends ServiceCallOptions {
   /**
-   * Tokens to hold while `fn` runs.
+   * Tokens to hold while `fn` runs, or `{ inputTokens, outputTokens, model }` (which also prices
+   * the hold for cost budgets).
    * @default 0
+   * @example { estimate: { inputTokens: 1_200, outputTokens: 500, model: 'gpt-4o-mini' } }
    */
-  estimate?: number;
+  estimate?: EstimateInput;
   /** Reads usage from the result. Default: the built-in provider readers (OpenAI, Anthropic, Gemini, Ollama, Groq). */
   usage?: (result: T) => UsageInput | undefined;
 }
@@ -37,18 +46,26 @@ export interface TrackOptions<T> extends ServiceCallOptions {
 /** Answer of `BudgetService.check`. */
 export interface BudgetCheckResult {
   allowed: boolean;
-  /** `<scope>_token_limit_exceeded` when not allowed. */
+  /** `<scope>_token_limit_exceeded` or `<scope>_cost_limit_exceeded` when not allowed. */
   reason?: string;
   /** Scope of the budget that refuses. */
   scope?: BudgetScope;
-  /** Committed usage of the budget that refuses, or of the tightest one. */
+  /** Committed tokens of the budget that refuses, or of the token budget with the fewest tokens left. */
   used: number;
-  /** Effective limit of that budget (0 when no budget has a limit). */
+  /** Effective token limit of that budget (0 when it has none). */
   limit: number;
-  /** Tokens it has left (`Infinity` when no budget has a limit). */
+  /** Tokens it has left (`Infinity` when no budget has a token limit). */
   remaining: number;
   /** Start of its next period; `null` for lifetime budgets or none. */
   resetAt: Date | null;
+  /** What the estimate would cost in USD (0 when no model prices it). */
+  wouldCostUsd: number;
+  /** Spend in USD of the budget that refuses, or of the cost budget with the least money left (0 when none has a cost limit). */
+  costUsedUsd: number;
+  /** Its cost limit in USD (0 when none). */
+  costLimitUsd: number;
+  /** USD it has left (`Infinity` when no budget has a cost limit). */
+  costRemainingUsd: number;
 }
 
 /** One budget of a subject in its current period, from `BudgetService.getUsage`. */
@@ -72,17 +89,17 @@ export interface BudgetUsage {
   effectiveLimit: number;
   /** `effectiveLimit - used - reserved`, never negative; `Infinity` when unlimited. */
   remaining: number;
-  /** Committed spend in USD (summed exactly in nano-dollars). */
+  /** Committed spend in USD (priced by model, summed exactly in nano-dollars). */
   costUsd: number;
   /** Money held by calls in flight, in USD. */
   costReservedUsd: number;
-  /** Money limit in force plus credits granted, in USD (0 = unlimited). */
+  /** Cost limit in force plus credits granted, in USD (0 = unlimited). */
   costLimitUsd: number;
   /** Money granted for this period (`grant`), in USD. */
   costGrantedUsd: number;
   /** `costLimitUsd - costUsd - costReservedUsd`, never negative; `Infinity` when unlimited. */
   costRemainingUsd: number;
-  /** Committed calls in the period. */
+  /** Calls committed in the period. */
   requests: number;
   resetAt: Date | null;
 }

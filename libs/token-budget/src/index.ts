@@ -30,7 +30,7 @@ export type {
   BudgetThresholdEvent,
 } from './events/budget-events';
 export { Reservation } from './reservation';
-export type { AdmissionSummary, ReservationState } from './reservation';
+export type { AdmissionSummary, ReservationState, ReservationHold } from './reservation';
 export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';
 export type { BudgetExceededInfo, BudgetExceededBody } from './budget-exceeded.exception';
 export { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
@@ -53,6 +53,8 @@ export type {
   IndexEntry,
 } from './storage/storage-adapter.interface';
 export { NANOS_PER_USD, MAX_EXACT_USD, usdToNanos, nanosToUsd } from './pricing/money';
+export type { ModelPricing, PricingTable } from './pricing/model-pricing';
+export type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';

@@ -1,11 +1,24 @@
 import type { BudgetCounter } from './storage/storage-adapter.interface';
 import type { MaybePromise } from './maybe-promise';
+import { nanosToUsd } from './pricing/money';
 import type { Usage, UsageInput } from './usage/usage.interface';
 
 /** What a reservation does when it is settled; implemented by BudgetService. */
 export interface ReservationSettler {
   commitReservation(reservation: Reservation, usage: UsageInput | undefined): MaybePromise<Usage>;
   releaseReservation(reservation: Reservation): MaybePromise<void>;
+}
+
+/** What a reservation holds on each counter and how its estimate was priced. */
+export interface ReservationHold {
+  /** Tokens held (the estimate, or less under `'clamp'`). */
+  tokens: number;
+  /** Money held, in nano-dollars. */
+  costNanos: number;
+  /** The estimate's price in nano-dollars (committed when no usage can be read). */
+  estimateCostNanos: number;
+  /** Model of the estimate. */
+  model: string | undefined;
 }
 
 /** Where a reservation stands. */
@@ -38,11 +51,34 @@ export class Reservation {
     /** The tightest counter at admission; `undefined` when no counter has a limit. */
     readonly summary: AdmissionSummary | undefined,
     private readonly settler: ReservationSettler,
-    /** Tokens actually held on each counter: the estimate, or less under the `'clamp'` policy. */
-    readonly held: number = estimate,
-    /** Money held on each counter, in nano-dollars. */
-    readonly heldCostNanos: number = 0,
+    /** @internal what is held and how the estimate was priced */
+    readonly hold: ReservationHold = { tokens: estimate, costNanos: 0, estimateCostNanos: 0, model: undefined },
   ) {}
+
+  /** Tokens actually held on each counter: the estimate, or less under the `'clamp'` policy. */
+  get held(): number {
+    return this.hold.tokens;
+  }
+
+  /** Money held on each counter, in integer nano-dollars (see `nanosToUsd`). */
+  get heldCostNanos(): number {
+    return this.hold.costNanos;
+  }
+
+  /** Money held on each counter, in USD. */
+  get heldCostUsd(): number {
+    return nanosToUsd(this.hold.costNanos);
+  }
+
+  /** What the estimate was priced at, in USD (0 when no model could price it). */
+  get estimatedCostUsd(): number {
+    return nanosToUsd(this.hold.estimateCostNanos);
+  }
+
+  /** Model the estimate named; prices committed usage that names none. */
+  get model(): string | undefined {
+    return this.hold.model;
+  }
 
   get state(): ReservationState {
     return this.currentState;

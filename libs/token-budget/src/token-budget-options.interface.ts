@@ -1,5 +1,6 @@
 import type { BudgetPeriod } from './periods';
-import type { StorageAdapter } from './storage/storage-adapter.interface';
+import type { ReservationPolicy, StorageAdapter } from './storage/storage-adapter.interface';
+import type { PricingTable } from './pricing/model-pricing';
 import type { UsageExtractor } from './usage/usage.interface';
 import type { BudgetExceededInfo } from './budget-exceeded.exception';
 
@@ -167,6 +168,31 @@ export interface TokenBudgetModuleOptions {
    * @default 'month'
    */
   routePeriod?: BudgetPeriod;
+  /**
+   * Price overrides per model name (exact, case-insensitive), in USD per million tokens; they win
+   * over the bundled catalog (@pydantic/genai-prices). Use them for fine-tunes, self-hosted or
+   * negotiated prices. A negative or non-finite price fails the boot.
+   * @default {} (catalog prices only)
+   * @example pricing: { 'my-model': { input: 0.5, output: 1.5, cachedInput: 0.05 } }
+   */
+  pricing?: PricingTable;
+  /**
+   * Model that prices usage and estimates that name none (a bare token count such as
+   * `commit(1_200)`, or a provider result without a model). A bare token estimate is priced at the
+   * dearer of this model's input and output prices.
+   * @default undefined (such usage costs 0 against cost budgets; a warning says so once)
+   * @example defaultModel: 'gpt-4o-mini'
+   */
+  defaultModel?: string;
+  /**
+   * What admission does with an estimate that does not fit what a budget has left: `'strict'`
+   * refuses the call (429); `'clamp'` holds what every counter has left (tokens and money each by
+   * its own room) and admits while anything is left, so a budget is overshot by at most one call's
+   * actual usage minus its hold.
+   * @default 'strict'
+   * @example reservationPolicy: 'clamp'
+   */
+  reservationPolicy?: ReservationPolicy;
   /**
    * Source of the current time in epoch ms (tests inject one to cross period boundaries).
    * @default Date.now

@@ -175,7 +175,13 @@ export class TokenBudgetGuard implements CanActivate {
   protected reject(req: BudgetRequest, res: BudgetResponse, info: BudgetExceededInfo): never {
     const adapter = this.adapterHost.httpAdapter;
     if (info.retryAfterSeconds !== null) adapter.setHeader(res, 'Retry-After', String(info.retryAfterSeconds));
-    this.writeHeaders(res, info.limit, info.remaining, info.resetAt, this.now());
+    if (info.unit === 'usd') {
+      // a cost budget refused: its figures are dollars, kept off the token headers
+      adapter.setHeader(res, 'X-TokenBudget-Cost-Limit', String(info.limit));
+      adapter.setHeader(res, 'X-TokenBudget-Cost-Remaining', String(info.remaining));
+    } else {
+      this.writeHeaders(res, info.limit, info.remaining, info.resetAt, this.now());
+    }
     const custom = this.options.onBudgetExceeded?.(req, res, info);
     throw new BudgetExceededException(info, custom);
   }

@@ -6,7 +6,7 @@ import type { ResolvedRule } from '../rules';
 import type { StorageAdapter } from '../storage/storage-adapter.interface';
 import type { BudgetSubject } from '../subject';
 import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendReport, SpendReportQuery } from './admin.types';
-import { budgetUsageOf } from './budget-usage';
+import { usageOf } from '../admission/budget-figures';
 import { InvalidAdminRequestError } from './invalid-admin-request.error';
 import { NANOS_PER_USD, nanosToUsd, usdToNanos } from '../pricing/money';
 import { rankingKeys } from './ranking-key';
@@ -49,7 +49,7 @@ export class BudgetAdmin {
     const targets = this.targetsOrThrow(call, subject, options, now);
     const storage = this.require('grant', call);
     const states = await storage.grant!({ counters: targets.map((t) => t.counter), tokens: amount.tokens ?? 0, cost, now });
-    return targets.map((target, i) => budgetUsageOf(target, states[i]));
+    return targets.map((target, i) => usageOf(target, states[i]));
   }
 
   async setLimit(subject: BudgetSubject, limits: LimitOverride | null, options: AdminOptions = {}): Promise<void> {
@@ -127,7 +127,7 @@ export class BudgetAdmin {
     if (entries.length === 0) return [];
     const targets = entries.map((entry) => this.host.target(rule, entry.member, now));
     const states = await storage.read(targets.map((t) => t.counter), now);
-    const usage = targets.map((target, i) => budgetUsageOf(target, states[i]));
+    const usage = targets.map((target, i) => usageOf(target, states[i]));
     // the figures just read are at least as recent as the ranking's scores: order by them
     return usage.sort(orderBy === 'cost' ? (a, b) => b.costUsd - a.costUsd : (a, b) => b.used - a.used);
   }

@@ -1,6 +1,6 @@
 import type { BudgetExceededInfo } from '../budget-exceeded.exception';
 import type { BudgetTarget } from '../budget.types';
-import { effectiveCostLimitOf, effectiveLimitOf } from '../admin/effective-limit';
+import { effectiveCostLimitOf, effectiveLimitOf } from '../admission/effective-limit';
 import { nanosToUsd } from '../pricing/money';
 import type { BudgetDimension, CommitResult, CounterState } from '../storage/storage-adapter.interface';
 import type { Usage } from '../usage/usage.interface';
@@ -12,9 +12,9 @@ export class BudgetNotifier {
   constructor(readonly bus: BudgetEventBus) {}
 
   /** A refused call (429). */
-  rejected(target: BudgetTarget, state: CounterState, info: BudgetExceededInfo, dimension: BudgetDimension): void {
+  rejected(target: BudgetTarget, state: CounterState, info: BudgetExceededInfo, dimension: BudgetDimension, requestedTokens: number): void {
     if (!this.bus.observed) return;
-    this.bus.emit({ type: 'exceeded', action: 'rejected', reason: info.reason, requested: info.requested, dimension, ...figures(target, state) });
+    this.bus.emit({ type: 'exceeded', action: 'rejected', reason: info.reason, requested: requestedTokens, dimension, ...figures(target, state) });
   }
 
   /**

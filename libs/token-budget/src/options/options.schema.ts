@@ -13,6 +13,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { BUDGET_PERIODS, isValidTimeZone, parseDuration } from '../periods';
+import { MAX_EXACT_USD } from '../pricing/money';
 import { BUDGET_SCOPES } from '../token-budget-options.interface';
 
 const isFunction = (value: unknown) => typeof value === 'function';
@@ -72,11 +73,27 @@ function IsThresholds(): PropertyDecorator {
   });
 }
 
-function NotAvailable(message: string): PropertyDecorator {
-  return ValidateBy({ name: 'notAvailable', validator: { validate: (value) => value === undefined, defaultMessage: () => message } });
+const tokenCount = { message: 'must be a non-negative integer' };
+
+function IsUsdAmount(what: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'isUsdAmount',
+    validator: {
+      validate: (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_EXACT_USD,
+      defaultMessage: () => `must be a finite, non-negative number of USD${what} (at most ${MAX_EXACT_USD})`,
+    },
+  });
 }
 
-const tokenCount = { message: 'must be a non-negative integer' };
+const PRICING_SHAPE = "must be an object of model name to prices, e.g. { 'my-model': { input: 0.5, output: 1.5 } }";
+
+/** Prices of one model in `pricing`, USD per million tokens. */
+export class ModelPricingSchema {
+  @IsUsdAmount(' per million tokens') input: number;
+  @IsUsdAmount(' per million tokens') output: number;
+  @IsOptional() @IsUsdAmount(' per million tokens') cachedInput?: number;
+  @IsOptional() @IsUsdAmount(' per million tokens') cacheWrite?: number;
+}
 
 export class RolloverSchema {
   @IsOptional() @IsBoolean() enabled?: boolean;
@@ -95,7 +112,7 @@ export class BudgetRuleSchema {
   @IsOptional() @IsString() @IsNotEmpty() name?: string;
   @IsOptional() @IsThresholds() thresholds?: number[];
   @IsOptional() @IsIn(['reject', 'warn'], { message: "must be 'reject' or 'warn'" }) onExceeded?: string;
-  @NotAvailable('USD budgets are not available in this version; set a token limit with `tokens`') costUsd?: unknown;
+  @IsOptional() @IsUsdAmount('') costUsd?: number;
 }
 
 export class UserBudgetSchema {
@@ -120,4 +137,7 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsInt() @Min(1) maxIdLength?: number;
   @IsOptional() @IsIn(BUDGET_PERIODS, { message: `must be one of: ${BUDGET_PERIODS.join(', ')}` }) routePeriod?: string;
   @IsOptional() @IsFunction() clock?: unknown;
+  @IsOptional() @ValidateNested({ each: true, message: PRICING_SHAPE }) pricing?: Map<string, ModelPricingSchema>;
+  @IsOptional() @IsString() @IsNotEmpty() defaultModel?: string;
+  @IsOptional() @IsIn(['strict', 'clamp'], { message: "must be 'strict' or 'clamp'" }) reservationPolicy?: string;
 }

@@ -1,7 +1,7 @@
 import { validateSync, ValidationError } from 'class-validator';
 import { TokenBudgetOptionsError } from '../errors';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
-import { BudgetRuleSchema, RolloverSchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';
+import { BudgetRuleSchema, ModelPricingSchema, RolloverSchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';
 
 type Plain = Record<string, unknown>;
 
@@ -24,6 +24,10 @@ function toSchema(options: Plain): TokenBudgetOptionsSchema {
   const user = as(UserBudgetSchema, options.userBudget);
   if (user instanceof UserBudgetSchema) user.rollover = as(RolloverSchema, user.rollover) as RolloverSchema;
   schema.userBudget = user as UserBudgetSchema;
+  if (isPlainObject(options.pricing)) {
+    // a Map, so that each model's prices are validated and reported as pricing.<model>.<field>
+    schema.pricing = new Map(Object.entries(options.pricing).map(([model, prices]) => [model, as(ModelPricingSchema, prices) as ModelPricingSchema]));
+  }
   return schema;
 }
 

@@ -1,4 +1,5 @@
 import { OnModuleDestroy } from '@nestjs/common';
+import { assertStorable } from './checked-amounts';
 import {
   BudgetCounter,
   CommitRequest,
@@ -85,6 +86,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   reserve({ id, counters, amount, cost, policy, leaseUntil, now }: ReserveRequest): ReserveResult {
+    assertStorable({ amount, cost });
     this.seen(now);
     const clamp = policy === 'clamp';
     let held = amount;
@@ -94,8 +96,10 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       const counter = counters[i];
       const record = (records[i] = this.live(counter.key, now));
       if (record) this.setLimits(record, counter);
-      const state = record ? stateOf(record) : this.emptyState(counter, now);
       if (counter.soft) continue;
+      const limits = record ?? this.limitsOf(counter);
+      if (limits.limit <= 0 && limits.costLimit <= 0) continue;
+      const state = record ? stateOf(record) : this.emptyState(counter, now);
       const limit = state.limit as number;
       const costLimit = state.costLimit as number;
       if (limit > 0) {
@@ -125,6 +129,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   commit({ id, counters, amount, cost, now }: CommitRequest): CommitResult {
+    assertStorable({ amount, cost });
     this.seen(now);
     const states: CounterState[] = new Array(counters.length);
     const crossed: CrossedThreshold[][] = new Array(counters.length);
@@ -152,6 +157,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   grant({ counters, tokens, cost, now }: GrantRequest): CounterState[] {
+    assertStorable({ amount: tokens, cost });
     this.seen(now);
     return counters.map((counter) => {
       const record = this.touch(counter, now);
@@ -216,10 +222,15 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   /** The limits in force for a counter: the subject's overrides, else the rule's. */
-  private setLimits(record: MemoryRecord, counter: BudgetCounter): void {
+  private limitsOf(counter: BudgetCounter): { limit: number; costLimit: number } {
     const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
-    record.limit = override?.tokens ?? counter.limit;
-    record.costLimit = override?.cost ?? counter.costLimit;
+    return { limit: override?.tokens ?? counter.limit, costLimit: override?.cost ?? counter.costLimit };
+  }
+
+  private setLimits(record: MemoryRecord, counter: BudgetCounter): void {
+    const { limit, costLimit } = this.limitsOf(counter);
+    record.limit = limit;
+    record.costLimit = costLimit;
   }
 
   /** Marks and returns the thresholds the record's usage has reached and no commit reported before. */
@@ -284,7 +295,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   private emptyState(counter: BudgetCounter, now: number): CounterState {
-    const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
+    const { limit, costLimit } = this.limitsOf(counter);
     return {
       used: 0,
       reserved: 0,
@@ -294,8 +305,8 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       requests: 0,
       granted: 0,
       costGranted: 0,
-      limit: override?.tokens ?? counter.limit,
-      costLimit: override?.cost ?? counter.costLimit,
+      limit,
+      costLimit,
     };
   }
 

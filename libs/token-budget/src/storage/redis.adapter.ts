@@ -11,6 +11,7 @@ import {
   STATE_WIDTH,
 } from './redis.scripts';
 import { crossedOf, toState } from './redis-replies';
+import { assertStorable } from './checked-amounts';
 import {
   BudgetCounter,
   CommitRequest,
@@ -97,6 +98,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    assertStorable(request);
     if (this.oneSlot(request.counters)) return this.reserveGroup(request, request.counters);
     const groups = this.bySlot(request.counters);
     if (groups.length === 1) return this.reserveGroup(request, request.counters);
@@ -127,6 +129,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<CommitResult> {
+    assertStorable({ amount, cost });
     const states: CounterState[] = new Array(counters.length);
     const crossed: CrossedThreshold[][] = new Array(counters.length);
     await this.eachSlot(counters, async (group, indexes) => {
@@ -157,6 +160,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async grant({ counters, tokens, cost, now }: GrantRequest): Promise<CounterState[]> {
+    assertStorable({ amount: tokens, cost });
     const states: CounterState[] = new Array(counters.length);
     await this.eachSlot(counters, async (group, indexes) => {
       const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, tokens, cost, ...this.args(group))) as number[];

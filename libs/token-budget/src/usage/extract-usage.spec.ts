@@ -428,7 +428,7 @@ describe('readProviderUsage', () => {
     it('reads prompt_eval_count and eval_count', () => {
       expect(readProviderUsage(ollamaChat)).toStrictEqual({
         kind: 'usage',
-        usage: { inputTokens: 26, outputTokens: 298, totalTokens: 324, model: 'llama3.2' },
+        usage: { inputTokens: 26, outputTokens: 298, totalTokens: 324, model: 'llama3.2', provider: 'ollama' },
       });
     });
 
@@ -436,7 +436,7 @@ describe('readProviderUsage', () => {
       const { prompt_eval_count: _omitted, ...cached } = ollamaChat;
       expect(readProviderUsage(cached)).toStrictEqual({
         kind: 'usage',
-        usage: { inputTokens: 0, outputTokens: 298, totalTokens: 298, model: 'llama3.2' },
+        usage: { inputTokens: 0, outputTokens: 298, totalTokens: 298, model: 'llama3.2', provider: 'ollama' },
       });
     });
 
@@ -444,14 +444,14 @@ describe('readProviderUsage', () => {
       const result = { model: 'llama3.2', response: '', done: true, done_reason: 'stop' };
       expect(readProviderUsage(result)).toStrictEqual({
         kind: 'usage',
-        usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, model: 'llama3.2' },
+        usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, model: 'llama3.2', provider: 'ollama' },
       });
     });
 
     it('reads the final stream line and ignores earlier ones', () => {
       expect(readProviderUsage(ollamaStreamLast)).toStrictEqual({
         kind: 'usage',
-        usage: { inputTokens: 26, outputTokens: 282, totalTokens: 308, model: 'llama3.2' },
+        usage: { inputTokens: 26, outputTokens: 282, totalTokens: 308, model: 'llama3.2', provider: 'ollama' },
       });
       expect(readProviderUsage(ollamaStreamFirst)).toEqual({ kind: 'none' });
     });

@@ -35,6 +35,7 @@ function normalizeFields(input: UnknownRecord): Usage {
     cacheWriteTokens: count(input, 'cacheWriteTokens'),
     reasoningTokens: count(input, 'reasoningTokens'),
     model: typed<string>(input, 'model', 'string'),
+    provider: typed<string>(input, 'provider', 'string'),
     estimated: typed<boolean>(input, 'estimated', 'boolean'),
   });
 }

@@ -25,6 +25,7 @@ export function readOllamaUsage(result: unknown): UsageReading {
       outputTokens,
       totalTokens: addCounts('prompt_eval_count and eval_count', inputTokens, outputTokens),
       model: modelOf(result),
+      provider: 'ollama',
     });
   });
 }

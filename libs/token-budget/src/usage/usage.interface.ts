@@ -19,6 +19,8 @@ export interface Usage {
   reasoningTokens?: number;
   /** Model that produced the usage, when the response names it. */
   model?: string;
+  /** Provider that served it, when the reader knows (`'ollama'` for native Ollama results, which cost nothing). */
+  provider?: string;
   /** True when the figures are an estimate rather than the provider's own count. */
   estimated?: boolean;
 }

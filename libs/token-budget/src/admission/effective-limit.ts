@@ -12,12 +12,6 @@ export function effectiveLimitOf(target: BudgetTarget, state: CounterState): num
   return limit > 0 ? limit + state.carryover + (state.granted ?? 0) : 0;
 }
 
-/** Tokens the budget has left, never negative; `Infinity` when unlimited. */
-export function remainingOf(target: BudgetTarget, state: CounterState): number {
-  const effective = effectiveLimitOf(target, state);
-  return effective > 0 ? Math.max(0, effective - state.used - state.reserved) : Infinity;
-}
-
 /** The money limit in force in nano-dollars (override or rule); 0 = unlimited. */
 export function costLimitOf(target: BudgetTarget, state: CounterState): number {
   return state.costLimit ?? target.rule.costLimit;

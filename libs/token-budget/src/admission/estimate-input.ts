@@ -1,0 +1,33 @@
+import type { EstimateInput } from '../estimation/usage-estimate';
+import { InvalidUsageError } from '../usage/invalid-usage.error';
+
+/** An estimate checked and reduced to what admission holds: tokens, and the model that prices it. */
+export interface CheckedEstimate {
+  tokens: number;
+  model: string | undefined;
+}
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value));
+
+/**
+ * Validates an estimate (a token count, or `{ inputTokens, outputTokens, model? }`) before anything
+ * is held.
+ * @throws InvalidUsageError naming the bad field; nothing is reserved.
+ */
+export function checkEstimate(estimate: unknown, name = 'estimate'): CheckedEstimate {
+  if (typeof estimate === 'number') {
+    if (!isCount(estimate)) throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a non-negative integer`);
+    return { tokens: estimate, model: undefined };
+  }
+  if (typeof estimate !== 'object' || estimate === null) {
+    throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a token count or { inputTokens, outputTokens, model? }`);
+  }
+  const { inputTokens, outputTokens, model } = estimate as Partial<Exclude<EstimateInput, number>>;
+  if (!isCount(inputTokens)) throw InvalidUsageError.create(`${name}.inputTokens is ${show(inputTokens)}, expected a non-negative integer`);
+  if (!isCount(outputTokens)) throw InvalidUsageError.create(`${name}.outputTokens is ${show(outputTokens)}, expected a non-negative integer`);
+  if (model !== undefined && typeof model !== 'string') throw InvalidUsageError.create(`${name}.model is ${show(model)}, expected a string`);
+  const tokens = inputTokens + outputTokens;
+  if (!Number.isSafeInteger(tokens)) throw InvalidUsageError.create(`${name} totals more than Number.MAX_SAFE_INTEGER tokens`);
+  return { tokens, model: model === '' ? undefined : model };
+}

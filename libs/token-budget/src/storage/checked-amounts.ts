@@ -1,0 +1,17 @@
+import { InvalidUsageError } from '../usage/invalid-usage.error';
+
+/**
+ * Refuses token amounts and costs that a counter cannot hold exactly (NaN, fractions, negatives,
+ * past 2^53) before an adapter writes anything: a Lua script that failed halfway would leave some
+ * counters written and others not.
+ */
+export function assertStorable(request: { amount: number; cost: number }): void {
+  if (!Number.isSafeInteger(request.amount) || request.amount < 0) {
+    throw new InvalidUsageError(`Invalid usage: the token amount ${String(request.amount)} given to storage is not a non-negative integer; nothing was stored.`);
+  }
+  if (!Number.isSafeInteger(request.cost) || request.cost < 0) {
+    throw new InvalidUsageError(
+      `Invalid cost: ${String(request.cost)} given to storage is not a non-negative integer of nano-dollars (convert USD with usdToNanos); nothing was stored.`,
+    );
+  }
+}

@@ -189,6 +189,23 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
     await reservation.release();
   });
 
+  it('priced usage fires money thresholds and warns past a money limit', async () => {
+    const budgets = await start({ budgets: [{ scope: 'user', period: 'day', costUsd: 0.01, thresholds: [0.5], onExceeded: 'warn' }] });
+    const seen = collect([budgets]);
+    // gpt-4o-mini input is $0.15 per million tokens: 10,000 input tokens cost $0.0015
+    const call = () => budgets.reserve('u1', { inputTokens: 10_000, outputTokens: 0, model: 'gpt-4o-mini' }).then((r) => r.commit({ inputTokens: 10_000, outputTokens: 0, model: 'gpt-4o-mini' }));
+    for (let i = 0; i < 3; i++) await call();
+    expect(seen.of('threshold')).toEqual([]);
+    await call(); // $0.006 of $0.01
+    expect(seen.of('threshold')).toEqual([expect.objectContaining({ threshold: 0.5, dimension: 'cost', costUsd: 0.006, costLimitUsd: 0.01 })]);
+    for (let i = 0; i < 3; i++) await call(); // the 7th holds $0.0105 > $0.01: warned, admitted
+    seen.stop();
+    expect(seen.of('exceeded')).toEqual([expect.objectContaining({ action: 'warned', dimension: 'cost', reason: 'user_cost_limit_exceeded', costUsd: 0.009 })]);
+    expect((await budgets.getUsage('u1'))[0]).toMatchObject({ costUsd: 0.0105, requests: 7, costRemainingUsd: 0 });
+    const top = await budgets.listUsage({ scope: 'user', orderBy: 'cost' });
+    expect(top.map((u) => [u.id, u.costUsd])).toEqual([['u1', 0.0105]]);
+  });
+
   it('a threshold fires once when 40 concurrent commits cross it', async () => {
     const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 1_000, thresholds: [0.8] }] });
     const fired: BudgetThresholdEvent[] = [];

@@ -40,6 +40,8 @@ describe('RedisAdapter on a real redis-server', () => {
     await env.budgets.record({ user: '42', tenant: 'acme' }, 10);
     const key = `${keyPrefix}:budget:{user:42}:2026-11`;
     expect(await observer.hget(key, 'used')).toBe('10');
+    // tokens and money share the record: spend in integer nano-dollars, and the count of calls
+    expect(await observer.hmget(key, 'cused', 'creserved', 'climit', 'n')).toEqual([null, null, '0', '1']);
     // kept through December (for rollover) plus a margin, then gone
     // relative to the app clock (the injected one here), not to Redis's own clock
     const ttl = await observer.pttl(key);

@@ -10,7 +10,7 @@ import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, BudgetDimension, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
@@ -118,7 +118,7 @@ export class BudgetService implements ReservationSettler {
     const normalized = normalizeUsageInput(usage);
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
-    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, now });
+    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, cost: 0, now });
     return normalized;
   }
 
@@ -263,6 +263,7 @@ export class BudgetService implements ReservationSettler {
       key: `${base}:${window.key}${rule.zoneSuffix}`,
       previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
       limit: rule.tokens,
+      costLimit: rule.costLimit,
       maxCarryover: rule.maxCarryover,
       expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
     };
@@ -278,14 +279,14 @@ export class BudgetService implements ReservationSettler {
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    return then(this.storage.reserve({ id, counters, amount: estimate, leaseUntil: now + leaseMs, now }), (result) =>
+    return then(this.storage.reserve({ id, counters, amount: estimate, cost: 0, leaseUntil: now + leaseMs, now }), (result) =>
       this.toReservation(result, targets, counters, id, estimate, now),
     );
   }
 
   private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: number, now: number): Reservation {
     if (!result.admitted) {
-      throw new BudgetExceededException(this.exceededInfo(targets[result.index], result.state, estimate, now));
+      throw new BudgetExceededException(this.exceededInfo(targets[result.index], result.state, estimate, now, result.dimension));
     }
     let summary: AdmissionSummary | undefined;
     for (let i = 0; i < targets.length; i++) {
@@ -296,7 +297,7 @@ export class BudgetService implements ReservationSettler {
         summary = { limit: target.rule.tokens + result.states[i].carryover, remaining, resetAt: resetOf(target) };
       }
     }
-    return new Reservation(id, estimate, counters, summary, this);
+    return new Reservation(id, estimate, counters, summary, this, result.held, result.heldCost);
   }
 
   /**
@@ -334,7 +335,7 @@ export class BudgetService implements ReservationSettler {
     reservation.markCommitting();
     let pending: MaybePromise<void>;
     try {
-      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, now: this.now() });
+      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost: 0, now: this.now() });
     } catch (error) {
       reservation.markCommitted();
       throw error;
@@ -368,11 +369,11 @@ export class BudgetService implements ReservationSettler {
     return id;
   }
 
-  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number): BudgetExceededInfo {
+  private exceededInfo(target: BudgetTarget, state: CounterState, requested: number, now: number, dimension: BudgetDimension = 'tokens'): BudgetExceededInfo {
     const limit = target.rule.tokens + state.carryover;
     const resetAt = resetOf(target);
     return {
-      reason: `${target.rule.scope}_token_limit_exceeded`,
+      reason: `${target.rule.scope}_${dimension === 'cost' ? 'cost' : 'token'}_limit_exceeded`,
       scope: target.rule.scope,
       id: target.id,
       ...(target.rule.feature ? { feature: target.rule.feature } : {}),

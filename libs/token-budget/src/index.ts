@@ -24,7 +24,10 @@ export type {
   ReserveResult,
   CommitRequest,
   ReleaseRequest,
+  BudgetDimension,
+  ReservationPolicy,
 } from './storage/storage-adapter.interface';
+export { NANOS_PER_USD, MAX_EXACT_USD, usdToNanos, nanosToUsd } from './pricing/money';
 export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';

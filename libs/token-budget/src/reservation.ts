@@ -38,6 +38,10 @@ export class Reservation {
     /** The tightest counter at admission; `undefined` when no counter has a limit. */
     readonly summary: AdmissionSummary | undefined,
     private readonly settler: ReservationSettler,
+    /** Tokens actually held on each counter: the estimate, or less under the `'clamp'` policy. */
+    readonly held: number = estimate,
+    /** Money held on each counter, in nano-dollars. */
+    readonly heldCostNanos: number = 0,
   ) {}
 
   get state(): ReservationState {

@@ -1,4 +1,5 @@
 import { PeriodCalculator } from './periods';
+import { usdToNanos } from './pricing/money';
 import type { BudgetRule, BudgetScope, IdResolver } from './token-budget-options.interface';
 
 /** A budget rule ready for the hot path: defaults applied, period calculator built once. */
@@ -6,6 +7,8 @@ export interface ResolvedRule {
   readonly scope: BudgetScope;
   /** 0 = unlimited. */
   readonly tokens: number;
+  /** Money limit in nano-dollars; 0 = unlimited. */
+  readonly costLimit: number;
   readonly maxCarryover: number;
   readonly name: string;
   /** Only requests of this feature count; also part of the key. */
@@ -32,6 +35,7 @@ export function resolveRule(rule: BudgetRule, defaultPeriod: BudgetRule['period'
     identity: `${rule.scope}|${rule.feature ?? ''}|${periodLabel}|${zoneSuffix}`,
     scope: rule.scope,
     tokens,
+    costLimit: rule.costUsd === undefined ? 0 : usdToNanos(rule.costUsd),
     maxCarryover: rolloverOn ? (rule.rollover?.maxCarryover ?? tokens) : 0,
     name: rule.name ?? `${rule.scope}${rule.feature ? `:${rule.feature}` : ''}:${periodLabel}${zone ? `@${zone}` : ''}`,
     feature: rule.feature,

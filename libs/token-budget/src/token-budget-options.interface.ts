@@ -54,6 +54,13 @@ export interface BudgetRule {
    */
   tokens?: number;
   /**
+   * Spend limit per period in USD, enforced at admission beside `tokens` (calls are priced by
+   * model); 0 means unlimited. Money does not roll over.
+   * @default 0
+   * @example { scope: 'tenant', id: (req) => req.user?.orgId, period: 'month', costUsd: 500 }
+   */
+  costUsd?: number;
+  /**
    * Calendar period. Ignored when `every` is set.
    * @default 'month'
    */

@@ -11,6 +11,7 @@ import {
 
 interface Lease {
   amount: number;
+  cost: number;
   until: number;
 }
 
@@ -20,6 +21,11 @@ interface MemoryRecord {
   /** Limit seen at the last write, read by the next period's rollover. */
   limit: number;
   carryover: number;
+  costUsed: number;
+  costReserved: number;
+  /** Cost limit seen at the last write (for reports). */
+  costLimit: number;
+  requests: number;
   leases: Map<string, Lease>;
   /** Earliest lease end, so lapsed leases are looked for only when one can have lapsed. */
   nextLeaseEnd: number;
@@ -58,40 +64,52 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     return this.records.size;
   }
 
-  reserve({ id, counters, amount, leaseUntil, now }: ReserveRequest): ReserveResult {
+  reserve({ id, counters, amount, cost, policy, leaseUntil, now }: ReserveRequest): ReserveResult {
     this.seen(now);
+    const clamp = policy === 'clamp';
+    let held = amount;
+    let heldCost = cost;
     const records: (MemoryRecord | undefined)[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
       const record = (records[i] = this.live(counter.key, now));
-      if (counter.limit <= 0) continue;
-      const used = record ? record.used : 0;
-      const reserved = record ? record.reserved : 0;
-      const carryover = record ? record.carryover : this.bonus(counter, now);
-      const room = counter.limit + carryover - used - reserved;
-      if (amount > 0 ? amount > room : room <= 0) return { admitted: false, index: i, state: { used, reserved, carryover } };
+      const state = record ? stateOf(record) : this.emptyState(counter, now);
+      if (counter.limit > 0) {
+        const room = counter.limit + state.carryover - state.used - state.reserved;
+        if (clamp || amount <= 0 ? room <= 0 : amount > room) return { admitted: false, index: i, dimension: 'tokens', state };
+        if (room < held) held = room;
+      }
+      if (counter.costLimit > 0) {
+        const room = counter.costLimit - state.costUsed - state.costReserved;
+        if (clamp || cost <= 0 ? room <= 0 : cost > room) return { admitted: false, index: i, dimension: 'cost', state };
+        if (room < heldCost) heldCost = room;
+      }
     }
     const states: CounterState[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const record = records[i] ?? this.create(counters[i], now);
       record.limit = counters[i].limit;
-      if (amount > 0) {
-        record.reserved += amount;
-        record.leases.set(id, { amount, until: leaseUntil });
+      record.costLimit = counters[i].costLimit;
+      if (held > 0 || heldCost > 0) {
+        record.reserved += held;
+        record.costReserved += heldCost;
+        record.leases.set(id, { amount: held, cost: heldCost, until: leaseUntil });
         if (leaseUntil < record.nextLeaseEnd) record.nextLeaseEnd = leaseUntil;
       }
-      states[i] = { used: record.used, reserved: record.reserved, carryover: record.carryover };
+      states[i] = stateOf(record);
     }
-    return { admitted: true, states };
+    return { admitted: true, states, held, heldCost };
   }
 
-  commit({ id, counters, amount, now }: CommitRequest): void {
+  commit({ id, counters, amount, cost, now }: CommitRequest): void {
     this.seen(now);
     for (const counter of counters) {
       if (counter.expireAt <= now) continue; // a commit later than the record's life: no budget reads it any more
       const record = this.touch(counter, now);
       this.dropLease(record, id);
       record.used += amount;
+      record.costUsed += cost;
+      record.requests += 1;
     }
   }
 
@@ -105,8 +123,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   read(counters: BudgetCounter[], now: number): CounterState[] {
     return counters.map((counter) => {
       const record = this.live(counter.key, now);
-      if (!record) return { used: 0, reserved: 0, carryover: this.bonus(counter, now) };
-      return { used: record.used, reserved: record.reserved, carryover: record.carryover };
+      return record ? stateOf(record) : this.emptyState(counter, now);
     });
   }
 
@@ -141,6 +158,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   private touch(counter: BudgetCounter, now: number): MemoryRecord {
     const record = this.live(counter.key, now) ?? this.create(counter, now);
     record.limit = counter.limit;
+    record.costLimit = counter.costLimit;
     return record;
   }
 
@@ -150,12 +168,20 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       reserved: 0,
       limit: counter.limit,
       carryover: this.bonus(counter, now),
+      costUsed: 0,
+      costReserved: 0,
+      costLimit: counter.costLimit,
+      requests: 0,
       leases: new Map(),
       nextLeaseEnd: Infinity,
       expireAt: counter.expireAt,
     };
     this.records.set(counter.key, record);
     return record;
+  }
+
+  private emptyState(counter: BudgetCounter, now: number): CounterState {
+    return { used: 0, reserved: 0, carryover: this.bonus(counter, now), costUsed: 0, costReserved: 0, requests: 0 };
   }
 
   private bonus(counter: BudgetCounter, now: number): number {
@@ -171,6 +197,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     if (!lease) return;
     record.leases.delete(id);
     record.reserved -= lease.amount;
+    record.costReserved -= lease.cost;
   }
 
   private expireLeases(record: MemoryRecord, now: number): void {
@@ -179,10 +206,22 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       if (lease.until <= now) {
         record.leases.delete(id);
         record.reserved -= lease.amount;
+        record.costReserved -= lease.cost;
       } else if (lease.until < next) {
         next = lease.until;
       }
     }
     record.nextLeaseEnd = next;
   }
+}
+
+function stateOf(record: MemoryRecord): CounterState {
+  return {
+    used: record.used,
+    reserved: record.reserved,
+    carryover: record.carryover,
+    costUsed: record.costUsed,
+    costReserved: record.costReserved,
+    requests: record.requests,
+  };
 }

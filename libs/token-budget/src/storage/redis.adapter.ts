@@ -85,29 +85,33 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     if (groups.length === 1) return this.reserveGroup(request, request.counters);
     // Slot by slot; a refusal or a failure releases every slot tried so far (the failing one
     // included: its script may have run), so a hold never outlives a refused reservation.
+    // Under 'clamp', each slot holds at most what the slots before it held, so the first slots may
+    // hold more than the last one could: more conservative, never less.
     const states: CounterState[] = new Array(request.counters.length);
     const tried: BudgetCounter[] = [];
+    let slotRequest = request;
     for (const group of groups) {
       tried.push(...group.counters);
       let result: ReserveResult;
       try {
-        result = await this.reserveGroup(request, group.counters);
+        result = await this.reserveGroup(slotRequest, group.counters);
       } catch (error) {
         await this.compensate(request, tried);
         throw error;
       }
       if (!result.admitted) {
         await this.compensate(request, tried);
-        return { admitted: false, index: group.indexes[result.index], state: result.state };
+        return { admitted: false, index: group.indexes[result.index], dimension: result.dimension, state: result.state };
       }
       group.indexes.forEach((original, i) => (states[original] = result.states[i]));
+      slotRequest = { ...slotRequest, amount: result.held, cost: result.heldCost };
     }
-    return { admitted: true, states };
+    return { admitted: true, states, held: slotRequest.amount, heldCost: slotRequest.cost };
   }
 
-  async commit({ id, counters, amount, now }: CommitRequest): Promise<void> {
+  async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<void> {
     await this.eachSlot(counters, (group) =>
-      this.scripts.tokenBudgetCommit(group.length * 4, ...this.keys(group), now, id, amount, ...this.args(group)),
+      this.scripts.tokenBudgetCommit(group.length * 4, ...this.keys(group), now, id, amount, cost, ...this.args(group)),
     );
   }
 
@@ -125,7 +129,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
           now,
           ...this.args(group.counters),
         )) as number[];
-        group.indexes.forEach((original, i) => (states[original] = toState(reply, i * 3)));
+        group.indexes.forEach((original, i) => (states[original] = toState(reply, i * STATE_WIDTH)));
       }),
     );
     return states;
@@ -163,11 +167,13 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
       request.now,
       request.id,
       request.amount,
+      request.cost,
       request.leaseUntil,
+      request.policy === 'clamp' ? 1 : 0,
       ...this.args(counters),
     )) as number[];
-    if (reply[0] === 0) return { admitted: false, index: reply[1], state: toState(reply, 2) };
-    return { admitted: true, states: counters.map((_, i) => toState(reply, 1 + i * 3)) };
+    if (reply[0] === 0) return { admitted: false, index: reply[1], dimension: reply[2] === 1 ? 'cost' : 'tokens', state: toState(reply, 3) };
+    return { admitted: true, states: counters.map((_, i) => toState(reply, 3 + i * STATE_WIDTH)), held: Number(reply[1]), heldCost: Number(reply[2]) };
   }
 
   private keys(counters: BudgetCounter[]): string[] {
@@ -181,7 +187,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   private args(counters: BudgetCounter[]): (string | number)[] {
     const args: (string | number)[] = [];
-    for (const c of counters) args.push(c.limit, c.maxCarryover, Number.isFinite(c.expireAt) ? c.expireAt : 0);
+    for (const c of counters) args.push(c.limit, c.maxCarryover, Number.isFinite(c.expireAt) ? c.expireAt : 0, c.costLimit);
     return args;
   }
 
@@ -231,6 +237,16 @@ function loadIoredis(): typeof import('ioredis').default {
   }
 }
 
+/** Numbers per counter state in a script reply: used, reserved, bonus, cused, creserved, n. */
+const STATE_WIDTH = 6;
+
 function toState(reply: number[], at: number): CounterState {
-  return { used: Number(reply[at]), reserved: Number(reply[at + 1]), carryover: Number(reply[at + 2]) };
+  return {
+    used: Number(reply[at]),
+    reserved: Number(reply[at + 1]),
+    carryover: Number(reply[at + 2]),
+    costUsed: Number(reply[at + 3]),
+    costReserved: Number(reply[at + 4]),
+    requests: Number(reply[at + 5]),
+  };
 }

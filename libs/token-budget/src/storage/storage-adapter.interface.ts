@@ -12,19 +12,43 @@ export interface BudgetCounter {
   previousKey?: string;
   /** Token limit of the period; 0 means unlimited (usage is still counted). */
   limit: number;
+  /**
+   * Money limit of the period in nano-dollars (1 USD = 1e9, see `usdToNanos`); 0 means unlimited
+   * (spend is still counted). Money does not roll over.
+   */
+  costLimit: number;
   /** Largest rollover bonus; 0 disables rollover. */
   maxCarryover: number;
   /** Epoch ms after which the record may be deleted (kept one period beyond its end for rollover); `Infinity` keeps it. */
   expireAt: number;
 }
 
-/** A counter as stored: committed usage, outstanding reservations and the rollover bonus. */
+/**
+ * A counter as stored: committed usage, outstanding reservations and the rollover bonus (tokens),
+ * the same for money (nano-dollars), and the number of committed calls.
+ */
 export interface CounterState {
   used: number;
   reserved: number;
   /** Rollover bonus of this period (`min(previous unused, maxCarryover)`). */
   carryover: number;
+  /** Committed spend in nano-dollars. */
+  costUsed: number;
+  /** Money held by reservations in flight, in nano-dollars. */
+  costReserved: number;
+  /** Committed calls (one per commit or record). */
+  requests: number;
 }
+
+/** What a budget counts: tokens, or money. */
+export type BudgetDimension = 'tokens' | 'cost';
+
+/**
+ * How a reservation treats an estimate that does not fit: `'strict'` refuses it; `'clamp'` holds
+ * what every counter has left (tokens and money each by their own room) and admits while every
+ * limited counter has anything left.
+ */
+export type ReservationPolicy = 'strict' | 'clamp';
 
 export interface ReserveRequest {
   /** Reservation id, unique per reservation. */
@@ -32,15 +56,27 @@ export interface ReserveRequest {
   counters: BudgetCounter[];
   /** Estimated tokens to hold on every counter (0 = hold nothing, admit while below the limit). */
   amount: number;
+  /** Estimated cost to hold on every counter, in nano-dollars (0 = hold nothing, admit while below the cost limit). */
+  cost: number;
+  /**
+   * `'strict'` admits iff the whole estimate fits; `'clamp'` holds `min(estimate, room)` per
+   * dimension and admits while every limited counter has room left.
+   * @default 'strict'
+   */
+  policy?: ReservationPolicy;
   /** Epoch ms when the reservation lapses if nobody commits or releases it. */
   leaseUntil: number;
   now: number;
 }
 
-/** Result of an atomic reserve across counters: all were reserved, or none. */
+/**
+ * Result of an atomic reserve across counters: all were reserved, or none. An admitted result says
+ * what is held on every counter (the estimate, or less under `'clamp'`); a refusal names the
+ * counter and the dimension that refused.
+ */
 export type ReserveResult =
-  | { admitted: true; states: CounterState[] }
-  | { admitted: false; index: number; state: CounterState };
+  | { admitted: true; states: CounterState[]; held: number; heldCost: number }
+  | { admitted: false; index: number; dimension: BudgetDimension; state: CounterState };
 
 export interface CommitRequest {
   /** Reservation to settle; an unknown or lapsed id still counts `amount` (a late commit). */
@@ -48,6 +84,8 @@ export interface CommitRequest {
   counters: BudgetCounter[];
   /** Actual tokens used. */
   amount: number;
+  /** Actual cost in nano-dollars. */
+  cost: number;
   now: number;
 }
 
@@ -66,9 +104,15 @@ export interface ReleaseRequest {
  * {@link RedisAdapter}.
  */
 export interface StorageAdapter {
-  /** Admits iff for every counter with a limit `used + reserved + amount <= limit + carryover` (`<` when amount is 0), and holds `amount` on each. */
+  /**
+   * Strict: admits iff for every counter with a limit `used + reserved + amount <= limit + carryover`
+   * (`<` when amount is 0) and for every counter with a cost limit
+   * `costUsed + costReserved + cost <= costLimit` (`<` when cost is 0), and holds `amount` and
+   * `cost` on each. Clamp: admits iff every limited counter has room left in each dimension, and
+   * holds the smallest room (capped by the estimate) on each.
+   */
   reserve(request: ReserveRequest): MaybePromise<ReserveResult>;
-  /** Replaces the reservation by the actual usage. */
+  /** Replaces the reservation by the actual usage and cost, and counts one request. */
   commit(request: CommitRequest): MaybePromise<void>;
   /** Drops the reservation without counting usage. */
   release(request: ReleaseRequest): MaybePromise<void>;

@@ -10,7 +10,7 @@ import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, BudgetDimension, CounterState, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, BudgetDimension, CounterState, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
@@ -273,13 +273,13 @@ export class BudgetService implements ReservationSettler {
   }
 
   /** @internal Synchronous when the storage is (MemoryAdapter). */
-  reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs): MaybePromise<Reservation> {
+  reserveTargets(targets: BudgetTarget[], estimate: number, now: number, leaseMs = this.leaseMs, policy: ReservationPolicy = 'strict'): MaybePromise<Reservation> {
     assertTokenCount(estimate, 'estimate');
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    return then(this.storage.reserve({ id, counters, amount: estimate, cost: 0, leaseUntil: now + leaseMs, now }), (result) =>
+    return then(this.storage.reserve({ id, counters, amount: estimate, cost: 0, policy, leaseUntil: now + leaseMs, now }), (result) =>
       this.toReservation(result, targets, counters, id, estimate, now),
     );
   }

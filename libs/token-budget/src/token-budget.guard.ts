@@ -19,6 +19,7 @@ import type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import type { Reservation } from './reservation';
 import type { BudgetTarget } from './budget.types';
+import type { ReservationPolicy } from './storage/storage-adapter.interface';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
@@ -146,13 +147,14 @@ export class TokenBudgetGuard implements CanActivate {
   }
 
   /**
-   * Holds the estimate; with `capMaxTokens`, a body-read estimate that does not fit is held with
-   * the output the budgets have left and the body's output limit lowered to it.
+   * Holds the estimate; with `capMaxTokens`, a body-read estimate that does not fit holds the
+   * output the budgets have left, and the body's output limit is lowered to it.
    */
   private reserve(req: BudgetRequest, route: RouteBudget, targets: BudgetTarget[], estimate: EstimateInput, state: TokenBudgetRequestState, now: number): MaybePromise<Reservation> {
     state.estimate = tokensOf(estimate);
     if (route.capMinOutputTokens === undefined || !isBodyEstimate(estimate)) return this.budgets.reserveTargets(targets, state.estimate, now);
-    const capped = reserveCapped((tokens) => this.budgets.reserveTargets(targets, tokens, now), req.body, estimate, route.capMinOutputTokens, targets.length + 2);
+    const reserve = (tokens: number, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, tokens, now, undefined, policy);
+    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, route.capMinOutputTokens);
     return then(capped, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;
       state.usageEstimate = usage;

@@ -1,13 +1,14 @@
 import { BudgetExceededException } from '../budget-exceeded.exception';
-import { isPromise, MaybePromise } from '../maybe-promise';
-import type { Reservation } from '../reservation';
+import { isPromise, MaybePromise, then } from '../maybe-promise';
+import { Reservation, ReservationSettler } from '../reservation';
+import type { ReservationPolicy } from '../storage/storage-adapter.interface';
 import { readerOf, RequestBodyEstimate } from './estimate-request-body';
 import type { UsageEstimate } from './usage-estimate';
 
 /** Options of `capMaxTokens`. */
 export interface CapMaxTokensOptions {
   /**
-   * Fewest output tokens a capped request may be left with; when the budget cannot hold the
+   * Fewest output tokens a capped request may be left with; when the budgets cannot hold the
    * prompt plus this many, the request is refused (429).
    * @default 1
    * @example { minOutputTokens: 256 }
@@ -22,48 +23,46 @@ export interface CappedReservation {
   usage: UsageEstimate;
 }
 
+type Reserve = (tokens: number, policy: ReservationPolicy) => MaybePromise<Reservation>;
+
 /**
- * Reserves a request estimated from its body; when the budget cannot hold it whole, holds the
- * prompt plus the output the tightest budget has left (at least `minOutputTokens`) and lowers the
- * body's output limit (`max_tokens`, ...) to match. Each attempt is an ordinary atomic reserve, so
- * a cap computed from figures another request has since changed is refused again, never overshot;
- * the figures come from the refusal itself (the refusing counter's tokens left), so no separate
- * read is made. Refusals of cost limits are not capped. Tries at most `attempts` times.
+ * Reserves a request estimated from its body; when the budgets cannot hold it whole, holds the
+ * prompt plus the output they have left and lowers the body's output limit (`max_tokens`, ...) to
+ * that. One atomic reserve with the `'clamp'` policy holds `min(estimate, tokens left)` on every
+ * counter, so what is left is never read separately and concurrent requests never overshoot.
+ * When less than the prompt plus `minOutputTokens` is left, that hold is released and the prompt
+ * plus `minOutputTokens` is reserved strictly: admitted if room came back meanwhile, else 429.
  */
-export function reserveCapped(
-  reserve: (tokens: number) => MaybePromise<Reservation>,
-  body: Record<string, unknown>,
-  estimate: RequestBodyEstimate,
-  minOutputTokens: number,
-  attempts: number,
-): MaybePromise<CappedReservation> {
-  const { inputTokens } = estimate;
-  const done = (reservation: Reservation, outputTokens: number): CappedReservation => {
-    if (outputTokens < estimate.outputTokens) readerOf(body)?.writeMaxOutput(body, outputTokens);
-    return { reservation, usage: { inputTokens, outputTokens, ...(estimate.model !== undefined ? { model: estimate.model } : {}) } };
+export function reserveCapped(reserve: Reserve, settler: ReservationSettler, body: Record<string, unknown>, estimate: RequestBodyEstimate, minOutputTokens: number): MaybePromise<CappedReservation> {
+  const { inputTokens, outputTokens } = estimate;
+  const least = inputTokens + minOutputTokens;
+  const model = estimate.model !== undefined ? { model: estimate.model } : {};
+  const capped = (reservation: Reservation, output: number): CappedReservation => {
+    if (output < outputTokens) readerOf(body)?.writeMaxOutput(body, output);
+    return { reservation, usage: { inputTokens, outputTokens: output, ...model } };
   };
-  const retry = (error: unknown, outputTokens: number, left: number): MaybePromise<CappedReservation> => {
-    if (!(error instanceof BudgetExceededException) || !error.info.reason.endsWith('_token_limit_exceeded') || left <= 1) throw error;
-    const capped = Math.min(outputTokens - 1, error.info.remaining - inputTokens);
-    if (capped < minOutputTokens) {
-      throw new BudgetExceededException({ ...error.info, requested: inputTokens + minOutputTokens });
+  const atLeast = (): MaybePromise<CappedReservation> => then(reserve(least, 'strict'), (reservation) => capped(reservation, minOutputTokens));
+  return then(refusedAsLeast(() => reserve(inputTokens + outputTokens, 'clamp'), least), (clamped) => {
+    if (clamped.held >= inputTokens + outputTokens) return { reservation: clamped, usage: { inputTokens, outputTokens, ...model } };
+    if (clamped.held < least) return then(clamped.release(), atLeast);
+    // the same hold, settled as what it holds: a commit without usage counts the capped total
+    const reservation = new Reservation(clamped.id, clamped.held, clamped.counters, clamped.summary, settler, clamped.held, clamped.heldCostNanos);
+    return capped(reservation, clamped.held - inputTokens);
+  });
+}
+
+/** A refusal reports the least the request needs (prompt plus minOutputTokens), not its whole estimate. */
+function refusedAsLeast(reserve: () => MaybePromise<Reservation>, least: number): MaybePromise<Reservation> {
+  const rethrow = (error: unknown): never => {
+    if (error instanceof BudgetExceededException && error.info.reason.endsWith('_token_limit_exceeded')) {
+      throw new BudgetExceededException({ ...error.info, requested: least });
     }
-    return attempt(capped, left - 1);
+    throw error;
   };
-  const attempt = (outputTokens: number, left: number): MaybePromise<CappedReservation> => {
-    let pending: MaybePromise<Reservation>;
-    try {
-      pending = reserve(inputTokens + outputTokens);
-    } catch (error) {
-      return retry(error, outputTokens, left);
-    }
-    if (isPromise(pending)) {
-      return pending.then(
-        (reservation) => done(reservation, outputTokens),
-        (error: unknown) => retry(error, outputTokens, left),
-      );
-    }
-    return done(pending, outputTokens);
-  };
-  return attempt(estimate.outputTokens, attempts);
+  try {
+    const pending = reserve();
+    return isPromise(pending) ? pending.catch(rethrow) : pending;
+  } catch (error) {
+    return rethrow(error);
+  }
 }

@@ -1,14 +1,16 @@
 import { countTokens, isOpenAiModel } from '../tokens/tokenizer';
 
 /**
- * Characters of one request tokenized exactly; text beyond is extrapolated. Tokenizing costs CPU
- * on every request (about 0.7 ms for 2,000 tokens of prose, up to 200 ms for 100,000 characters
- * of base64-like text), so a request body pays for at most this much exact work.
+ * Tokens of one request counted exactly; text beyond is extrapolated. Tokenizing costs CPU on
+ * every request, and far more per character for dense text (base64, hex, minified code) than for
+ * prose, so the exact work is bounded in tokens: about 30,000 characters of English prose, 11,000
+ * of base64. Long texts are counted in chunks of {@link CHUNK_CHARS} cut before a space.
  */
-export const EXACT_CHARS = 32_000;
+export const EXACT_TOKENS = 8_192;
+const CHUNK_CHARS = 4_096;
 /** Windows sampled from text beyond the exact part, and their size in characters. */
 const SAMPLE_WINDOWS = 8;
-const SAMPLE_CHARS = 1_000;
+const SAMPLE_CHARS = 512;
 /** Tokens per character assumed when nothing was measured yet (errs high: prose is about 0.25). */
 const FALLBACK_RATIO = 0.35;
 /**
@@ -23,12 +25,12 @@ export const IMAGE_TOKENS = 1_600;
 export const MEDIA_TOKENS = 4_000;
 
 /**
- * Counts the text of one request body for one model: exactly (for OpenAI models) up to
- * {@link EXACT_CHARS} characters, beyond that by the token density of windows sampled across the
- * rest of the text. Fixed costs (per message, images) are added with {@link add}.
+ * Counts the text of one request body for one model: exactly (for OpenAI models) until
+ * {@link EXACT_TOKENS} tokens are counted, beyond that by the token density of windows sampled
+ * across the rest of the text. Fixed costs (per message, images) are added with {@link add}.
  */
 export class PromptCounter {
-  private exactLeft = EXACT_CHARS;
+  private exactLeft = EXACT_TOKENS;
   private measuredChars = 0;
   private measuredTokens = 0;
   private textTokens = 0;
@@ -39,13 +41,16 @@ export class PromptCounter {
   /** Counts `value` when it is a string; anything else counts nothing. */
   text(value: unknown): void {
     if (typeof value !== 'string' || value.length === 0) return;
-    if (value.length <= this.exactLeft) {
-      this.textTokens += this.exact(value);
-      return;
+    let from = 0;
+    while (from < value.length) {
+      if (this.exactLeft <= 0) {
+        this.textTokens += this.extrapolate(value, from);
+        return;
+      }
+      const end = chunkEnd(value, from);
+      this.textTokens += this.exact(from === 0 && end === value.length ? value : value.slice(from, end));
+      from = end;
     }
-    const head = this.exactLeft > 0 ? value.slice(0, this.exactLeft) : '';
-    if (head) this.textTokens += this.exact(head);
-    this.textTokens += this.extrapolate(value, head.length);
   }
 
   /** Adds a fixed number of tokens (framing, media allowances). */
@@ -61,7 +66,7 @@ export class PromptCounter {
 
   private exact(text: string): number {
     const tokens = countTokens(text, this.model);
-    this.exactLeft -= text.length;
+    this.exactLeft -= tokens;
     this.measuredChars += text.length;
     this.measuredTokens += tokens;
     return tokens;
@@ -84,4 +89,15 @@ export class PromptCounter {
     }
     return Math.ceil(rest * ratio);
   }
+}
+
+/**
+ * End of the chunk of `text` starting at `from`: the whole rest when short, else just before the
+ * last space of the next {@link CHUNK_CHARS} characters (so words are not split and the sum of
+ * the chunks' counts is the count of the text), or at the chunk size when there is no space.
+ */
+function chunkEnd(text: string, from: number): number {
+  if (text.length - from <= CHUNK_CHARS) return text.length;
+  const space = text.lastIndexOf(' ', from + CHUNK_CHARS);
+  return space > from + CHUNK_CHARS / 2 ? space : from + CHUNK_CHARS;
 }

@@ -178,6 +178,19 @@ describe('estimateRequestBody: Gemini', () => {
       requestedOutputTokens: 200,
     });
   });
+
+  it('reads the snake_case names the REST API accepts too', () => {
+    const body = {
+      system_instruction: { parts: [{ text: 'You are a cat.' }] },
+      contents: [{ role: 'user', parts: [{ text: 'Hello there' }, { inline_data: { mime_type: 'audio/wav', data: 'AAAA' } }] }],
+      tools: [{ function_declarations: [{ name: 'purr', description: 'Purrs' }] }],
+      generation_config: { max_output_tokens: 30 },
+    };
+    expect(estimateRequestBody(body)).toMatchObject({
+      inputTokens: 3 + 3 + MEDIA_TOKENS + heuristic('You are a cat.', 'user', 'Hello there', JSON.stringify({ name: 'purr', description: 'Purrs' })),
+      outputTokens: 30,
+    });
+  });
 });
 
 describe('estimateRequestBody: bodies it cannot read', () => {

@@ -1,7 +1,10 @@
-import { isRecord, itemsOf, jsonOf, tokenCountOf } from './body-fields';
+import { isRecord, itemsOf, Json, jsonOf, tokenCountOf } from './body-fields';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import { IMAGE_TOKENS, MEDIA_TOKENS, PromptCounter } from './prompt-counter';
 import type { RequestShapeReader } from './request-shape';
+
+/** A field by its JSON name or its proto name (the REST API accepts `systemInstruction` and `system_instruction`). */
+const field = (object: Json, camel: string, snake: string): unknown => object[camel] ?? object[snake];
 
 function countParts(content: unknown, counter: PromptCounter): void {
   if (typeof content === 'string') return counter.text(content);
@@ -9,9 +12,12 @@ function countParts(content: unknown, counter: PromptCounter): void {
   for (const part of itemsOf(content.parts)) {
     if (!isRecord(part)) continue;
     counter.text(part.text);
-    const media = isRecord(part.inlineData) ? part.inlineData : isRecord(part.fileData) ? part.fileData : undefined;
-    if (media) counter.add(typeof media.mimeType === 'string' && media.mimeType.startsWith('image/') ? IMAGE_TOKENS : MEDIA_TOKENS);
-    for (const call of [part.functionCall, part.functionResponse]) {
+    const media = field(part, 'inlineData', 'inline_data') ?? field(part, 'fileData', 'file_data');
+    if (isRecord(media)) {
+      const mime = field(media, 'mimeType', 'mime_type');
+      counter.add(typeof mime === 'string' && mime.startsWith('image/') ? IMAGE_TOKENS : MEDIA_TOKENS);
+    }
+    for (const call of [field(part, 'functionCall', 'function_call'), field(part, 'functionResponse', 'function_response')]) {
       if (!isRecord(call)) continue;
       counter.text(call.name);
       counter.text(jsonOf(call.args ?? call.response));
@@ -19,10 +25,13 @@ function countParts(content: unknown, counter: PromptCounter): void {
   }
 }
 
+const configOf = (body: Json): unknown => field(body, 'generationConfig', 'generation_config');
+
 /**
- * Gemini (`models/{model}:generateContent`, REST): `systemInstruction`, `contents[].parts[]`,
- * `tools[].functionDeclarations`, `generationConfig.maxOutputTokens`. The model is in the URL,
- * not the body, so it is counted with the heuristic for non-OpenAI models.
+ * Gemini (`models/{model}:generateContent`, REST, camelCase or snake_case names):
+ * `systemInstruction`, `contents[].parts[]`, `tools[].functionDeclarations`,
+ * `generationConfig.maxOutputTokens`. The model is in the URL, not the body, so it is counted with
+ * the heuristic for non-OpenAI models.
  */
 export const gemini: RequestShapeReader = {
   shape: 'gemini',
@@ -30,18 +39,23 @@ export const gemini: RequestShapeReader = {
   model: (body) => (typeof body.model === 'string' ? body.model : undefined),
   countPrompt(body, counter) {
     counter.add(REPLY_PRIMING_TOKENS);
-    countParts(body.systemInstruction, counter);
+    countParts(field(body, 'systemInstruction', 'system_instruction'), counter);
     for (const content of itemsOf(body.contents)) {
       if (!isRecord(content)) continue;
       counter.add(TOKENS_PER_MESSAGE);
       counter.text(content.role);
       countParts(content, counter);
     }
-    for (const tool of itemsOf(body.tools)) if (isRecord(tool)) countDefinitions(tool.functionDeclarations, counter);
+    for (const tool of itemsOf(body.tools)) if (isRecord(tool)) countDefinitions(field(tool, 'functionDeclarations', 'function_declarations'), counter);
   },
-  maxOutput: (body) => (isRecord(body.generationConfig) ? tokenCountOf(body.generationConfig.maxOutputTokens) : undefined),
+  maxOutput(body) {
+    const config = configOf(body);
+    return isRecord(config) ? tokenCountOf(field(config, 'maxOutputTokens', 'max_output_tokens')) : undefined;
+  },
   writeMaxOutput(body, tokens) {
-    if (isRecord(body.generationConfig)) body.generationConfig.maxOutputTokens = tokens;
-    else body.generationConfig = { maxOutputTokens: tokens };
+    const config = configOf(body);
+    if (!isRecord(config)) body.generationConfig = { maxOutputTokens: tokens };
+    else if (config.maxOutputTokens === undefined && config.max_output_tokens !== undefined) config.max_output_tokens = tokens;
+    else config.maxOutputTokens = tokens;
   },
 };

@@ -30,5 +30,6 @@ describe('writing the output limit of a body', () => {
     expect(capped({ model: 'claude-opus-4-1', messages, max_tokens: 500 }, 40)).toMatchObject({ max_tokens: 40 });
     expect(capped({ contents: [{ parts: [{ text: 'Hi' }] }], generationConfig: { temperature: 1 } }, 40)).toMatchObject({ generationConfig: { temperature: 1, maxOutputTokens: 40 } });
     expect(capped({ contents: [{ parts: [{ text: 'Hi' }] }] }, 40)).toMatchObject({ generationConfig: { maxOutputTokens: 40 } });
+    expect(capped({ contents: [], generation_config: { max_output_tokens: 900 } }, 40)).toEqual({ contents: [], generation_config: { max_output_tokens: 40 } });
   });
 });

@@ -31,7 +31,9 @@ export function routeEstimationOf(route: TokenBudgetRouteOptions, options: Token
  */
 export class RequestEstimator {
   private readonly logger = new Logger('TokenBudget');
-  private readonly warned = new Set<string>();
+  /** Routes already warned about, per warning. */
+  private readonly warnedUnread = new Set<string>();
+  private readonly warnedFailed = new Set<string>();
 
   constructor(
     private readonly options: TokenBudgetModuleOptions,
@@ -44,8 +46,8 @@ export class RequestEstimator {
     if (fromBody) return fromBody;
     const fallback = this.options.defaultEstimate;
     if (fallback === undefined) {
-      if (this.hasLimits()) {
-        this.warnOnce(`shape:${where}`, `${where}: the request body is not an OpenAI, Anthropic or Gemini request, so it holds 0 tokens and concurrent requests can pass a limit together; give @TokenBudget({ estimate }) or the module defaultEstimate`);
+      if (!this.warnedUnread.has(where) && this.hasLimits()) {
+        this.warnOnce(this.warnedUnread, where, `${where}: the request body is not an OpenAI, Anthropic or Gemini request, so it holds 0 tokens and concurrent requests can pass a limit together; give @TokenBudget({ estimate }) or the module defaultEstimate`);
       }
       return 0;
     }
@@ -56,14 +58,14 @@ export class RequestEstimator {
     try {
       return estimateRequestBody(req?.body, { defaultMaxOutputTokens: route.defaultMaxOutputTokens });
     } catch (error) {
-      this.warnOnce(`error:${where}`, `${where}: estimating a request from its body failed (${error instanceof Error ? error.message : String(error)}); it falls back to defaultEstimate`);
+      this.warnOnce(this.warnedFailed, where, `${where}: estimating a request from its body failed (${error instanceof Error ? error.message : String(error)}); it falls back to defaultEstimate`);
       return undefined;
     }
   }
 
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
+  private warnOnce(warned: Set<string>, where: string, message: string): void {
+    if (warned.has(where)) return;
+    warned.add(where);
     this.logger.warn(message);
   }
 }

@@ -68,6 +68,15 @@ class EstimationController {
     return billed(body, prompt);
   }
 
+  /** A result without usage: the hold is committed as is. */
+  @Post('capped-bare')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'capped-bare', capMaxTokens: true })
+  cappedBare(@Body() body: ChatBody) {
+    seen.push({ ...body });
+    return {};
+  }
+
   /** Answers after 20 ms, like an upstream call, so holds of concurrent requests overlap. */
   @Post('slow-capped')
   @HttpCode(200)
@@ -186,6 +195,12 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
       expect(capped.status).toBe(200);
       expect(seen[3]).toMatchObject({ max_completion_tokens: 100 }); // an OpenAI model: the field its reasoning models accept
       expect(await usage('c2')).toMatchObject({ used: LIMIT, reserved: 0 });
+    });
+
+    it('commits the capped hold, not the original estimate, when the result carries no usage', async () => {
+      expect((await post(`${t.url}/capped-bare`, chat({ max_tokens: 5_000 }), as('c4'))).status).toBe(200);
+      expect(seen).toEqual([expect.objectContaining({ max_tokens: LIMIT - PROMPT })]);
+      expect(await usage('c4')).toMatchObject({ used: LIMIT, reserved: 0 });
     });
 
     it('refuses when not even minOutputTokens fit, and admits through a route with a smaller minimum', async () => {

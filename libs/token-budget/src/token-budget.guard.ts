@@ -153,7 +153,7 @@ export class TokenBudgetGuard implements CanActivate {
   private reserve(req: BudgetRequest, route: RouteBudget, targets: BudgetTarget[], estimate: EstimateInput, state: TokenBudgetRequestState, now: number): MaybePromise<Reservation> {
     state.estimate = tokensOf(estimate);
     if (route.capMinOutputTokens === undefined || !isBodyEstimate(estimate)) return this.budgets.reserveTargets(targets, state.estimate, now);
-    const reserve = (tokens: number, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, tokens, now, undefined, policy);
+    const reserve = (held: UsageEstimate, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, tokensOf(held), now, undefined, policy);
     const capped = reserveCapped(reserve, this.budgets, req.body, estimate, route.capMinOutputTokens);
     return then(capped, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;

@@ -23,7 +23,7 @@ export interface CappedReservation {
   usage: UsageEstimate;
 }
 
-type Reserve = (tokens: number, policy: ReservationPolicy) => MaybePromise<Reservation>;
+type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy) => MaybePromise<Reservation>;
 
 /**
  * Reserves a request estimated from its body; when the budgets cannot hold it whole, holds the
@@ -37,18 +37,22 @@ export function reserveCapped(reserve: Reserve, settler: ReservationSettler, bod
   const { inputTokens, outputTokens } = estimate;
   const least = inputTokens + minOutputTokens;
   const model = estimate.model !== undefined ? { model: estimate.model } : {};
+  const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
   const capped = (reservation: Reservation, output: number): CappedReservation => {
     if (output < outputTokens) readerOf(body)?.writeMaxOutput(body, output);
-    return { reservation, usage: { inputTokens, outputTokens: output, ...model } };
+    return { reservation, usage: usage(output) };
   };
-  const atLeast = (): MaybePromise<CappedReservation> => then(reserve(least, 'strict'), (reservation) => capped(reservation, minOutputTokens));
-  return then(refusedAsLeast(() => reserve(inputTokens + outputTokens, 'clamp'), least), (clamped) => {
-    if (clamped.held >= inputTokens + outputTokens) return { reservation: clamped, usage: { inputTokens, outputTokens, ...model } };
+  const atLeast = (): MaybePromise<CappedReservation> => then(reserve(usage(minOutputTokens), 'strict'), (reservation) => capped(reservation, minOutputTokens));
+  return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp'), least), (clamped) => {
+    if (clamped.held >= inputTokens + outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
     if (clamped.held < least) return then(clamped.release(), atLeast);
-    // the same hold, settled as what it holds: a commit without usage counts the capped total
-    const reservation = new Reservation(clamped.id, clamped.held, clamped.counters, clamped.summary, settler, clamped.held, clamped.heldCostNanos);
-    return capped(reservation, clamped.held - inputTokens);
+    return capped(asHeld(clamped, settler), clamped.held - inputTokens);
   });
+}
+
+/** The same hold, with what it holds as its estimate: settled without usage, it commits the capped total. */
+function asHeld(clamped: Reservation, settler: ReservationSettler): Reservation {
+  return new Reservation(clamped.id, clamped.held, clamped.counters, clamped.summary, settler, clamped.held, clamped.heldCostNanos);
 }
 
 /** A refusal reports the least the request needs (prompt plus minOutputTokens), not its whole estimate. */

@@ -6,7 +6,7 @@ import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
 import { ChatController } from './chat/chat.controller';
 import { validateEnv } from './config/env.validation';
 import { HealthController } from './health/health.controller';
-import { MockUpstream } from './upstream/mock-upstream';
+import { MOCK_OUTPUT_TOKENS, MockUpstream } from './upstream/mock-upstream';
 
 /** Budgets of the gateway, from the environment. */
 export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
@@ -15,7 +15,7 @@ export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions 
     { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
   ];
   const redisUrl = config.get<string>('REDIS_URL');
-  return { budgets, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
+  return { budgets, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
 }
 
 /** Overrides for tests and embedding: replace the budget options or the key table. */

@@ -2,6 +2,12 @@ import { AppModule } from '../src/app.module';
 import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
 
 const alice = { authorization: 'Bearer sk-demo-alice' };
+const o200k = require('gpt-tokenizer/encoding/o200k_base') as { encode(text: string): number[] };
+const o = (...texts: string[]) => texts.reduce((sum, text) => sum + o200k.encode(text).length, 0);
+/** One user message: 3 tokens of framing, 3 to prime the reply, role and content (OpenAI's count). */
+const CHAT_PROMPT = 3 + 3 + o('user', 'Say hello in twelve words.');
+/** Claude: the o200k_base count of role and content plus 20%, and the same framing. */
+const CLAUDE_PROMPT = 3 + 3 + Math.ceil(o('user', 'Hi') * 1.2);
 const chat = (maxTokens: number) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in twelve words.' }], max_tokens: maxTokens });
 
 describe.each(PLATFORMS)('example gateway on %s', (platform) => {
@@ -21,24 +27,24 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
   it('serves OpenAI chat completions and charges the usage to the caller', async () => {
     const res = await post(`${t.url}/v1/chat/completions`, chat(100), alice);
     expect(res.status).toBe(200);
-    expect(res.body.usage).toEqual({ prompt_tokens: 11, completion_tokens: 100, total_tokens: 111 });
-    expect(res.headers.get('x-tokenbudget-remaining')).toBe(String(1000 - 111));
+    expect(res.body.usage).toEqual({ prompt_tokens: CHAT_PROMPT, completion_tokens: 100, total_tokens: CHAT_PROMPT + 100 });
+    expect(res.headers.get('x-tokenbudget-remaining')).toBe(String(1000 - CHAT_PROMPT - 100));
     const budget = await get(`${t.url}/v1/budget`, alice);
-    expect(budget.body[0]).toMatchObject({ scope: 'user', id: 'alice', used: 111, limit: 1000, reserved: 0 });
+    expect(budget.body[0]).toMatchObject({ scope: 'user', id: 'alice', used: CHAT_PROMPT + 100, limit: 1000, reserved: 0 });
   });
 
   it('serves Anthropic messages and counts their usage', async () => {
     const res = await post(`${t.url}/v1/messages`, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 20 }, { 'x-api-key': 'sk-demo-bob' });
     expect(res.status).toBe(200);
-    expect(res.body.usage).toMatchObject({ input_tokens: 5, output_tokens: 20 });
+    expect(res.body.usage).toMatchObject({ input_tokens: CLAUDE_PROMPT, output_tokens: 20 });
     const budget = await get(`${t.url}/v1/budget`, { 'x-api-key': 'sk-demo-bob' });
-    expect(budget.body[0]).toMatchObject({ id: 'bob', used: 25 });
+    expect(budget.body[0]).toMatchObject({ id: 'bob', used: CLAUDE_PROMPT + 20 });
   });
 
   it('refuses a request that does not fit the monthly budget with 429', async () => {
     const res = await post(`${t.url}/v1/chat/completions`, chat(900), alice);
     expect(res.status).toBe(429);
-    expect(res.body).toMatchObject({ error: 'budget_exceeded', reason: 'user_token_limit_exceeded', used: 111, limit: 1000 });
+    expect(res.body).toMatchObject({ error: 'budget_exceeded', reason: 'user_token_limit_exceeded', used: CHAT_PROMPT + 100, limit: 1000 });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 

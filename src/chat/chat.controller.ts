@@ -2,11 +2,9 @@ import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/c
 import { BudgetService, SkipTokenBudget, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { GatewayUser } from '../auth/api-keys';
-import { estimatePromptTokens, maxOutputTokens, MockUpstream } from '../upstream/mock-upstream';
+import { MockUpstream } from '../upstream/mock-upstream';
 
 type ChatBody = { model?: string } & Record<string, unknown>;
-
-const estimate = (req: { body?: unknown }) => estimatePromptTokens(req.body) + maxOutputTokens(req.body);
 
 @Controller()
 @UseGuards(ApiKeyGuard, TokenBudgetGuard)
@@ -18,14 +16,14 @@ export class ChatController {
 
   @Post('v1/chat/completions')
   @HttpCode(200)
-  @TokenBudget({ feature: 'chat', estimate })
+  @TokenBudget({ feature: 'chat' }) // holds the prompt tokens plus max_tokens read from the body
   chat(@Body() body: ChatBody) {
     return this.upstream.chatCompletion(body);
   }
 
   @Post('v1/messages')
   @HttpCode(200)
-  @TokenBudget({ feature: 'messages', estimate })
+  @TokenBudget({ feature: 'messages' })
   messages(@Body() body: ChatBody) {
     return this.upstream.message(body);
   }

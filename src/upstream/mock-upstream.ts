@@ -1,20 +1,12 @@
-/** Rough prompt size in tokens: 4 characters a token, 4 tokens of framing per message. */
-export function estimatePromptTokens(body: unknown): number {
-  const messages = (body as { messages?: unknown })?.messages;
-  if (!Array.isArray(messages)) return 0;
-  let tokens = 0;
-  for (const message of messages) {
-    const content = (message as { content?: unknown })?.content;
-    tokens += 4 + (typeof content === 'string' ? Math.ceil(content.length / 4) : 0);
-  }
-  return tokens;
-}
+import { estimateRequestBody } from 'nestjs-token-budget';
 
-/** Output tokens a request may produce: its max_tokens, else the default. */
-export function maxOutputTokens(body: unknown, fallback = 256): number {
-  const b = body as { max_tokens?: unknown; max_completion_tokens?: unknown };
-  const value = b?.max_completion_tokens ?? b?.max_tokens;
-  return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : fallback;
+/** Output tokens the mock produces when a request sets no limit (the gateway holds as many). */
+export const MOCK_OUTPUT_TOKENS = 256;
+
+/** Prompt tokens as the library estimates them, and the whole output allowance. */
+function mockUsage(body: unknown): { input: number; output: number } {
+  const estimate = estimateRequestBody(body, { defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS });
+  return { input: estimate?.inputTokens ?? 0, output: estimate?.outputTokens ?? MOCK_OUTPUT_TOKENS };
 }
 
 /**
@@ -23,8 +15,7 @@ export function maxOutputTokens(body: unknown, fallback = 256): number {
  */
 export class MockUpstream {
   chatCompletion(body: { model?: string } & Record<string, unknown>) {
-    const prompt = estimatePromptTokens(body);
-    const completion = maxOutputTokens(body);
+    const { input: prompt, output: completion } = mockUsage(body);
     return {
       id: `chatcmpl-mock-${Date.now().toString(36)}`,
       object: 'chat.completion',
@@ -36,8 +27,7 @@ export class MockUpstream {
   }
 
   message(body: { model?: string } & Record<string, unknown>) {
-    const input = estimatePromptTokens(body);
-    const output = maxOutputTokens(body);
+    const { input, output } = mockUsage(body);
     return {
       id: `msg_mock_${Date.now().toString(36)}`,
       type: 'message',

@@ -86,3 +86,8 @@ export type { RouteBudget } from './route-budget';
 export type { ResolvedRule } from './rules';
 export type { BudgetTarget } from './budget.types';
 export type { ReservationSettler } from './reservation';
+export { estimateRequestBody, DEFAULT_MAX_OUTPUT_TOKENS } from './estimation/estimate-request-body';
+export type { RequestBodyEstimate, BodyEstimationOptions } from './estimation/estimate-request-body';
+export type { RequestShape } from './estimation/request-shape';
+export type { CapMaxTokensOptions } from './estimation/capped-reservation';
+export type { RouteEstimation } from './estimation/request-estimator';

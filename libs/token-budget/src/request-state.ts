@@ -1,3 +1,4 @@
+import type { UsageEstimate } from './estimation/usage-estimate';
 import type { Reservation } from './reservation';
 import type { UsageExtractor } from './usage/usage.interface';
 
@@ -12,6 +13,12 @@ export interface TokenBudgetRequestState {
   feature: string;
   /** Tokens held for the request. */
   estimate: number;
+  /**
+   * The estimate held, when it was more than a token total: read from the body (its
+   * `outputTokens` is the lowered output limit when `capMaxTokens` capped it) or returned so by
+   * an estimate function.
+   */
+  usageEstimate: UsageEstimate | undefined;
   /** The route's usage reader, if it has one. */
   usage: UsageExtractor | undefined;
   /** True once TokenBudgetInterceptor took charge of settling the reservation. */

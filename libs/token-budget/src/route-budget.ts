@@ -3,15 +3,14 @@ import { validateOptions } from './options/validate-options';
 import type { ResolvedRule } from './rules';
 import type { BudgetRule } from './token-budget-options.interface';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
-import type { EstimateFn } from './token-budget-options.interface';
+import type { RouteEstimation } from './estimation/request-estimator';
 import type { UsageExtractor } from './usage/usage.interface';
 
 /** A route's `@TokenBudget()` options, resolved once per handler. */
-export interface RouteBudget {
+export interface RouteBudget extends RouteEstimation {
   feature: string;
   /** Every rule a request of this route is admitted on: the module's for its feature, then its own. */
   rules: ResolvedRule[];
-  estimate: number | EstimateFn | undefined;
   usage: UsageExtractor | undefined;
   /** `@SkipTokenBudget()` on the route or its controller. */
   skip: boolean;

@@ -1,16 +1,23 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { BudgetService } from './budget.service';
 import { TokenBudgetOptionsError } from './errors';
+import { routeEstimationProblems } from './options/estimation.schema';
 import { routeRuleOf } from './route-budget';
 import { TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE } from './token-budget.constants';
 import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
 
+/** Methods whose requests carry no body to estimate from. */
+const BODILESS = new Set<RequestMethod>([RequestMethod.GET, RequestMethod.HEAD, RequestMethod.DELETE, RequestMethod.OPTIONS]);
+
 /**
  * Finds every `@TokenBudget()` of the app at boot: validates it (a bad route budget fails the start,
  * not a request), registers its per-user budget with BudgetService, and warns about limited routes
- * that hold nothing before they run (concurrent requests could then pass a limit together).
+ * that hold nothing before they run (concurrent requests could then pass a limit together): those
+ * with no estimate whose requests have no body to estimate from. Routes with a body whose requests
+ * turn out not to be provider requests are warned about on the first such request.
  */
 @Injectable()
 export class RouteBudgetsExplorer implements OnModuleInit {
@@ -36,7 +43,9 @@ export class RouteBudgetsExplorer implements OnModuleInit {
         try {
           const rule = routeRuleOf(options, options.feature ?? where, where);
           if (rule) this.budgets.registerRouteRule(rule, where);
-          if (options.estimate === undefined && this.options.defaultEstimate === undefined) unestimated.push(where);
+          problems.push(...routeEstimationProblems(options, where));
+          const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler as never);
+          if (options.estimate === undefined && this.options.defaultEstimate === undefined && method !== undefined && BODILESS.has(method)) unestimated.push(where);
         } catch (error) {
           problems.push(...(error instanceof TokenBudgetOptionsError ? error.problems : [String(error)]));
         }
@@ -45,7 +54,7 @@ export class RouteBudgetsExplorer implements OnModuleInit {
     if (problems.length) throw new TokenBudgetOptionsError(problems);
     if (unestimated.length && this.budgets.hasLimits()) {
       new Logger('TokenBudget').warn(
-        `${unestimated.join(', ')}: no estimate, so requests hold 0 tokens and are admitted while a budget has any left; ` +
+        `${unestimated.join(', ')}: no estimate and no request body to estimate from, so requests hold 0 tokens and are admitted while a budget has any left; ` +
           'concurrent requests can then pass a limit together. Give @TokenBudget({ estimate }) or the module defaultEstimate.',
       );
     }

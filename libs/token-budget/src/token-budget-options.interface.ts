@@ -3,6 +3,8 @@ import type { ReservationPolicy, StorageAdapter } from './storage/storage-adapte
 import type { PricingTable } from './pricing/model-pricing';
 import type { UsageExtractor } from './usage/usage.interface';
 import type { BudgetExceededInfo } from './budget-exceeded.exception';
+import type { CapMaxTokensOptions } from './estimation/capped-reservation';
+import type { EstimateInput } from './estimation/usage-estimate';
 
 /** Who a budget rule counts for. `feature` counts one route/feature across all callers. */
 export type BudgetScope = 'user' | 'tenant' | 'key' | 'session' | 'feature' | 'global';
@@ -20,8 +22,11 @@ export type BudgetResponse = any;
 /** Reads an id from the request; return `undefined` when it does not apply to this request. */
 export type IdResolver = (req: BudgetRequest) => string | number | undefined | null;
 
-/** Estimates the tokens of a request before the handler runs. */
-export type EstimateFn = (req: BudgetRequest) => number | Promise<number>;
+/**
+ * Estimates a request before the handler runs: a token total or a `{ inputTokens, outputTokens,
+ * model }` estimate (which cost budgets can price).
+ */
+export type EstimateFn = (req: BudgetRequest) => EstimateInput | Promise<EstimateInput>;
 
 /** Carry a period's unused tokens into the next one, up to a cap. */
 export interface RolloverOptions {
@@ -139,10 +144,27 @@ export interface TokenBudgetModuleOptions {
    */
   anonymous?: 'reject' | 'allow';
   /**
-   * Tokens held per request when the route gives no `estimate`.
+   * What a request holds when its route gives no `estimate` and its body is not an OpenAI,
+   * Anthropic or Gemini request the built-in estimation reads.
    * @default 0 (admit while the counter is below its limit)
+   * @example defaultEstimate: (req) => 2_000
    */
-  defaultEstimate?: number | EstimateFn;
+  defaultEstimate?: EstimateInput | EstimateFn;
+  /**
+   * Output tokens held for a request whose body sets no output limit (`max_tokens`,
+   * `max_completion_tokens`, `max_output_tokens`, `generationConfig.maxOutputTokens`).
+   * @default 1024
+   * @example defaultMaxOutputTokens: 4_096
+   */
+  defaultMaxOutputTokens?: number;
+  /**
+   * When a request estimated from its body does not fit a budget, hold its prompt plus the output
+   * the tightest budget has left and lower the body's output limit to that, instead of refusing it.
+   * Refused (429) when not even `minOutputTokens` of output fit.
+   * @default false
+   * @example capMaxTokens: { minOutputTokens: 200 }
+   */
+  capMaxTokens?: boolean | CapMaxTokensOptions;
   /**
    * Reads usage from handler results, in place of the built-in provider readers.
    */

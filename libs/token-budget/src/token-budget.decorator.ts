@@ -2,6 +2,8 @@ import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
 import { TokenBudgetInterceptor } from './token-budget.interceptor';
 import type { BudgetPeriod } from './periods';
+import type { CapMaxTokensOptions } from './estimation/capped-reservation';
+import type { EstimateInput } from './estimation/usage-estimate';
 import type { EstimateFn, RolloverOptions } from './token-budget-options.interface';
 import type { UsageExtractor } from './usage/usage.interface';
 
@@ -40,11 +42,26 @@ export interface TokenBudgetRouteOptions {
    */
   feature?: string;
   /**
-   * Tokens to hold before the handler runs.
-   * @default the module's defaultEstimate
+   * What to hold before the handler runs: a token total, a `{ inputTokens, outputTokens, model }`
+   * estimate, or a function of the request returning either. Overrides the estimate read from the
+   * request body.
+   * @default read from the body (OpenAI, Anthropic, Gemini requests), else the module's defaultEstimate
    * @example estimate: (req) => 500 + (req.body?.max_tokens ?? 1_000)
    */
-  estimate?: number | EstimateFn;
+  estimate?: EstimateInput | EstimateFn;
+  /**
+   * Output tokens held for a request whose body sets no output limit (`max_tokens`, ...).
+   * @default the module's defaultMaxOutputTokens (1024)
+   * @example defaultMaxOutputTokens: 400
+   */
+  defaultMaxOutputTokens?: number;
+  /**
+   * When a request estimated from its body does not fit, lower its output limit to what the budget
+   * has left instead of refusing it (see the module option).
+   * @default the module's capMaxTokens (false)
+   * @example capMaxTokens: { minOutputTokens: 200 }
+   */
+  capMaxTokens?: boolean | CapMaxTokensOptions;
   /** Reads usage from this route's results instead of the built-in provider readers. */
   usage?: UsageExtractor;
 }

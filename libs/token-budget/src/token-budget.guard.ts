@@ -12,9 +12,15 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { BudgetService } from './budget.service';
 import { InvalidSubjectError } from './errors';
+import { reserveCapped } from './estimation/capped-reservation';
+import { checkEstimate } from './admission/estimate-input';
+import { isBodyEstimate } from './estimation/estimate-input';
+import { RequestEstimator, routeEstimationOf } from './estimation/request-estimator';
+import type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 import { isPromise, MaybePromise, then } from './maybe-promise';
 import type { Reservation } from './reservation';
 import type { BudgetTarget } from './budget.types';
+import type { ReservationPolicy } from './storage/storage-adapter.interface';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
@@ -35,13 +41,16 @@ import { InvalidUsageError } from './usage/invalid-usage.error';
 export class TokenBudgetGuard implements CanActivate {
   protected readonly logger = new Logger(TokenBudgetGuard.name);
   private readonly routes = new WeakMap<object, RouteBudget>();
+  private readonly estimator: RequestEstimator;
 
   constructor(
     protected readonly budgets: BudgetService,
     protected readonly reflector: Reflector,
     protected readonly adapterHost: HttpAdapterHost,
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly options: TokenBudgetModuleOptions,
-  ) {}
+  ) {
+    this.estimator = new RequestEstimator(options, () => budgets.hasLimits());
+  }
 
   /**
    * Admits the request, or, on a route with `@TokenBudget()`, leaves admission to
@@ -90,8 +99,15 @@ export class TokenBudgetGuard implements CanActivate {
     return this.hold(req, res, route, userId, estimate, settleOnResponseEnd);
   }
 
-  private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: number, settleOnResponseEnd: boolean): MaybePromise<boolean> {
-    const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate, usage: route.usage, intercepted: false };
+  private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: EstimateInput, settleOnResponseEnd: boolean): MaybePromise<boolean> {
+    const state: TokenBudgetRequestState = {
+      reservation: undefined,
+      feature: route.feature,
+      estimate: 0,
+      usageEstimate: typeof estimate === 'object' ? estimate : undefined,
+      usage: route.usage,
+      intercepted: false,
+    };
     const now = this.now();
     let targets: BudgetTarget[];
     try {
@@ -103,7 +119,7 @@ export class TokenBudgetGuard implements CanActivate {
     }
     let pending: MaybePromise<Reservation>;
     try {
-      pending = this.budgets.reserveTargets(targets, estimate, now);
+      pending = this.reserve(req, route, targets, estimate, state, now);
     } catch (error) {
       return this.refused(req, res, state, error);
     }
@@ -129,6 +145,22 @@ export class TokenBudgetGuard implements CanActivate {
     this.setHeaders(res, reservation, now);
     if (settleOnResponseEnd) this.settleWhenResponseEnds(res, state, reservation);
     return true;
+  }
+
+  /**
+   * Holds the estimate; with `capMaxTokens`, a body-read estimate that does not fit holds the
+   * output the budgets have left, and the body's output limit is lowered to it.
+   */
+  private reserve(req: BudgetRequest, route: RouteBudget, targets: BudgetTarget[], estimate: EstimateInput, state: TokenBudgetRequestState, now: number): MaybePromise<Reservation> {
+    state.estimate = checkEstimate(estimate).tokens;
+    if (route.capMinOutputTokens === undefined || !isBodyEstimate(estimate)) return this.budgets.reserveTargets(targets, estimate, now);
+    const reserve = (held: UsageEstimate, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, held, now, undefined, policy);
+    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, route.capMinOutputTokens);
+    return then(capped, ({ reservation, usage }) => {
+      state.estimate = reservation.estimate;
+      state.usageEstimate = usage;
+      return reservation;
+    });
   }
 
   /** 429 when a budget refuses, 400 on a bad id or estimate; on storage failure 503, or admission without a hold when failMode is 'open'. */
@@ -159,10 +191,13 @@ export class TokenBudgetGuard implements CanActivate {
     return this.options.extractUserId ? this.options.extractUserId(req) : req?.user?.id;
   }
 
-  /** Tokens to hold: the route's `estimate`, else the module's `defaultEstimate`, else 0. May return a Promise. */
-  protected getEstimate(req: BudgetRequest, route: RouteBudget): number | Promise<number> {
-    const estimate = route.estimate ?? this.options.defaultEstimate ?? 0;
-    return typeof estimate === 'function' ? estimate(req) : estimate;
+  /**
+   * What to hold: the route's `estimate`, else the estimate read from the request body (OpenAI,
+   * Anthropic, Gemini requests), else the module's `defaultEstimate`, else 0. A token total or a
+   * {@link UsageEstimate}; may return a Promise.
+   */
+  protected getEstimate(req: BudgetRequest, route: RouteBudget): EstimateInput | Promise<EstimateInput> {
+    return this.estimator.estimate(req, route, route.feature);
   }
 
   /** Request and response of an HTTP context; override for other transports. */
@@ -211,7 +246,7 @@ export class TokenBudgetGuard implements CanActivate {
     const feature = options.feature ?? fallbackFeature;
     const rule = routeRuleOf(options, feature, fallbackFeature);
     if (rule) this.budgets.registerRouteRule(rule, fallbackFeature); // normally done at boot already
-    return { feature, rules: this.budgets.rulesFor(feature, []), estimate: options.estimate, usage: options.usage, skip: false, decorated: false };
+    return { feature, rules: this.budgets.rulesFor(feature, []), ...routeEstimationOf(options, this.options), usage: options.usage, skip: false, decorated: false };
   }
 
   private setHeaders(res: BudgetResponse, reservation: Reservation, now: number): void {

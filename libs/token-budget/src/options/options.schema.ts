@@ -15,21 +15,12 @@ import {
 import { BUDGET_PERIODS, isValidTimeZone, parseDuration } from '../periods';
 import { MAX_EXACT_USD } from '../pricing/money';
 import { BUDGET_SCOPES } from '../token-budget-options.interface';
+import { IsCapMaxTokens, IsEstimate } from './estimation.schema';
 
 const isFunction = (value: unknown) => typeof value === 'function';
 
 function IsFunction(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy({ name: 'isFunction', validator: { validate: isFunction, defaultMessage: () => 'must be a function' } }, options);
-}
-
-function IsNumberOrFunction(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isNumberOrFunction',
-    validator: {
-      validate: (value) => isFunction(value) || (Number.isSafeInteger(value) && (value as number) >= 0),
-      defaultMessage: () => 'must be a non-negative integer or a function',
-    },
-  });
 }
 
 function IsDuration(): PropertyDecorator {
@@ -130,7 +121,9 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @ValidateNested() userBudget?: UserBudgetSchema;
   @IsOptional() @IsFunction() onBudgetExceeded?: unknown;
   @IsOptional() @IsIn(['reject', 'allow'], { message: "must be 'reject' or 'allow'" }) anonymous?: string;
-  @IsOptional() @IsNumberOrFunction() defaultEstimate?: unknown;
+  @IsOptional() @IsEstimate() defaultEstimate?: unknown;
+  @IsOptional() @IsInt(tokenCount) @Min(0, tokenCount) defaultMaxOutputTokens?: number;
+  @IsOptional() @IsCapMaxTokens() capMaxTokens?: unknown;
   @IsOptional() @IsFunction() usage?: unknown;
   @IsOptional() @IsInt() @Min(1, { message: 'must be at least 1 (ms)' }) leaseMs?: number;
   @IsOptional() @IsIn(['closed', 'open'], { message: "must be 'closed' or 'open'" }) failMode?: string;

@@ -1,0 +1,23 @@
+/** Readers of untrusted request-body fields: never throw, anything unexpected reads as absent. */
+
+export type Json = Record<string, unknown>;
+
+export const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `value` when it is a non-negative safe integer (a token count), else `undefined`. */
+export function tokenCountOf(value: unknown): number | undefined {
+  return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+}
+
+/** The elements of `value` when it is an array, else none. */
+export const itemsOf = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+
+/** JSON text of a definition (tool, schema) as the model may see it; '' when it cannot be serialised. */
+export function jsonOf(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return ''; // too deeply nested for the serialiser: counted as nothing rather than failing the request
+  }
+}

@@ -1,0 +1,72 @@
+import { BudgetExceededException } from '../budget-exceeded.exception';
+import { isPromise, MaybePromise, then } from '../maybe-promise';
+import { Reservation, ReservationSettler } from '../reservation';
+import type { ReservationPolicy } from '../storage/storage-adapter.interface';
+import { readerOf, RequestBodyEstimate } from './estimate-request-body';
+import type { UsageEstimate } from './usage-estimate';
+
+/** Options of `capMaxTokens`. */
+export interface CapMaxTokensOptions {
+  /**
+   * Fewest output tokens a capped request may be left with; when the budgets cannot hold the
+   * prompt plus this many, the request is refused (429).
+   * @default 1
+   * @example { minOutputTokens: 256 }
+   */
+  minOutputTokens?: number;
+}
+
+/** A reservation made with `capMaxTokens`, and what it holds. */
+export interface CappedReservation {
+  reservation: Reservation;
+  /** The estimate held: `outputTokens` is what the body's output limit was set to when capped. */
+  usage: UsageEstimate;
+}
+
+type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy) => MaybePromise<Reservation>;
+
+/**
+ * Reserves a request estimated from its body; when the budgets cannot hold it whole, holds the
+ * prompt plus the output they have left and lowers the body's output limit (`max_tokens`, ...) to
+ * that. One atomic reserve with the `'clamp'` policy holds `min(estimate, tokens left)` on every
+ * counter, so what is left is never read separately and concurrent requests never overshoot.
+ * When less than the prompt plus `minOutputTokens` is left, that hold is released and the prompt
+ * plus `minOutputTokens` is reserved strictly: admitted if room came back meanwhile, else 429.
+ */
+export function reserveCapped(reserve: Reserve, settler: ReservationSettler, body: Record<string, unknown>, estimate: RequestBodyEstimate, minOutputTokens: number): MaybePromise<CappedReservation> {
+  const { inputTokens, outputTokens } = estimate;
+  const least = inputTokens + minOutputTokens;
+  const model = estimate.model !== undefined ? { model: estimate.model } : {};
+  const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
+  const capped = (reservation: Reservation, output: number): CappedReservation => {
+    if (output < outputTokens) readerOf(body)?.writeMaxOutput(body, output);
+    return { reservation, usage: usage(output) };
+  };
+  const atLeast = (): MaybePromise<CappedReservation> => then(reserve(usage(minOutputTokens), 'strict'), (reservation) => capped(reservation, minOutputTokens));
+  return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp'), least), (clamped) => {
+    if (clamped.held >= inputTokens + outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
+    if (clamped.held < least) return then(clamped.release(), atLeast);
+    return capped(asHeld(clamped, settler), clamped.held - inputTokens);
+  });
+}
+
+/** The same hold, with what it holds as its estimate: settled without usage, it commits the capped total. */
+function asHeld(clamped: Reservation, settler: ReservationSettler): Reservation {
+  return new Reservation(clamped.id, clamped.held, clamped.counters, clamped.summary, settler, { ...clamped.hold, tokens: clamped.held });
+}
+
+/** A refusal reports the least the request needs (prompt plus minOutputTokens), not its whole estimate. */
+function refusedAsLeast(reserve: () => MaybePromise<Reservation>, least: number): MaybePromise<Reservation> {
+  const rethrow = (error: unknown): never => {
+    if (error instanceof BudgetExceededException && error.info.reason.endsWith('_token_limit_exceeded')) {
+      throw new BudgetExceededException({ ...error.info, requested: least });
+    }
+    throw error;
+  };
+  try {
+    const pending = reserve();
+    return isPromise(pending) ? pending.catch(rethrow) : pending;
+  } catch (error) {
+    return rethrow(error);
+  }
+}

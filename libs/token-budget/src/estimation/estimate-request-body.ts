@@ -1,0 +1,74 @@
+import { isRecord, itemsOf, Json } from './body-fields';
+import { anthropicMessages, isAnthropicBody } from './anthropic-messages';
+import { gemini } from './gemini';
+import { openAiChat } from './openai-chat';
+import { openAiEmbeddings } from './openai-embeddings';
+import { openAiResponses } from './openai-responses';
+import { PromptCounter } from './prompt-counter';
+import type { RequestShape, RequestShapeReader } from './request-shape';
+import type { UsageEstimate } from './usage-estimate';
+
+/** Output tokens assumed for a request whose body sets no output limit. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 1_024;
+
+/** What {@link estimateRequestBody} reads from a provider request body. */
+export interface RequestBodyEstimate extends UsageEstimate {
+  /** Which provider request the body was read as. */
+  shape: RequestShape;
+  /** The output limit the body sets (`max_tokens`, ...); `undefined` when it sets none. */
+  requestedOutputTokens: number | undefined;
+}
+
+/** Options of {@link estimateRequestBody}. */
+export interface BodyEstimationOptions {
+  /**
+   * Output tokens assumed when the body sets no output limit.
+   * @default 1024
+   */
+  defaultMaxOutputTokens?: number;
+}
+
+/** The reader of the provider shape `body` has, if any. */
+export function readerOf(body: unknown): RequestShapeReader | undefined {
+  if (!isRecord(body)) return undefined;
+  if (Array.isArray(body.contents)) return gemini;
+  if (Array.isArray(body.messages)) return isAnthropicBody(body) ? anthropicMessages : openAiChat;
+  if (body.input !== undefined) return isEmbeddingsBody(body) ? openAiEmbeddings : openAiResponses;
+  if (typeof body.instructions === 'string') return openAiResponses;
+  return undefined;
+}
+
+function isEmbeddingsBody(body: Json): boolean {
+  if (typeof body.model === 'string' && /embed/i.test(body.model)) return true;
+  if (body.dimensions !== undefined || body.encoding_format !== undefined) return true;
+  const items = itemsOf(body.input);
+  return items.length > 0 && (typeof items[0] === 'number' || Array.isArray(items[0]));
+}
+
+/**
+ * Estimates a provider request from its body: prompt tokens (exact for OpenAI models, see
+ * README "Estimation" for the rest) and the output limit it sets, else `defaultMaxOutputTokens`.
+ * Reads OpenAI chat completions, responses and embeddings, Anthropic messages and Gemini
+ * `generateContent` bodies; returns `undefined` for a body of none of these shapes.
+ *
+ * @example
+ * @TokenBudget({ estimate: (req) => estimateRequestBody(req.body, { defaultMaxOutputTokens: 500 }) ?? 800 })
+ */
+export function estimateRequestBody(body: unknown, options: BodyEstimationOptions = {}): RequestBodyEstimate | undefined {
+  const reader = readerOf(body);
+  if (!reader) return undefined;
+  const json = body as Json;
+  const model = reader.model(json);
+  const counter = new PromptCounter(model);
+  reader.countPrompt(json, counter);
+  const inputTokens = Math.min(counter.total, Number.MAX_SAFE_INTEGER);
+  const requested = reader.producesOutput ? reader.maxOutput(json) : 0;
+  const output = requested ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  return {
+    shape: reader.shape,
+    inputTokens,
+    outputTokens: Math.min(output, Number.MAX_SAFE_INTEGER - inputTokens),
+    ...(model !== undefined ? { model } : {}),
+    requestedOutputTokens: requested,
+  };
+}

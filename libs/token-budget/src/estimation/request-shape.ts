@@ -1,0 +1,20 @@
+import type { Json } from './body-fields';
+import type { PromptCounter } from './prompt-counter';
+
+/** Request bodies the built-in estimation reads. */
+export type RequestShape = 'openai-chat' | 'openai-responses' | 'openai-embeddings' | 'anthropic-messages' | 'gemini';
+
+/** How one provider's request body is read: its prompt, and the field that bounds its output. */
+export interface RequestShapeReader {
+  shape: RequestShape;
+  /** False for calls that produce no output tokens (embeddings). */
+  producesOutput: boolean;
+  /** The model named by the body, if any. */
+  model(body: Json): string | undefined;
+  /** Counts the prompt of `body` into `counter`. */
+  countPrompt(body: Json, counter: PromptCounter): void;
+  /** The output limit the body asks for; `undefined` when it names none. */
+  maxOutput(body: Json): number | undefined;
+  /** Sets the body's output limit to `tokens` (every such field it has, or the canonical one). */
+  writeMaxOutput(body: Json, tokens: number): void;
+}

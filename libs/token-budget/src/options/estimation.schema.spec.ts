@@ -1,0 +1,39 @@
+import { TokenBudgetOptionsError } from '../errors';
+import { routeEstimationProblems } from './estimation.schema';
+import { validateOptions } from './validate-options';
+
+function problems(options: unknown): string[] {
+  try {
+    validateOptions(options);
+    return [];
+  } catch (error) {
+    if (error instanceof TokenBudgetOptionsError) return error.problems;
+    throw error;
+  }
+}
+
+describe('estimation options', () => {
+  it('accepts token totals, usage estimates, functions, output defaults and capMaxTokens', () => {
+    expect(problems({ defaultEstimate: 500, defaultMaxOutputTokens: 0, capMaxTokens: true })).toEqual([]);
+    expect(problems({ defaultEstimate: { inputTokens: 200, outputTokens: 300, model: 'gpt-4o-mini' }, capMaxTokens: { minOutputTokens: 64 } })).toEqual([]);
+    expect(problems({ defaultEstimate: () => 1, capMaxTokens: {} })).toEqual([]);
+  });
+
+  it('names each bad field on one line', () => {
+    expect(problems({ defaultEstimate: { inputTokens: -1, outputTokens: 3 }, defaultMaxOutputTokens: 1.5, capMaxTokens: { minOutputTokens: 0 } })).toEqual([
+      'defaultEstimate: must be a non-negative integer, { inputTokens, outputTokens, model? } of non-negative integers, or a function',
+      'defaultMaxOutputTokens: must be a non-negative integer',
+      'capMaxTokens: must be true, false or { minOutputTokens } with minOutputTokens a positive integer',
+    ]);
+    expect(problems({ capMaxTokens: 'yes' })).toEqual(['capMaxTokens: must be true, false or { minOutputTokens } with minOutputTokens a positive integer']);
+    expect(problems({ capMaxTokens: { minOutput: 5 } })).toEqual(['capMaxTokens: must be true, false or { minOutputTokens } with minOutputTokens a positive integer']);
+  });
+
+  it('names the route of a bad @TokenBudget() estimation option', () => {
+    expect(routeEstimationProblems({ estimate: 'lots', defaultMaxOutputTokens: -1, capMaxTokens: { minOutputTokens: 2 } }, 'ChatController.create')).toEqual([
+      '@TokenBudget() of ChatController.create.estimate: must be a non-negative integer, { inputTokens, outputTokens, model? } of non-negative integers, or a function',
+      '@TokenBudget() of ChatController.create.defaultMaxOutputTokens: must be a non-negative integer',
+    ]);
+    expect(routeEstimationProblems({ estimate: { inputTokens: 1, outputTokens: 2 }, capMaxTokens: false }, 'X.y')).toEqual([]);
+  });
+});

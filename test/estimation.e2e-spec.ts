@@ -171,6 +171,15 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
   });
 
   describe('capMaxTokens', () => {
+    it("caps to the subject's setLimit override and its granted credits", async () => {
+      await budgets.setLimit('c9', { tokens: PROMPT + 40 });
+      expect((await post(`${t.url}/capped`, chat({ max_tokens: 5_000 }), as('c9'))).status).toBe(200);
+      await budgets.grant('c9', { tokens: PROMPT + 25 });
+      expect((await post(`${t.url}/capped`, chat({ max_tokens: 5_000 }), as('c9'))).status).toBe(200);
+      expect(seen.map((body) => body.max_tokens)).toEqual([40, 25]);
+      expect(await usage('c9')).toMatchObject({ used: 2 * PROMPT + 65, limit: PROMPT + 40, granted: PROMPT + 25, remaining: 0 });
+    });
+
     it('lowers max_tokens in the body the handler sees to what the budget has left', async () => {
       const res = await post(`${t.url}/capped`, chat({ max_tokens: 5_000 }), as('c1'));
       expect(res.status).toBe(200);

@@ -76,7 +76,9 @@ describe('RedisAdapter on a real redis-server', () => {
   it('escapes ids so they cannot reach another subject or break the hash tag', async () => {
     await env.budgets.record('a}:{user:42', 5);
     const keys = await observer.keys(`${keyPrefix}:*`);
-    expect(keys).toEqual([`${keyPrefix}:budget:{user:a%7D%3A%7Buser%3A42}:2026-11`]);
+    expect(keys.filter((key) => key.includes(':budget:'))).toEqual([`${keyPrefix}:budget:{user:a%7D%3A%7Buser%3A42}:2026-11`]);
+    // the ranking of the rule keeps the raw id as its member, under its own hash tag
+    expect(await observer.zrange(`${keyPrefix}:rank:{user||month|}:2026-11`, 0, -1)).toEqual(['a}:{user:42']);
     expect((await env.budgets.getUsage('42'))[0]).toMatchObject({ used: 0 });
   });
 

@@ -28,7 +28,7 @@ describe.each(STORAGE_KINDS)('%s storage: tokens and money in one counter', (kin
     await storage.commit({ id: 'x', counters: [b], amount: 10, cost: 400, now });
     const refused = await storage.reserve({ id: 'r1', counters: [a, b], amount: 10, cost: 101, leaseUntil: now + 60_000, now });
     expect(refused).toMatchObject({ admitted: false, index: 1, dimension: 'cost', state: { used: 10, costUsed: 400, costReserved: 0, requests: 1 } });
-    expect(await storage.read([a, b], now)).toEqual([
+    expect(await storage.read([a, b], now)).toMatchObject([
       { used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0 },
       { used: 10, reserved: 0, carryover: 0, costUsed: 400, costReserved: 0, requests: 1 },
     ]);
@@ -51,7 +51,7 @@ describe.each(STORAGE_KINDS)('%s storage: tokens and money in one counter', (kin
     expect((await storage.read([a], now + 10))[0]).toMatchObject({ reserved: 50, costReserved: 3_000 });
     await storage.commit({ id: 'r1', counters: [a], amount: 40, cost: 2_500, now: now + 20 });
     await storage.release({ id: 'r2', counters: [a], now: now + 20 });
-    expect((await storage.read([a], now + 20))[0]).toEqual({ used: 40, reserved: 0, carryover: 0, costUsed: 2_500, costReserved: 0, requests: 1 });
+    expect((await storage.read([a], now + 20))[0]).toMatchObject({ used: 40, reserved: 0, carryover: 0, costUsed: 2_500, costReserved: 0, requests: 1 });
   });
 
   it("clamps: holds each dimension's smallest room, admits while anything is left", async () => {
@@ -85,6 +85,6 @@ describe.each(STORAGE_KINDS)('%s storage: tokens and money in one counter', (kin
     );
     await expect(attempt(() => storage.commit({ id: 'c', counters: [a], amount: 1, cost: bad, now }))).rejects.toThrow(/Invalid cost/);
     await expect(attempt(() => storage.commit({ id: 'c', counters: [a], amount: bad, cost: 1, now }))).rejects.toThrow(/the token amount .* is not a non-negative integer/);
-    expect((await storage.read([a], now))[0]).toEqual({ used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0 });
+    expect((await storage.read([a], now))[0]).toMatchObject({ used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0 });
   });
 });

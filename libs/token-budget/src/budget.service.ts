@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendReport, SpendReportQuery } from './admin/admin.types';
+import { BudgetAdmin } from './admin/budget-admin';
+import { rankingKeys } from './admin/ranking-key';
+import { BudgetEventBus } from './events/budget-event-bus';
+import type { BudgetEvent, BudgetEventOf, BudgetEventType } from './events/budget-events';
+import { BudgetNotifier } from './events/budget-notifier';
 import { BudgetExceededException } from './budget-exceeded.exception';
 import { admissionSummary, checkResult, exceededInfo, usageOf } from './admission/budget-figures';
 import { CheckedEstimate, checkEstimate } from './admission/estimate-input';
@@ -14,14 +21,12 @@ import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, CommitResult, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { readProviderUsage } from './usage/extract-usage';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
-import type { BudgetScope } from './token-budget-options.interface';
 
-const OWN_SCOPES = ['user', 'tenant', 'key', 'session'] as const;
 /** Subjects whose counters are kept built per rule and period. */
 const TARGET_CACHE_SIZE = 10_000;
 
@@ -30,7 +35,7 @@ const TARGET_CACHE_SIZE = 10_000;
  * (queues, cron jobs, websockets); the guard and interceptor are thin adapters over it.
  */
 @Injectable()
-export class BudgetService implements ReservationSettler {
+export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly logger = new Logger(BudgetService.name);
   private readonly rules: ResolvedRule[];
   private readonly prefix: string;
@@ -42,6 +47,11 @@ export class BudgetService implements ReservationSettler {
   private readonly routeRules = new Map<string, ResolvedRule>();
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
   private readonly costs: CostCalculator;
+  /** The budget each counter belongs to, for events (counters are built once per subject and period). */
+  private readonly counterTargets = new WeakMap<BudgetCounter, BudgetTarget>();
+  private readonly bus = new BudgetEventBus();
+  private readonly notifier = new BudgetNotifier(this.bus);
+  private readonly admin: BudgetAdmin;
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
@@ -53,6 +63,40 @@ export class BudgetService implements ReservationSettler {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
     this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.rules.some((rule) => rule.costLimit > 0) });
+    this.admin = new BudgetAdmin({
+      storage,
+      prefix: this.prefix,
+      now: () => this.now(),
+      targets: (subject, rules, now) => this.targets(idsResolver(subject), subjectIds(subject).feature, rules, now),
+      rules: () => [...this.rules, ...this.routeRules.values()],
+      target: (rule, id, now) => this.target(rule, id, now),
+    });
+  }
+
+  /**
+   * Every budget event as it happens: `committed` (usage counted on a budget), `threshold` (a
+   * rule's `thresholds` fraction reached, once per subject and period across instances) and
+   * `exceeded` (a call refused, or admitted past an `onExceeded: 'warn'` budget).
+   *
+   * @example
+   * budgets.events$.subscribe((event) => metrics.increment(`budget.${event.type}`, { scope: event.scope }));
+   */
+  get events$(): Observable<BudgetEvent> {
+    return this.bus.events$;
+  }
+
+  /**
+   * The events of one type.
+   *
+   * @example
+   * budgets.on('threshold').subscribe((e) => mailer.send(e.id, `You used ${e.threshold * 100}% of your ${e.rule} budget`));
+   */
+  on<T extends BudgetEventType>(type: T): Observable<BudgetEventOf<T>> {
+    return this.bus.on(type);
+  }
+
+  onModuleDestroy(): void {
+    this.bus.complete();
   }
 
   /**
@@ -113,7 +157,9 @@ export class BudgetService implements ReservationSettler {
     const now = this.now();
     const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
     const cost = this.costs.usageCost(normalized, now);
-    await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, cost, now });
+    const id = nextReservationId();
+    const counters = targets.map((t) => t.counter);
+    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }), normalized);
     return normalized;
   }
 
@@ -126,14 +172,64 @@ export class BudgetService implements ReservationSettler {
   }
 
   /**
-   * Deletes usage and reservations of the current period on the subject's own budgets (the scopes
-   * it names: `user`, `tenant`, `key`, `session`), or on the `scopes` given (e.g. `['global']`).
+   * Deletes usage, reservations, grants and thresholds reached in the current period on the
+   * subject's own budgets (the scopes it names: `user`, `tenant`, `key`, `session`), or on the
+   * `scopes` given (e.g. `['global']`). Limit overrides stay.
    */
-  async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
-    const ids = subjectIds(subject);
-    const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
-    const targets = this.targets(idsResolver(subject), ids.feature, options.rules, this.now());
-    await this.storage.delete(targets.filter((t) => scopes.includes(t.rule.scope)).map((t) => t.counter.key));
+  reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
+    return this.admin.reset(subject, options);
+  }
+
+  /**
+   * Adds credits to the current period of the subject's own budgets (same scoping as `reset`;
+   * `rule` picks one budget by name): `effectiveLimit = limit + carryover + granted`. Credits end
+   * with the period and are cleared by `reset`. Returns the budgets' figures after the grant.
+   *
+   * @example
+   * await budgets.grant('user-42', { tokens: 50_000 });
+   * await budgets.grant({ tenant: 'acme' }, { costUsd: 20 }, { rule: 'tenant:month' });
+   */
+  grant(subject: BudgetSubject, amount: GrantAmount, options: AdminOptions = {}): Promise<BudgetUsage[]> {
+    return this.admin.grant(subject, amount, options);
+  }
+
+  /**
+   * Replaces the rule's limits for this subject (same scoping as `reset`; `rule` picks one budget
+   * by name). Kept in storage until removed, so it survives restarts and applies to the next
+   * request on every instance. `null` removes the override.
+   *
+   * @example
+   * await budgets.setLimit('user-42', { tokens: 1_000_000, costUsd: 50 }); // this user's plan
+   * await budgets.setLimit('user-42', null);                               // back to the rule's limits
+   */
+  setLimit(subject: BudgetSubject, limits: LimitOverride | null, options: AdminOptions = {}): Promise<void> {
+    return this.admin.setLimit(subject, limits, options);
+  }
+
+  /** Removes the subject's limit override (`setLimit(subject, null)`). */
+  clearLimit(subject: BudgetSubject, options: AdminOptions = {}): Promise<void> {
+    return this.admin.setLimit(subject, null, options);
+  }
+
+  /**
+   * The subjects of one budget rule with the most committed tokens (or money) in the current
+   * period, read from a ranking kept per rule and period (no key scan).
+   *
+   * @example
+   * const top = await budgets.listUsage({ scope: 'user', period: 'month', orderBy: 'cost', limit: 20 });
+   */
+  listUsage(query: ListUsageQuery): Promise<BudgetUsage[]> {
+    return this.admin.listUsage(query);
+  }
+
+  /**
+   * Tokens, USD and calls per feature in the current period, from the module's `{ scope: 'feature' }` rule.
+   *
+   * @example
+   * const { lines } = await budgets.spendReport({ by: 'feature' }); // [{ feature: 'chat', tokens: 120_000, costUsd: 3.2, ... }, ...]
+   */
+  spendReport(query: SpendReportQuery = {}): Promise<SpendReport> {
+    return this.admin.spendReport(query);
   }
 
   /** @internal True when any module or route budget has a token limit. */
@@ -236,7 +332,8 @@ export class BudgetService implements ReservationSettler {
     }
     const cached = cache.byId.get(id);
     if (cached) return cached;
-    const base = `${subjectTag(this.prefix, rule.scope, id)}${rule.feature !== undefined ? `:f:${escapeId(rule.feature)}` : ''}`;
+    const tag = subjectTag(this.prefix, rule.scope, id);
+    const base = `${tag}${rule.feature !== undefined ? `:f:${escapeId(rule.feature)}` : ''}`;
     const counter: BudgetCounter = {
       key: `${base}:${window.key}${rule.zoneSuffix}`,
       previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
@@ -244,9 +341,14 @@ export class BudgetService implements ReservationSettler {
       costLimit: rule.costLimit,
       maxCarryover: rule.maxCarryover,
       expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
+      override: { key: `${tag}:limits`, field: rule.identity },
+      index: { ...rankingKeys(this.prefix, rule, window.key), member: id },
+      ...(rule.thresholds.length ? { thresholds: rule.thresholds } : {}),
+      ...(rule.soft ? { soft: true } : {}),
     };
     const target: BudgetTarget = { rule, id, counter, periodKey: window.key, resetAt: window.end };
     cache.byId.set(id, target);
+    this.counterTargets.set(counter, target);
     return target;
   }
 
@@ -272,8 +374,11 @@ export class BudgetService implements ReservationSettler {
 
   private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number): Reservation {
     if (!result.admitted) {
-      throw new BudgetExceededException(exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension));
+      const info = exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension);
+      this.notifier.rejected(targets[result.index], result.state, info, result.dimension, estimate.tokens);
+      throw new BudgetExceededException(info);
     }
+    this.notifier.admitted(targets, result.states, result.held, result.heldCost);
     const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model };
     return new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
   }
@@ -314,7 +419,7 @@ export class BudgetService implements ReservationSettler {
     // usage that names no model is priced as the estimate's model; an estimate committed as is costs what it was priced at
     const cost = input === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now);
     reservation.markCommitting();
-    let pending: MaybePromise<void>;
+    let pending: MaybePromise<CommitResult | void>;
     try {
       pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost, now });
     } catch (error) {
@@ -323,11 +428,13 @@ export class BudgetService implements ReservationSettler {
     }
     if (!isPromise(pending)) {
       reservation.markCommitted();
+      this.afterCommit(reservation.id, reservation.counters, pending, usage);
       return usage;
     }
     return pending.then(
-      () => {
+      (result) => {
         reservation.markCommitted();
+        this.afterCommit(reservation.id, reservation.counters, result, usage);
         return usage;
       },
       (error: unknown) => {
@@ -335,6 +442,16 @@ export class BudgetService implements ReservationSettler {
         throw error;
       },
     );
+  }
+
+  /** Events of a commit; a failure to build them never fails the commit. */
+  private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage): void {
+    if (!result || !this.bus.observed) return;
+    try {
+      this.notifier.committed(id, counters.map((c) => this.counterTargets.get(c)), result, usage);
+    } catch (error) {
+      this.logger.error(`Emitting the events of commit ${id} failed: ${String(error)}`);
+    }
   }
 
   /** @internal */

@@ -79,11 +79,13 @@ export interface BudgetUsage {
   period: string;
   used: number;
   reserved: number;
-  /** Configured limit (0 = unlimited). */
+  /** Limit in force: the subject's `setLimit` override, else the rule's (0 = unlimited). */
   limit: number;
   /** Rollover bonus of this period. */
   carryover: number;
-  /** `limit + carryover` (0 = unlimited). */
+  /** Credits granted for this period (`grant`). */
+  granted: number;
+  /** `limit + carryover + granted` (0 = unlimited). */
   effectiveLimit: number;
   /** `effectiveLimit - used - reserved`, never negative; `Infinity` when unlimited. */
   remaining: number;
@@ -91,8 +93,10 @@ export interface BudgetUsage {
   costUsd: number;
   /** Money held by calls in flight, in USD. */
   costReservedUsd: number;
-  /** Cost limit in USD (0 = unlimited). */
+  /** Cost limit in force plus credits granted, in USD (0 = unlimited). */
   costLimitUsd: number;
+  /** Money granted for this period (`grant`), in USD. */
+  costGrantedUsd: number;
   /** `costLimitUsd - costUsd - costReservedUsd`, never negative; `Infinity` when unlimited. */
   costRemainingUsd: number;
   /** Calls committed in the period. */

@@ -10,6 +10,25 @@ export { TokenBudget, SkipTokenBudget } from './token-budget.decorator';
 export type { TokenBudgetRouteOptions } from './token-budget.decorator';
 export { BudgetService } from './budget.service';
 export type { BudgetCheckResult, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
+export type {
+  AdminOptions,
+  GrantAmount,
+  LimitOverride,
+  ListUsageQuery,
+  SpendReport,
+  SpendReportLine,
+  SpendReportQuery,
+} from './admin/admin.types';
+export { InvalidAdminRequestError } from './admin/invalid-admin-request.error';
+export type {
+  BudgetEvent,
+  BudgetEventBudget,
+  BudgetEventOf,
+  BudgetEventType,
+  BudgetCommittedEvent,
+  BudgetExceededEvent,
+  BudgetThresholdEvent,
+} from './events/budget-events';
 export { Reservation } from './reservation';
 export type { AdmissionSummary, ReservationState, ReservationHold } from './reservation';
 export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';
@@ -26,6 +45,12 @@ export type {
   ReleaseRequest,
   BudgetDimension,
   ReservationPolicy,
+  CommitResult,
+  CrossedThreshold,
+  GrantRequest,
+  SetLimitRequest,
+  ListRequest,
+  IndexEntry,
 } from './storage/storage-adapter.interface';
 export { NANOS_PER_USD, MAX_EXACT_USD, usdToNanos, nanosToUsd } from './pricing/money';
 export type { ModelPricing, PricingTable } from './pricing/model-pricing';

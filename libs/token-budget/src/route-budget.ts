@@ -25,8 +25,8 @@ export interface RouteBudget extends RouteEstimation {
  */
 export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, where: string): (BudgetRule & { feature: string }) | undefined {
   if (options.tokens === undefined) return undefined;
-  const { tokens, period, every, timezone, rollover } = options;
-  const rule = { scope: 'user' as const, feature, tokens, period, every, timezone, rollover };
+  const { tokens, period, every, timezone, rollover, thresholds, onExceeded } = options;
+  const rule = { scope: 'user' as const, feature, tokens, period, every, timezone, rollover, thresholds, onExceeded };
   try {
     validateOptions({ budgets: [rule] });
   } catch (error) {

@@ -21,6 +21,10 @@ export interface ResolvedRule {
   readonly id: IdResolver | undefined;
   /** Rules with one identity count the same tokens on the same counter. */
   readonly identity: string;
+  /** Fractions of the effective limit that fire a `threshold` event, ascending. */
+  readonly thresholds: readonly number[];
+  /** `onExceeded: 'warn'`: the rule admits past its limit and reports it. */
+  readonly soft: boolean;
 }
 
 /** Applies a rule's defaults. `defaultPeriod` is used when the rule names neither period nor every. */
@@ -43,6 +47,8 @@ export function resolveRule(rule: BudgetRule, defaultPeriod: BudgetRule['period'
     zoneSuffix,
     calculator: new PeriodCalculator({ period, every: rule.every, timezone: rule.timezone }),
     id: rule.id,
+    thresholds: [...new Set(rule.thresholds ?? [])].sort((a, b) => a - b),
+    soft: rule.onExceeded === 'warn',
   };
 }
 

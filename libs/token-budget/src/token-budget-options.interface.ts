@@ -84,6 +84,20 @@ export interface BudgetRule {
   feature?: string;
   /** A name for this rule in usage reports. Default: `<scope>:<period>`. */
   name?: string;
+  /**
+   * Soft limits: fractions of the effective limit at which a `threshold` event fires (see
+   * `BudgetService.events$`), once per subject and period, across all instances.
+   * @default []
+   * @example thresholds: [0.8, 0.9]
+   */
+  thresholds?: number[];
+  /**
+   * What happens to a call that does not fit this budget: `'reject'` refuses it (429), `'warn'`
+   * admits it, counts its usage and emits an `exceeded` event with `action: 'warned'`.
+   * @default 'reject'
+   * @example { scope: 'tenant', id: (req) => req.user.orgId, tokens: 5_000_000, onExceeded: 'warn' }
+   */
+  onExceeded?: 'reject' | 'warn';
 }
 
 /** Seed-style shorthand for one monthly `user` rule. */

@@ -25,6 +25,17 @@ export interface TokenBudgetRouteOptions {
   timezone?: string;
   rollover?: RolloverOptions;
   /**
+   * Fractions of the route's own limit at which a `threshold` event fires, once per user and period.
+   * @default []
+   * @example thresholds: [0.8]
+   */
+  thresholds?: number[];
+  /**
+   * `'warn'`: the route's own limit admits past it and emits `exceeded` events instead of 429.
+   * @default 'reject'
+   */
+  onExceeded?: 'reject' | 'warn';
+  /**
    * Name of the feature this route belongs to: it selects the module's feature rules and keys the
    * route's own limit (routes with one feature name share it).
    * @default '<ControllerName>.<handlerName>'

@@ -3,15 +3,25 @@ import type { BudgetCheckResult, BudgetTarget, BudgetUsage } from '../budget.typ
 import { nanosToUsd } from '../pricing/money';
 import type { AdmissionSummary } from '../reservation';
 import type { BudgetDimension, CounterState, ReservationPolicy } from '../storage/storage-adapter.interface';
+import { costLimitOf, effectiveCostLimitOf, effectiveLimitOf, limitOf } from './effective-limit';
 
-/** Tokens a counter has left; never negative. */
+/** Tokens a counter has left (limit in force + carryover + granted); never negative. */
 export function remainingOf(target: BudgetTarget, state: CounterState): number {
-  return Math.max(0, target.rule.tokens + state.carryover - state.used - state.reserved);
+  return Math.max(0, effectiveLimitOf(target, state) - state.used - state.reserved);
 }
 
-/** Nano-dollars a counter has left; never negative. */
+/** Nano-dollars a counter has left (money limit in force + granted); never negative. */
 export function costRemainingOf(target: BudgetTarget, state: CounterState): number {
-  return Math.max(0, target.counter.costLimit - state.costUsed - state.costReserved);
+  return Math.max(0, effectiveCostLimitOf(target, state) - state.costUsed - state.costReserved);
+}
+
+/** The counter refuses calls on tokens: it has a token limit and is not `onExceeded: 'warn'`. */
+function enforcesTokens(target: BudgetTarget, state: CounterState): boolean {
+  return limitOf(target, state) > 0 && !target.rule.soft;
+}
+
+function enforcesCost(target: BudgetTarget, state: CounterState): boolean {
+  return costLimitOf(target, state) > 0 && !target.rule.soft;
 }
 
 export function resetOf(target: BudgetTarget): Date | null {
@@ -33,7 +43,7 @@ export function exceededInfo(
           unit: 'usd' as const,
           used: nanosToUsd(state.costUsed),
           reserved: nanosToUsd(state.costReserved),
-          limit: nanosToUsd(target.counter.costLimit),
+          limit: nanosToUsd(effectiveCostLimitOf(target, state)),
           remaining: nanosToUsd(costRemainingOf(target, state)),
           requested: nanosToUsd(requested.costNanos),
         }
@@ -41,7 +51,7 @@ export function exceededInfo(
           unit: 'tokens' as const,
           used: state.used,
           reserved: state.reserved,
-          limit: target.rule.tokens + state.carryover,
+          limit: effectiveLimitOf(target, state),
           remaining: remainingOf(target, state),
           requested: requested.tokens,
         };
@@ -61,10 +71,11 @@ export function admissionSummary(targets: BudgetTarget[], states: CounterState[]
   let summary: AdmissionSummary | undefined;
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i];
-    if (target.rule.tokens <= 0) continue;
+    const limit = effectiveLimitOf(target, states[i]);
+    if (limit <= 0) continue;
     const remaining = remainingOf(target, states[i]);
     if (!summary || remaining < summary.remaining) {
-      summary = { limit: target.rule.tokens + states[i].carryover, remaining, resetAt: resetOf(target) };
+      summary = { limit, remaining, resetAt: resetOf(target) };
     }
   }
   return summary;
@@ -73,8 +84,8 @@ export function admissionSummary(targets: BudgetTarget[], states: CounterState[]
 /** One budget's usage report. */
 export function usageOf(target: BudgetTarget, state: CounterState): BudgetUsage {
   const { rule } = target;
-  const limited = rule.tokens > 0;
-  const costLimited = target.counter.costLimit > 0;
+  const limited = limitOf(target, state) > 0;
+  const costLimit = effectiveCostLimitOf(target, state);
   return {
     name: rule.name,
     scope: rule.scope,
@@ -83,14 +94,16 @@ export function usageOf(target: BudgetTarget, state: CounterState): BudgetUsage 
     period: target.periodKey,
     used: state.used,
     reserved: state.reserved,
-    limit: rule.tokens,
+    limit: limitOf(target, state),
     carryover: state.carryover,
-    effectiveLimit: limited ? rule.tokens + state.carryover : 0,
+    granted: state.granted ?? 0,
+    effectiveLimit: effectiveLimitOf(target, state),
     remaining: limited ? remainingOf(target, state) : Infinity,
     costUsd: nanosToUsd(state.costUsed),
     costReservedUsd: nanosToUsd(state.costReserved),
-    costLimitUsd: nanosToUsd(target.counter.costLimit),
-    costRemainingUsd: costLimited ? nanosToUsd(costRemainingOf(target, state)) : Infinity,
+    costLimitUsd: nanosToUsd(costLimit),
+    costGrantedUsd: nanosToUsd(state.costGranted ?? 0),
+    costRemainingUsd: costLimit > 0 ? nanosToUsd(costRemainingOf(target, state)) : Infinity,
     requests: state.requests,
     resetAt: resetOf(target),
   };
@@ -109,12 +122,12 @@ export function checkResult(targets: BudgetTarget[], states: CounterState[], tok
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i];
     const state = states[i];
-    if (target.rule.tokens > 0) {
+    if (enforcesTokens(target, state)) {
       const remaining = remainingOf(target, state);
       if (tokens > 0 ? tokens > remaining : remaining <= 0) return refusal(target, state, 'token', wouldCostUsd);
       if (!tight || remaining < tight.remaining) tight = { target, state, remaining };
     }
-    if (target.counter.costLimit > 0) {
+    if (enforcesCost(target, state)) {
       const remaining = costRemainingOf(target, state);
       if (costNanos > 0 ? costNanos > remaining : remaining <= 0) return refusal(target, state, 'cost', wouldCostUsd);
       if (!tightCost || remaining < tightCost.remaining) tightCost = { target, state, remaining };
@@ -134,19 +147,19 @@ function refusal(target: BudgetTarget, state: CounterState, dimension: 'token' |
     allowed: false,
     reason: `${target.rule.scope}_${dimension}_limit_exceeded`,
     scope: target.rule.scope,
-    ...tokenFigures(target.rule.tokens > 0 ? target : undefined, state),
+    ...tokenFigures(limitOf(target, state) > 0 ? target : undefined, state),
     resetAt: resetOf(target),
     wouldCostUsd,
-    ...costFigures(target.counter.costLimit > 0 ? target : undefined, state),
+    ...costFigures(costLimitOf(target, state) > 0 ? target : undefined, state),
   };
 }
 
 function tokenFigures(target: BudgetTarget | undefined, state: CounterState | undefined): Pick<BudgetCheckResult, 'used' | 'limit' | 'remaining'> {
   if (!target || !state) return { used: state?.used ?? 0, limit: 0, remaining: Infinity };
-  return { used: state.used, limit: target.rule.tokens + state.carryover, remaining: remainingOf(target, state) };
+  return { used: state.used, limit: effectiveLimitOf(target, state), remaining: remainingOf(target, state) };
 }
 
 function costFigures(target: BudgetTarget | undefined, state: CounterState | undefined): Pick<BudgetCheckResult, 'costUsedUsd' | 'costLimitUsd' | 'costRemainingUsd'> {
   if (!target || !state) return { costUsedUsd: nanosToUsd(state?.costUsed ?? 0), costLimitUsd: 0, costRemainingUsd: Infinity };
-  return { costUsedUsd: nanosToUsd(state.costUsed), costLimitUsd: nanosToUsd(target.counter.costLimit), costRemainingUsd: nanosToUsd(costRemainingOf(target, state)) };
+  return { costUsedUsd: nanosToUsd(state.costUsed), costLimitUsd: nanosToUsd(effectiveCostLimitOf(target, state)), costRemainingUsd: nanosToUsd(costRemainingOf(target, state)) };
 }

@@ -54,6 +54,16 @@ function IsStorageAdapter(): PropertyDecorator {
   });
 }
 
+function IsThresholds(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isThresholds',
+    validator: {
+      validate: (value) => Array.isArray(value) && value.length <= 20 && value.every((f) => typeof f === 'number' && f > 0 && f <= 1),
+      defaultMessage: () => 'must be an array of at most 20 fractions of the limit, each above 0 and at most 1, e.g. [0.8, 0.9]',
+    },
+  });
+}
+
 const tokenCount = { message: 'must be a non-negative integer' };
 
 function IsUsdAmount(what: string): PropertyDecorator {
@@ -91,6 +101,8 @@ export class BudgetRuleSchema {
   @IsOptional() @IsFunction() id?: unknown;
   @IsOptional() @IsString() @IsNotEmpty() feature?: string;
   @IsOptional() @IsString() @IsNotEmpty() name?: string;
+  @IsOptional() @IsThresholds() thresholds?: number[];
+  @IsOptional() @IsIn(['reject', 'warn'], { message: "must be 'reject' or 'warn'" }) onExceeded?: string;
   @IsOptional() @IsUsdAmount('') costUsd?: number;
 }
 

@@ -3,12 +3,25 @@ import { assertStorable } from './checked-amounts';
 import {
   BudgetCounter,
   CommitRequest,
+  CommitResult,
   CounterState,
+  CrossedThreshold,
+  GrantRequest,
+  IndexEntry,
+  ListRequest,
   ReleaseRequest,
   ReserveRequest,
   ReserveResult,
+  SetLimitRequest,
   StorageAdapter,
 } from './storage-adapter.interface';
+import { MemoryRankings } from './memory-rankings';
+
+/** A subject's limit overrides for one rule. */
+interface Override {
+  tokens?: number;
+  cost?: number;
+}
 
 interface Lease {
   amount: number;
@@ -27,6 +40,10 @@ interface MemoryRecord {
   /** Cost limit seen at the last write (for reports). */
   costLimit: number;
   requests: number;
+  granted: number;
+  costGranted: number;
+  /** Thresholds already reported this period (`t:0.8`, `c:0.8`). */
+  crossed: Set<string> | undefined;
   leases: Map<string, Lease>;
   /** Earliest lease end, so lapsed leases are looked for only when one can have lapsed. */
   nextLeaseEnd: number;
@@ -51,6 +68,9 @@ export interface MemoryAdapterOptions {
  */
 export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   private readonly records = new Map<string, MemoryRecord>();
+  /** Limit overrides: hash key -> field -> limits. Kept until removed. */
+  private readonly overrides = new Map<string, Map<string, Override>>();
+  private readonly rankings = new MemoryRankings();
   private readonly sweepTimer: NodeJS.Timeout;
   /** Latest time an operation was given: sweeps go by the app's clock, not the machine's. */
   private latestNow = 0;
@@ -75,15 +95,20 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
       const record = (records[i] = this.live(counter.key, now));
-      if (counter.limit <= 0 && counter.costLimit <= 0) continue;
+      if (record) this.setLimits(record, counter);
+      if (counter.soft) continue;
+      const limits = record ?? this.limitsOf(counter);
+      if (limits.limit <= 0 && limits.costLimit <= 0) continue;
       const state = record ? stateOf(record) : this.emptyState(counter, now);
-      if (counter.limit > 0) {
-        const room = counter.limit + state.carryover - state.used - state.reserved;
+      const limit = state.limit as number;
+      const costLimit = state.costLimit as number;
+      if (limit > 0) {
+        const room = limit + state.carryover + (state.granted as number) - state.used - state.reserved;
         if (clamp || amount <= 0 ? room <= 0 : amount > room) return { admitted: false, index: i, dimension: 'tokens', state };
         if (room < held) held = room;
       }
-      if (counter.costLimit > 0) {
-        const room = counter.costLimit - state.costUsed - state.costReserved;
+      if (costLimit > 0) {
+        const room = costLimit + (state.costGranted as number) - state.costUsed - state.costReserved;
         if (clamp || cost <= 0 ? room <= 0 : cost > room) return { admitted: false, index: i, dimension: 'cost', state };
         if (room < heldCost) heldCost = room;
       }
@@ -91,8 +116,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     const states: CounterState[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const record = records[i] ?? this.create(counters[i], now);
-      record.limit = counters[i].limit;
-      record.costLimit = counters[i].costLimit;
+      this.setLimits(record, counters[i]);
       if (held > 0 || heldCost > 0) {
         record.reserved += held;
         record.costReserved += heldCost;
@@ -104,16 +128,66 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     return { admitted: true, states, held, heldCost };
   }
 
-  commit({ id, counters, amount, cost, now }: CommitRequest): void {
+  commit({ id, counters, amount, cost, now }: CommitRequest): CommitResult {
     assertStorable({ amount, cost });
     this.seen(now);
-    for (const counter of counters) {
-      if (counter.expireAt <= now) continue; // a commit later than the record's life: no budget reads it any more
+    const states: CounterState[] = new Array(counters.length);
+    const crossed: CrossedThreshold[][] = new Array(counters.length);
+    for (let i = 0; i < counters.length; i++) {
+      const counter = counters[i];
+      crossed[i] = [];
+      if (counter.expireAt <= now) {
+        // a commit later than the record's life: no budget reads it any more
+        states[i] = { ...this.emptyState(counter, now), carryover: 0 };
+        continue;
+      }
       const record = this.touch(counter, now);
       this.dropLease(record, id);
       record.used += amount;
       record.costUsed += cost;
       record.requests += 1;
+      if (counter.index) {
+        this.rankings.set(counter.index.key, counter.index.member, record.used, counter.expireAt);
+        this.rankings.set(counter.index.costKey, counter.index.member, record.costUsed, counter.expireAt);
+      }
+      if (counter.thresholds?.length) crossed[i] = this.cross(record, counter.thresholds);
+      states[i] = stateOf(record);
+    }
+    return { states, crossed };
+  }
+
+  grant({ counters, tokens, cost, now }: GrantRequest): CounterState[] {
+    assertStorable({ amount: tokens, cost });
+    this.seen(now);
+    return counters.map((counter) => {
+      const record = this.touch(counter, now);
+      record.granted += tokens;
+      record.costGranted += cost;
+      return stateOf(record);
+    });
+  }
+
+  setLimit({ key, field, tokens, cost }: SetLimitRequest): void {
+    let fields = this.overrides.get(key);
+    if (!fields) this.overrides.set(key, (fields = new Map()));
+    const override = { ...fields.get(field) };
+    if (tokens === null) delete override.tokens;
+    else if (tokens !== undefined) override.tokens = tokens;
+    if (cost === null) delete override.cost;
+    else if (cost !== undefined) override.cost = cost;
+    if (override.tokens === undefined && override.cost === undefined) fields.delete(field);
+    else fields.set(field, override);
+    if (fields.size === 0) this.overrides.delete(key);
+  }
+
+  list({ key, limit, now }: ListRequest): IndexEntry[] {
+    return this.rankings.top(key, limit, now);
+  }
+
+  unindex(entries: { key: string; costKey: string; member: string }[]): void {
+    for (const { key, costKey, member } of entries) {
+      this.rankings.remove(key, member);
+      this.rankings.remove(costKey, member);
     }
   }
 
@@ -127,7 +201,9 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   read(counters: BudgetCounter[], now: number): CounterState[] {
     return counters.map((counter) => {
       const record = this.live(counter.key, now);
-      return record ? stateOf(record) : this.emptyState(counter, now);
+      if (!record) return this.emptyState(counter, now);
+      this.setLimits(record, counter);
+      return stateOf(record);
     });
   }
 
@@ -142,6 +218,37 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   /** Drops every record whose period (and rollover window) has ended by `now` (app clock). */
   sweep(now: number): void {
     for (const [key, record] of this.records) if (record.expireAt <= now) this.records.delete(key);
+    this.rankings.sweep(now);
+  }
+
+  /** The limits in force for a counter: the subject's overrides, else the rule's. */
+  private limitsOf(counter: BudgetCounter): { limit: number; costLimit: number } {
+    const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
+    return { limit: override?.tokens ?? counter.limit, costLimit: override?.cost ?? counter.costLimit };
+  }
+
+  private setLimits(record: MemoryRecord, counter: BudgetCounter): void {
+    const { limit, costLimit } = this.limitsOf(counter);
+    record.limit = limit;
+    record.costLimit = costLimit;
+  }
+
+  /** Marks and returns the thresholds the record's usage has reached and no commit reported before. */
+  private cross(record: MemoryRecord, thresholds: readonly number[]): CrossedThreshold[] {
+    const effective = record.limit > 0 ? record.limit + record.carryover + record.granted : 0;
+    const costEffective = record.costLimit > 0 ? record.costLimit + record.costGranted : 0;
+    const crossed: CrossedThreshold[] = [];
+    const mark = (fraction: number, dimension: 'tokens' | 'cost', value: number, limit: number) => {
+      const name = `${dimension === 'tokens' ? 't' : 'c'}:${fraction}`;
+      if (limit <= 0 || value < fraction * limit || record.crossed?.has(name)) return;
+      (record.crossed ??= new Set()).add(name);
+      crossed.push({ fraction, dimension });
+    };
+    for (const fraction of thresholds) {
+      mark(fraction, 'tokens', record.used, effective);
+      mark(fraction, 'cost', record.costUsed, costEffective);
+    }
+    return crossed;
   }
 
   private seen(now: number): void {
@@ -161,8 +268,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
 
   private touch(counter: BudgetCounter, now: number): MemoryRecord {
     const record = this.live(counter.key, now) ?? this.create(counter, now);
-    record.limit = counter.limit;
-    record.costLimit = counter.costLimit;
+    this.setLimits(record, counter);
     return record;
   }
 
@@ -176,23 +282,39 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       costReserved: 0,
       costLimit: counter.costLimit,
       requests: 0,
+      granted: 0,
+      costGranted: 0,
+      crossed: undefined,
       leases: new Map(),
       nextLeaseEnd: Infinity,
       expireAt: counter.expireAt,
     };
+    this.setLimits(record, counter);
     this.records.set(counter.key, record);
     return record;
   }
 
   private emptyState(counter: BudgetCounter, now: number): CounterState {
-    return { used: 0, reserved: 0, carryover: this.bonus(counter, now), costUsed: 0, costReserved: 0, requests: 0 };
+    const { limit, costLimit } = this.limitsOf(counter);
+    return {
+      used: 0,
+      reserved: 0,
+      carryover: this.bonus(counter, now),
+      costUsed: 0,
+      costReserved: 0,
+      requests: 0,
+      granted: 0,
+      costGranted: 0,
+      limit,
+      costLimit,
+    };
   }
 
   private bonus(counter: BudgetCounter, now: number): number {
     if (counter.maxCarryover <= 0 || counter.previousKey === undefined) return 0;
     const previous = this.live(counter.previousKey, now);
     if (!previous || previous.limit <= 0) return 0;
-    const unused = previous.limit + previous.carryover - previous.used - previous.reserved;
+    const unused = previous.limit + previous.carryover + previous.granted - previous.used - previous.reserved;
     return Math.max(0, Math.min(unused, counter.maxCarryover));
   }
 
@@ -227,5 +349,9 @@ function stateOf(record: MemoryRecord): CounterState {
     costUsed: record.costUsed,
     costReserved: record.costReserved,
     requests: record.requests,
+    granted: record.granted,
+    costGranted: record.costGranted,
+    limit: record.limit,
+    costLimit: record.costLimit,
   };
 }

@@ -1,12 +1,27 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { leaseKey } from './lease-key';
-import { COMMIT_SCRIPT, READ_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './redis.scripts';
+import {
+  COMMIT_SCRIPT,
+  GRANT_SCRIPT,
+  KEYS_PER_COUNTER,
+  READ_SCRIPT,
+  RELEASE_SCRIPT,
+  RESERVE_SCRIPT,
+  STATE_WIDTH,
+} from './redis.scripts';
+import { crossedOf, toState } from './redis-replies';
 import { assertStorable } from './checked-amounts';
 import {
   BudgetCounter,
   CommitRequest,
+  CommitResult,
   CounterState,
+  CrossedThreshold,
+  GrantRequest,
+  IndexEntry,
+  ListRequest,
+  SetLimitRequest,
   ReleaseRequest,
   ReserveRequest,
   ReserveResult,
@@ -23,6 +38,7 @@ type ScriptedClient = (Redis | Cluster) & {
   tokenBudgetCommit: ScriptCommand;
   tokenBudgetRelease: ScriptCommand;
   tokenBudgetRead: ScriptCommand;
+  tokenBudgetGrant: ScriptCommand;
 };
 
 /**
@@ -74,6 +90,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     this.client.defineCommand('tokenBudgetCommit', { lua: COMMIT_SCRIPT });
     this.client.defineCommand('tokenBudgetRelease', { lua: RELEASE_SCRIPT });
     this.client.defineCommand('tokenBudgetRead', { lua: READ_SCRIPT });
+    this.client.defineCommand('tokenBudgetGrant', { lua: GRANT_SCRIPT });
   }
 
   private get scripts(): ScriptedClient {
@@ -111,15 +128,80 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     return { admitted: true, states, held: slotRequest.amount, heldCost: slotRequest.cost };
   }
 
-  async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<void> {
+  async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<CommitResult> {
     assertStorable({ amount, cost });
-    await this.eachSlot(counters, (group) =>
-      this.scripts.tokenBudgetCommit(group.length * 4, ...this.keys(group), now, id, amount, cost, ...this.args(group)),
-    );
+    const states: CounterState[] = new Array(counters.length);
+    const crossed: CrossedThreshold[][] = new Array(counters.length);
+    await this.eachSlot(counters, async (group, indexes) => {
+      const reply = (await this.scripts.tokenBudgetCommit(
+        group.length * KEYS_PER_COUNTER,
+        ...this.keys(group, !this.isCluster),
+        now,
+        id,
+        amount,
+        cost,
+        ...this.args(group),
+      )) as number[];
+      const width = STATE_WIDTH + 2;
+      group.forEach((counter, i) => {
+        const at = i * width;
+        states[indexes[i]] = toState(reply, at);
+        crossed[indexes[i]] = crossedOf(counter.thresholds, Number(reply[at + STATE_WIDTH]), Number(reply[at + STATE_WIDTH + 1]));
+      });
+    });
+    // On a Cluster the rankings live on their own slots: written after the counters, with GT so a
+    // slower write of an older total never lowers a newer one.
+    if (this.isCluster) await this.rankAfterCommit(counters, states, now);
+    return { states, crossed };
   }
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {
-    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * 4, ...this.keys(group), now, id));
+    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, id));
+  }
+
+  async grant({ counters, tokens, cost, now }: GrantRequest): Promise<CounterState[]> {
+    assertStorable({ amount: tokens, cost });
+    const states: CounterState[] = new Array(counters.length);
+    await this.eachSlot(counters, async (group, indexes) => {
+      const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, tokens, cost, ...this.args(group))) as number[];
+      indexes.forEach((original, i) => (states[original] = toState(reply, i * STATE_WIDTH)));
+    });
+    return states;
+  }
+
+  async setLimit({ key, field, tokens, cost }: SetLimitRequest): Promise<void> {
+    const multi = this.client.multi();
+    if (tokens === null) multi.hdel(key, `t:${field}`);
+    else if (tokens !== undefined) multi.hset(key, `t:${field}`, tokens);
+    if (cost === null) multi.hdel(key, `c:${field}`);
+    else if (cost !== undefined) multi.hset(key, `c:${field}`, cost);
+    await multi.exec();
+  }
+
+  async list({ key, limit }: ListRequest): Promise<IndexEntry[]> {
+    const reply = await this.client.zrevrange(key, 0, limit > 0 ? limit - 1 : -1, 'WITHSCORES');
+    const entries: IndexEntry[] = [];
+    for (let i = 0; i < reply.length; i += 2) entries.push({ member: reply[i], score: Number(reply[i + 1]) });
+    return entries;
+  }
+
+  async unindex(entries: { key: string; costKey: string; member: string }[]): Promise<void> {
+    await Promise.all(entries.flatMap(({ key, costKey, member }) => [this.client.zrem(key, member), this.client.zrem(costKey, member)]));
+  }
+
+  private async rankAfterCommit(counters: BudgetCounter[], states: CounterState[], now: number): Promise<void> {
+    await Promise.all(
+      counters.map(async (counter, i) => {
+        if (!counter.index || counter.expireAt <= now) return;
+        const { key, costKey, member } = counter.index;
+        const ttl = Number.isFinite(counter.expireAt) ? counter.expireAt - now : 0;
+        await Promise.all([
+          this.client.zadd(key, 'GT', states[i].used, member),
+          this.client.zadd(costKey, 'GT', states[i].costUsed, member),
+          ...(ttl > 0 ? [this.client.pexpire(key, ttl), this.client.pexpire(costKey, ttl)] : []),
+        ]);
+      }),
+    );
   }
 
   async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {
@@ -127,7 +209,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     await Promise.all(
       this.bySlot(counters).map(async (group) => {
         const reply = (await this.scripts.tokenBudgetRead(
-          group.counters.length * 4,
+          group.counters.length * KEYS_PER_COUNTER,
           ...this.keys(group.counters),
           now,
           ...this.args(group.counters),
@@ -165,7 +247,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   private async reserveGroup(request: ReserveRequest, counters: BudgetCounter[]): Promise<ReserveResult> {
     const reply = (await this.scripts.tokenBudgetReserve(
-      counters.length * 4,
+      counters.length * KEYS_PER_COUNTER,
       ...this.keys(counters),
       request.now,
       request.id,
@@ -179,18 +261,39 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     return { admitted: true, states: counters.map((_, i) => toState(reply, 3 + i * STATE_WIDTH)), held: Number(reply[1]), heldCost: Number(reply[2]) };
   }
 
-  private keys(counters: BudgetCounter[]): string[] {
+  /** Seven keys per counter (see redis.scripts.ts); the rankings only when the script writes them (`withRankings`). */
+  private keys(counters: BudgetCounter[], withRankings = false): string[] {
     const keys: string[] = [];
     for (const c of counters) {
       const previous = c.previousKey ?? c.key;
-      keys.push(c.key, leaseKey(c.key), previous, leaseKey(previous));
+      const ranked = withRankings && c.index !== undefined;
+      keys.push(
+        c.key,
+        leaseKey(c.key),
+        previous,
+        leaseKey(previous),
+        c.override?.key ?? c.key,
+        ranked ? c.index!.key : c.key,
+        ranked ? c.index!.costKey : c.key,
+      );
     }
     return keys;
   }
 
   private args(counters: BudgetCounter[]): (string | number)[] {
     const args: (string | number)[] = [];
-    for (const c of counters) args.push(c.limit, c.maxCarryover, Number.isFinite(c.expireAt) ? c.expireAt : 0, c.costLimit);
+    for (const c of counters) {
+      args.push(
+        c.limit,
+        c.maxCarryover,
+        Number.isFinite(c.expireAt) ? c.expireAt : 0,
+        c.costLimit,
+        c.override?.field ?? '',
+        c.soft ? 1 : 0,
+        c.thresholds?.join(',') ?? '',
+        c.index?.member ?? '',
+      );
+    }
     return args;
   }
 
@@ -213,13 +316,13 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   /** Runs `run` on each slot's counters; every slot is attempted even when one fails, then the first failure is thrown. */
-  private async eachSlot(counters: BudgetCounter[], run: (group: BudgetCounter[]) => Promise<unknown>): Promise<void> {
+  private async eachSlot(counters: BudgetCounter[], run: (group: BudgetCounter[], indexes: number[]) => Promise<unknown>): Promise<void> {
     const groups = this.oneSlot(counters) ? [] : this.bySlot(counters);
     if (groups.length <= 1) {
-      await run(counters);
+      await run(counters, counters.map((_, i) => i));
       return;
     }
-    const results = await Promise.allSettled(groups.map((group) => run(group.counters)));
+    const results = await Promise.allSettled(groups.map((group) => run(group.counters, group.indexes)));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;
   }
@@ -238,18 +341,4 @@ function loadIoredis(): typeof import('ioredis').default {
   } catch {
     throw new Error('RedisAdapter needs the ioredis package: npm install ioredis');
   }
-}
-
-/** Numbers per counter state in a script reply: used, reserved, bonus, cused, creserved, n. */
-const STATE_WIDTH = 6;
-
-function toState(reply: number[], at: number): CounterState {
-  return {
-    used: Number(reply[at]),
-    reserved: Number(reply[at + 1]),
-    carryover: Number(reply[at + 2]),
-    costUsed: Number(reply[at + 3]),
-    costReserved: Number(reply[at + 4]),
-    requests: Number(reply[at + 5]),
-  };
 }

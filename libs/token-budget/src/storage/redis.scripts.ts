@@ -1,22 +1,38 @@
 /**
  * Lua scripts of the RedisAdapter, one per operation, each one round trip.
  *
- * KEYS come in fours per counter: the counter hash, its lease sorted set, the previous period's
- * counter hash and its lease set (the counter's own keys when there is no previous period).
- * ARGV starts with fixed arguments, then four per counter: limit, maxCarryover, expireAt (epoch ms
- * of the app clock, 0 = never), costLimit. Expiry is set relative to the app's `now`
- * (PEXPIRE expireAt - now), so the app clock, not Redis's, decides when a period's record goes.
+ * KEYS come in sevens per counter: the counter hash, its lease sorted set, the previous period's
+ * counter hash and its lease set (the counter's own keys when there is no previous period), the
+ * subject's limit override hash, and the rule's token and money rankings for the period (the
+ * counter's own key in their place when the rankings are written outside the script: on a
+ * Cluster they live on another slot).
+ * ARGV starts with fixed arguments, then eight per counter: limit, maxCarryover, expireAt (epoch ms
+ * of the app clock, 0 = never), costLimit, override field ('' = none), soft (1 or 0), thresholds
+ * (comma-separated fractions, '' = none), ranking member. Expiry is set relative to the app's
+ * `now` (PEXPIRE expireAt - now), so the app clock, not Redis's, decides when a period's record goes.
  *
- * Counter hash fields, tokens: `used`, `reserved`, `limit` (last seen, read by the next period's
- * rollover), `bonus` (rollover of this period, fixed at its first write), `r:<id>` (a
- * reservation's tokens); money in integer nano-dollars: `cused`, `creserved`, `climit`, `c:<id>`
- * (a reservation's money); `n`, the committed calls. The lease set scores reservation ids by the
- * epoch ms they lapse at. Every figure is an integer below 2^53, so Lua's doubles hold it exactly.
+ * Counter hash fields, tokens: `used`, `reserved`, `limit` (in force at the last write, read by the
+ * next period's rollover), `bonus` (rollover of this period, fixed at its first write), `g`
+ * (granted credits), `r:<id>` (a reservation's tokens); money in integer nano-dollars: `cused`,
+ * `creserved`, `climit`, `cg` (granted), `c:<id>` (a reservation's money); `n`, the committed
+ * calls; `th:t:<fraction>` / `th:c:<fraction>`, the thresholds already reported this period. The
+ * override hash has `t:<rule>` and `c:<rule>`. The lease set scores reservation ids by the epoch ms
+ * they lapse at. Every figure is an integer below 2^53, so Lua's doubles hold it exactly.
  *
- * A counter's state is returned as six numbers: used, reserved, bonus, cused, creserved, n.
+ * A counter's state is returned as ten numbers: used, reserved, bonus, cused, creserved, n, g, cg,
+ * limit, climit (the last two with overrides applied).
  */
 
+/** Keys per counter in every script. */
+export const KEYS_PER_COUNTER = 7;
+/** ARGV entries per counter (after a script's fixed arguments). */
+export const ARGS_PER_COUNTER = 8;
+/** Numbers per counter state in a reply. */
+export const STATE_WIDTH = 10;
+
 const PRELUDE = `
+local KPC, APC = ${KEYS_PER_COUNTER}, ${ARGS_PER_COUNTER}
+
 -- (0 - x, not -x: Lua's -0 would reach HINCRBY as '-0', which Redis refuses)
 local function drop_hold(hk, lk, id)
   local h = redis.call('HMGET', hk, 'r:' .. id, 'c:' .. id)
@@ -49,36 +65,49 @@ local function bonus_of(hk, pk, plk, maxc, now)
   local b = redis.call('HGET', hk, 'bonus')
   if b then return tonumber(b) end
   if maxc <= 0 or pk == hk then return 0 end
-  local p = redis.call('HMGET', pk, 'used', 'limit', 'bonus', 'reserved')
+  local p = redis.call('HMGET', pk, 'used', 'limit', 'bonus', 'reserved', 'g')
   if not p[1] then return 0 end
   local plim = tonumber(p[2] or '0')
   if plim <= 0 then return 0 end
   local lapsed = lapsed_sums(pk, plk, now)
   local held = tonumber(p[4] or '0') - lapsed
-  local unused = plim + tonumber(p[3] or '0') - tonumber(p[1]) - held
+  local unused = plim + tonumber(p[3] or '0') + tonumber(p[5] or '0') - tonumber(p[1]) - held
   if unused <= 0 then return 0 end
   return math.min(unused, maxc)
 end
 
+-- the limits in force: the subject's overrides, else the rule's
+local function limits_of(ok, field, limit, climit)
+  if field == '' then return limit, climit end
+  local o = redis.call('HMGET', ok, 't:' .. field, 'c:' .. field)
+  return tonumber(o[1] or limit), tonumber(o[2] or climit)
+end
+
 local function state_of(hk)
-  local h = redis.call('HMGET', hk, 'used', 'reserved', 'cused', 'creserved', 'n')
-  return tonumber(h[1] or '0'), tonumber(h[2] or '0'), tonumber(h[3] or '0'), tonumber(h[4] or '0'), tonumber(h[5] or '0')
+  local h = redis.call('HMGET', hk, 'used', 'reserved', 'cused', 'creserved', 'n', 'g', 'cg')
+  return tonumber(h[1] or '0'), tonumber(h[2] or '0'), tonumber(h[3] or '0'), tonumber(h[4] or '0'),
+    tonumber(h[5] or '0'), tonumber(h[6] or '0'), tonumber(h[7] or '0')
 end
 
 local function touch(hk, lk, limit, bonus, expire_at, climit, now)
-  redis.call('HSET', hk, 'limit', limit, 'bonus', bonus, 'climit', climit)
+  redis.call('HSET', hk, 'limit', string.format('%d', limit), 'bonus', bonus, 'climit', string.format('%d', climit))
   redis.call('HSETNX', hk, 'used', 0)
   if expire_at > 0 then
     redis.call('PEXPIRE', hk, expire_at - now)
     redis.call('PEXPIRE', lk, expire_at - now)
   end
 end
+
+local function push_state(out, hk, bonus, limit, climit)
+  local used, reserved, cused, creserved, calls, g, cg = state_of(hk)
+  for _, v in ipairs({used, reserved, bonus, cused, creserved, calls, g, cg, limit, climit}) do out[#out + 1] = v end
+end
 `;
 
 /**
- * ARGV: now, id, amount, cost, leaseUntil, clamp (1 or 0), then four per counter.
- * Returns {1, held, heldCost, state...} (six numbers per counter) or {0, index, dimension (0 tokens,
- * 1 cost), state} for the counter that refused.
+ * ARGV: now, id, amount, cost, leaseUntil, clamp (1 or 0), then eight per counter.
+ * Returns {1, held, heldCost, state...} (ten numbers per counter) or {0, index, dimension (0 tokens,
+ * 1 cost), state} for the counter that refused. Soft counters never refuse nor clamp.
  */
 export const RESERVE_SCRIPT = `${PRELUDE}
 local now = tonumber(ARGV[1])
@@ -88,71 +117,75 @@ local cost = tonumber(ARGV[4])
 local lease_until = tonumber(ARGV[5])
 local clamp = ARGV[6] == '1'
 local held, held_cost = amount, cost
-local n = #KEYS / 4
+local n = #KEYS / KPC
 local states = {}
 for i = 1, n do
-  local hk, lk, pk, plk = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
-  local a = 6 + 4 * (i - 1)
-  local limit = tonumber(ARGV[a + 1])
+  local k = KPC * (i - 1)
+  local hk, lk, pk, plk, ok = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+  local a = 6 + APC * (i - 1)
+  local limit, climit = limits_of(ok, ARGV[a + 5], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 4]))
   local maxc = tonumber(ARGV[a + 2])
-  local climit = tonumber(ARGV[a + 4])
+  local soft = ARGV[a + 6] == '1'
   expire_leases(hk, lk, now)
-  local used, reserved, cused, creserved, calls = state_of(hk)
+  local used, reserved, cused, creserved, calls, g, cg = state_of(hk)
   local bonus = bonus_of(hk, pk, plk, maxc, now)
-  if limit > 0 then
-    local room = limit + bonus - used - reserved
+  local state = {used, reserved, bonus, cused, creserved, calls, g, cg, limit, climit}
+  if limit > 0 and not soft then
+    local room = limit + bonus + g - used - reserved
     if ((clamp or amount <= 0) and room <= 0) or (not clamp and amount > 0 and amount > room) then
-      return {0, i - 1, 0, used, reserved, bonus, cused, creserved, calls}
+      return {0, i - 1, 0, unpack(state)}
     end
     if room < held then held = room end
   end
-  if climit > 0 then
-    local room = climit - cused - creserved
+  if climit > 0 and not soft then
+    local room = climit + cg - cused - creserved
     if ((clamp or cost <= 0) and room <= 0) or (not clamp and cost > 0 and cost > room) then
-      return {0, i - 1, 1, used, reserved, bonus, cused, creserved, calls}
+      return {0, i - 1, 1, unpack(state)}
     end
     if room < held_cost then held_cost = room end
   end
-  states[i] = {used, reserved, bonus, cused, creserved, calls}
+  states[i] = state
 end
 local out = {1, held, held_cost}
 for i = 1, n do
-  local hk, lk = KEYS[4 * i - 3], KEYS[4 * i - 2]
-  local a = 6 + 4 * (i - 1)
+  local k = KPC * (i - 1)
+  local hk, lk = KEYS[k + 1], KEYS[k + 2]
+  local a = 6 + APC * (i - 1)
   local s = states[i]
-  local reserved, creserved = s[2], s[5]
   if held > 0 or held_cost > 0 then
-    reserved = redis.call('HINCRBY', hk, 'reserved', held)
-    creserved = redis.call('HINCRBY', hk, 'creserved', held_cost)
+    s[2] = redis.call('HINCRBY', hk, 'reserved', held)
+    s[5] = redis.call('HINCRBY', hk, 'creserved', held_cost)
     redis.call('HSET', hk, 'r:' .. id, held, 'c:' .. id, held_cost)
     redis.call('ZADD', lk, lease_until, id)
   end
-  touch(hk, lk, ARGV[a + 1], s[3], tonumber(ARGV[a + 3]), ARGV[a + 4], now)
-  out[#out + 1] = s[1]
-  out[#out + 1] = reserved
-  out[#out + 1] = s[3]
-  out[#out + 1] = s[4]
-  out[#out + 1] = creserved
-  out[#out + 1] = s[6]
+  touch(hk, lk, s[9], s[3], tonumber(ARGV[a + 3]), s[10], now)
+  for _, v in ipairs(s) do out[#out + 1] = v end
 end
 return out
 `;
 
 /**
- * ARGV: now, id, amount, cost, then four per counter. Drops the reservation (if still held), adds
- * amount to used, cost to cused and one to n. A counter whose record has already expired (a commit
- * later than its period plus the rollover window) is left alone: no budget reads it any more.
+ * ARGV: now, id, amount, cost, then eight per counter. Drops the reservation (if still held), adds
+ * amount to used, cost to cused and one to n; writes the counter's new totals to the rankings (when
+ * they are among the KEYS) and marks the thresholds reached for the first time. A counter whose
+ * record has already expired (a commit later than its period plus the rollover window) is left
+ * alone: no budget reads it any more.
+ * Returns per counter its state (ten numbers), then two bit masks over its thresholds: those
+ * crossed by tokens, those crossed by money.
  */
 export const COMMIT_SCRIPT = `${PRELUDE}
 local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local amount = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
-local n = #KEYS / 4
-for i = 1, n do
-  local hk, lk, pk, plk = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
-  local a = 4 + 4 * (i - 1)
+local out = {}
+for i = 1, #KEYS / KPC do
+  local k = KPC * (i - 1)
+  local hk, lk, pk, plk, ok, rk, crk = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
+  local a = 4 + APC * (i - 1)
   local expire_at = tonumber(ARGV[a + 3])
+  local limit, climit = limits_of(ok, ARGV[a + 5], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 4]))
+  local tmask, cmask = 0, 0
   if expire_at <= 0 or expire_at > now then
     expire_leases(hk, lk, now)
     local bonus = bonus_of(hk, pk, plk, tonumber(ARGV[a + 2]), now)
@@ -160,36 +193,83 @@ for i = 1, n do
     if amount > 0 then redis.call('HINCRBY', hk, 'used', amount) end
     if cost > 0 then redis.call('HINCRBY', hk, 'cused', cost) end
     redis.call('HINCRBY', hk, 'n', 1)
-    touch(hk, lk, ARGV[a + 1], bonus, expire_at, ARGV[a + 4], now)
+    touch(hk, lk, limit, bonus, expire_at, climit, now)
+    push_state(out, hk, bonus, limit, climit)
+    local at = #out - 10
+    local used, cused, g, cg = out[at + 1], out[at + 4], out[at + 7], out[at + 8]
+    if rk ~= hk then
+      local member = ARGV[a + 8]
+      redis.call('ZADD', rk, string.format('%d', used), member)
+      redis.call('ZADD', crk, string.format('%d', cused), member)
+      if expire_at > 0 then
+        redis.call('PEXPIRE', rk, expire_at - now)
+        redis.call('PEXPIRE', crk, expire_at - now)
+      end
+    end
+    local eff = limit > 0 and (limit + bonus + g) or 0
+    local ceff = climit > 0 and (climit + cg) or 0
+    local bit = 1
+    for f in string.gmatch(ARGV[a + 7], '[^,]+') do
+      local fraction = tonumber(f)
+      if eff > 0 and used >= fraction * eff and redis.call('HSETNX', hk, 'th:t:' .. f, 1) == 1 then tmask = tmask + bit end
+      if ceff > 0 and cused >= fraction * ceff and redis.call('HSETNX', hk, 'th:c:' .. f, 1) == 1 then cmask = cmask + bit end
+      bit = bit * 2
+    end
+  else
+    for _, v in ipairs({0, 0, 0, 0, 0, 0, 0, 0, limit, climit}) do out[#out + 1] = v end
   end
+  out[#out + 1] = tmask
+  out[#out + 1] = cmask
 end
-return 1
+return out
 `;
 
 /** ARGV: now, id. Drops the reservation from every counter. */
 export const RELEASE_SCRIPT = `${PRELUDE}
 local id = ARGV[2]
-for i = 1, #KEYS / 4 do
-  drop_hold(KEYS[4 * i - 3], KEYS[4 * i - 2], id)
+for i = 1, #KEYS / KPC do
+  local k = KPC * (i - 1)
+  drop_hold(KEYS[k + 1], KEYS[k + 2], id)
 end
 return 1
 `;
 
-/** ARGV: now, then four per counter. Read-only: returns six numbers per counter, lapsed leases left out. */
+/**
+ * ARGV: now, tokens, cost, then eight per counter. Adds granted credits (tokens to `g`,
+ * nano-dollars to `cg`) to each counter's current period, creating its record if needed. Returns
+ * each counter's state.
+ */
+export const GRANT_SCRIPT = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS / KPC do
+  local k = KPC * (i - 1)
+  local hk, lk, pk, plk, ok = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+  local a = 3 + APC * (i - 1)
+  local limit, climit = limits_of(ok, ARGV[a + 5], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 4]))
+  expire_leases(hk, lk, now)
+  local bonus = bonus_of(hk, pk, plk, tonumber(ARGV[a + 2]), now)
+  redis.call('HINCRBY', hk, 'g', ARGV[2])
+  redis.call('HINCRBY', hk, 'cg', ARGV[3])
+  touch(hk, lk, limit, bonus, tonumber(ARGV[a + 3]), climit, now)
+  push_state(out, hk, bonus, limit, climit)
+end
+return out
+`;
+
+/** ARGV: now, then eight per counter. Read-only: returns each counter's state, lapsed leases left out. */
 export const READ_SCRIPT = `${PRELUDE}
 local now = tonumber(ARGV[1])
 local out = {}
-for i = 1, #KEYS / 4 do
-  local hk, lk, pk, plk = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
-  local a = 1 + 4 * (i - 1)
-  local used, reserved, cused, creserved, calls = state_of(hk)
+for i = 1, #KEYS / KPC do
+  local k = KPC * (i - 1)
+  local hk, lk, pk, plk, ok = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+  local a = 1 + APC * (i - 1)
+  local limit, climit = limits_of(ok, ARGV[a + 5], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 4]))
+  local used, reserved, cused, creserved, calls, g, cg = state_of(hk)
   local lapsed, clapsed = lapsed_sums(hk, lk, now)
-  out[#out + 1] = used
-  out[#out + 1] = reserved - lapsed
-  out[#out + 1] = bonus_of(hk, pk, plk, tonumber(ARGV[a + 2]), now)
-  out[#out + 1] = cused
-  out[#out + 1] = creserved - clapsed
-  out[#out + 1] = calls
+  local bonus = bonus_of(hk, pk, plk, tonumber(ARGV[a + 2]), now)
+  for _, v in ipairs({used, reserved - lapsed, bonus, cused, creserved - clapsed, calls, g, cg, limit, climit}) do out[#out + 1] = v end
 end
 return out
 `;

@@ -21,6 +21,21 @@ export interface BudgetCounter {
   maxCarryover: number;
   /** Epoch ms after which the record may be deleted (kept one period beyond its end for rollover); `Infinity` keeps it. */
   expireAt: number;
+  /**
+   * Where this subject's limit overrides for this rule live: a hash that never expires, beside the
+   * counter (same hash tag), fields `t:<field>` (tokens) and `c:<field>` (nano-dollars), which
+   * replace `limit` and `costLimit`.
+   */
+  override?: { key: string; field: string };
+  /**
+   * The rankings of this rule and period that the counter's `used` (`key`) and `costUsed`
+   * (`costKey`) are written to after each commit, under `member` (for `listUsage`).
+   */
+  index?: { key: string; costKey: string; member: string };
+  /** Fractions of the effective limit whose crossing a commit reports once per period (ascending). */
+  thresholds?: readonly number[];
+  /** Never refuses: holds and counts past the limit (`onExceeded: 'warn'`). */
+  soft?: boolean;
 }
 
 /**
@@ -38,6 +53,62 @@ export interface CounterState {
   costReserved: number;
   /** Committed calls (one per commit or record). */
   requests: number;
+  /** Tokens granted for this period (`BudgetService.grant`). */
+  granted?: number;
+  /** Money granted for this period, in nano-dollars. */
+  costGranted?: number;
+  /** The token limit in force: the subject's override when it has one, else the counter's `limit`. */
+  limit?: number;
+  /** The money limit in force (nano-dollars): the subject's override when it has one, else `costLimit`. */
+  costLimit?: number;
+}
+
+/** A threshold a commit crossed first in its period. */
+export interface CrossedThreshold {
+  /** The fraction of the effective limit, e.g. `0.8`. */
+  fraction: number;
+  dimension: BudgetDimension;
+}
+
+/** What a commit did to each counter: its state after, and the thresholds it crossed. */
+export interface CommitResult {
+  /** State of each counter after the commit (in request order). */
+  states: CounterState[];
+  /** Per counter, the thresholds this commit crossed first in the period (each reported by one commit only). */
+  crossed: CrossedThreshold[][];
+}
+
+export interface GrantRequest {
+  counters: BudgetCounter[];
+  /** Tokens added to each counter's effective limit for its current period. */
+  tokens: number;
+  /** Money added to each counter's cost limit for its current period, in nano-dollars. */
+  cost: number;
+  now: number;
+}
+
+export interface SetLimitRequest {
+  /** The override hash and field (`BudgetCounter.override`). */
+  key: string;
+  field: string;
+  /** Token limit to store; `null` removes it, `undefined` leaves it. */
+  tokens?: number | null;
+  /** Money limit to store in nano-dollars; `null` removes it, `undefined` leaves it. */
+  cost?: number | null;
+}
+
+export interface ListRequest {
+  /** Ranking key (`BudgetCounter.index.key` or `.costKey`). */
+  key: string;
+  /** How many members, highest first; 0 for all. */
+  limit: number;
+  now: number;
+}
+
+/** One member of a ranking. */
+export interface IndexEntry {
+  member: string;
+  score: number;
 }
 
 /** What a budget counts: tokens, or money. */
@@ -112,14 +183,25 @@ export interface StorageAdapter {
    * holds the smallest room (capped by the estimate) on each.
    */
   reserve(request: ReserveRequest): MaybePromise<ReserveResult>;
-  /** Replaces the reservation by the actual usage and cost, and counts one request. */
-  commit(request: CommitRequest): MaybePromise<void>;
+  /**
+   * Replaces the reservation by the actual usage and cost, and counts one request; updates the
+   * counter's rankings and marks the thresholds crossed (each reported by one commit only).
+   */
+  commit(request: CommitRequest): MaybePromise<CommitResult | void>;
   /** Drops the reservation without counting usage. */
   release(request: ReleaseRequest): MaybePromise<void>;
   /** Current state of each counter, with lapsed reservations left out. */
   read(counters: BudgetCounter[], now: number): MaybePromise<CounterState[]>;
   /** Deletes the counters (their usage and reservations). */
   delete(keys: string[]): MaybePromise<void>;
+  /** Adds credits to each counter's current period; returns the states after. Needed by `BudgetService.grant`. */
+  grant?(request: GrantRequest): MaybePromise<CounterState[]>;
+  /** Stores or removes a subject's limit override. Needed by `BudgetService.setLimit`. */
+  setLimit?(request: SetLimitRequest): MaybePromise<void>;
+  /** The highest members of a ranking. Needed by `BudgetService.listUsage` and `spendReport`. */
+  list?(request: ListRequest): MaybePromise<IndexEntry[]>;
+  /** Removes members from rankings (after a reset). */
+  unindex?(entries: { key: string; costKey: string; member: string }[]): MaybePromise<void>;
 }
 
 /** DI token of the {@link StorageAdapter} in use (an interface and its token share the name). */

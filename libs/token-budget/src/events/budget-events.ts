@@ -1,0 +1,74 @@
+import type { BudgetScope } from '../token-budget-options.interface';
+import type { Usage } from '../usage/usage.interface';
+
+/** Figures of one budget (a rule for one subject in one period) at the moment of an event. */
+export interface BudgetEventBudget {
+  /** Rule name, e.g. `user:month`. */
+  rule: string;
+  scope: BudgetScope;
+  /** Subject id (the feature name for `feature` rules, `all` for `global`). */
+  id: string;
+  feature?: string;
+  /** Period key, e.g. `2026-11`. */
+  period: string;
+  /** Committed tokens in the period. */
+  used: number;
+  /** Tokens held by requests in flight. */
+  reserved: number;
+  /** Effective token limit: `limit + carryover + granted` (0 = unlimited). */
+  limit: number;
+  /** Committed spend in USD. */
+  costUsd: number;
+  /** Money held by requests in flight, in USD. */
+  costReservedUsd: number;
+  /** Effective money limit in USD: `costLimit + granted` (0 = unlimited). */
+  costLimitUsd: number;
+  /** Start of the next period; `null` for lifetime budgets. */
+  resetAt: Date | null;
+}
+
+/** A call's usage was counted on a budget. One event per budget the call counted on. */
+export interface BudgetCommittedEvent extends BudgetEventBudget {
+  type: 'committed';
+  /** Reservation id; the events of one call (one per budget) share it. */
+  reservationId: string;
+  /** Tokens this call counted. */
+  tokens: number;
+  usage: Usage;
+}
+
+/**
+ * A budget's committed usage reached a `thresholds` fraction of its effective limit. Fires once
+ * per subject, rule, threshold and period, whatever the number of instances.
+ */
+export interface BudgetThresholdEvent extends BudgetEventBudget {
+  type: 'threshold';
+  /** The fraction crossed, e.g. `0.8`. */
+  threshold: number;
+  /** What crossed it: committed tokens against the token limit, or spend against the money limit. */
+  dimension: 'tokens' | 'cost';
+}
+
+/**
+ * A call did not fit a budget: it was refused (`action: 'rejected'`, a 429 on HTTP) or, on a rule
+ * with `onExceeded: 'warn'`, admitted anyway (`action: 'warned'`).
+ */
+export interface BudgetExceededEvent extends BudgetEventBudget {
+  type: 'exceeded';
+  action: 'rejected' | 'warned';
+  /** `<scope>_token_limit_exceeded` or `<scope>_cost_limit_exceeded`. */
+  reason: string;
+  /** Tokens the call asked to hold. */
+  requested: number;
+  /** Which limit it does not fit. */
+  dimension: 'tokens' | 'cost';
+}
+
+/** Everything `BudgetService.events$` emits. */
+export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent;
+
+/** The `type` of a {@link BudgetEvent}. */
+export type BudgetEventType = BudgetEvent['type'];
+
+/** The event of one `type`. */
+export type BudgetEventOf<T extends BudgetEventType> = Extract<BudgetEvent, { type: T }>;

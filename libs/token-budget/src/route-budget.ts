@@ -13,6 +13,8 @@ export interface RouteBudget {
   rules: ResolvedRule[];
   estimate: number | EstimateFn | undefined;
   usage: UsageExtractor | undefined;
+  /** The route's `stopStreamWhenExhausted`, when it sets one. */
+  stopStreamWhenExhausted?: boolean;
   /** `@SkipTokenBudget()` on the route or its controller. */
   skip: boolean;
   /** The route has `@TokenBudget()`, so TokenBudgetInterceptor admits and settles it. */

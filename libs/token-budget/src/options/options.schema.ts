@@ -108,4 +108,5 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsInt() @Min(1) maxIdLength?: number;
   @IsOptional() @IsIn(BUDGET_PERIODS, { message: `must be one of: ${BUDGET_PERIODS.join(', ')}` }) routePeriod?: string;
   @IsOptional() @IsFunction() clock?: unknown;
+  @IsOptional() @IsBoolean() stopStreamWhenExhausted?: boolean;
 }

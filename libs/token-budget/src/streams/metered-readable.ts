@@ -72,10 +72,26 @@ export class MeteredReadable extends Readable {
       if (this.finished || this.destroyed) return;
       this.finished = true;
       this.settlement.finish('error');
-      this.destroy(error instanceof Error ? error : new Error(String(error)));
+      this.fail(error instanceof Error ? error : new Error(String(error)));
     } finally {
       this.pulling = false;
     }
+  }
+
+  /**
+   * The upstream failed mid-stream. Chunk objects get a final `error` event in the providers' own
+   * shape (`{ type: 'error', error: { type, message } }`, which the openai and Anthropic SDKs raise
+   * as an API error), then a clean end. A raw stream is cut like the upstream cut it, once the
+   * bytes already read have gone out (destroying drops a Readable's buffer).
+   */
+  private fail(error: Error, attempts = 0): void {
+    if (this.mode === 'sse') {
+      this.push(encodeSseEvent({ type: 'error', error: { type: 'upstream_error', message: `The upstream stream failed: ${error.message}` } }));
+      this.push(null);
+      return;
+    }
+    if (this.readableLength === 0 || attempts >= 100) this.destroy(error);
+    else setTimeout(() => this.fail(error, attempts + 1), 10).unref();
   }
 
   /** The bytes to send for one item; feeds the usage reader a copy. */

@@ -45,13 +45,18 @@ describe.each(STORAGE_KINDS.flatMap((kind) => PLATFORMS.map((platform) => [kind,
         budgets: [{ scope: 'user', period: 'day', tokens: 10_000_000 }],
       });
       try {
+        // one request first, so that loading the tokenizer and the SDKs is not in the measured run
+        await (await postJson(`${t.url}/raw/chat`, { 'x-user': `${kind}-${platform}-warm-up` })).text();
+        upstream.reported.length = 0;
         const users = Array.from({ length: 10 }, (_, i) => `${kind}-${platform}-c${i}`);
         const calls = Array.from({ length: 200 }, async (_, i) => {
           const headers = {
             'x-user': users[i % users.length],
             'x-fake-chunks': String(5 + ((i * 7) % 20)),
             'x-fake-prompt-tokens': String(1 + ((i * 37) % 500)),
-            'x-fake-delay-ms': '25',
+            'x-fake-delay-ms': '10',
+            // every stream stays open a while before its first chunk: the 200 truly overlap
+            'x-fake-first-delay-ms': '1500',
           };
           switch (i % 5) {
             case 0: {
@@ -75,7 +80,7 @@ describe.each(STORAGE_KINDS.flatMap((kind) => PLATFORMS.map((platform) => [kind,
         });
         await Promise.all(calls);
         expect(upstream.reported).toHaveLength(200);
-        expect(upstream.maxOpen).toBeGreaterThan(50);
+        expect(upstream.maxOpen).toBeGreaterThanOrEqual(150);
         const budgets = t.app.get(BudgetService);
         await eventually(async () => (await Promise.all(users.map((u) => budgets.getUsage(u)))).every(([u]) => u.reserved === 0), 10_000);
         const used = (await Promise.all(users.map((u) => budgets.getUsage(u)))).reduce((sum, [u]) => sum + u.used, 0);

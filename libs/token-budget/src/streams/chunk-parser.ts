@@ -1,7 +1,18 @@
 import { createParser, EventSourceParser } from 'eventsource-parser';
 
-/** Wire format of a byte stream, told from its first non-blank character. */
+/** Wire format of a byte stream, told from its first non-blank characters. */
 export type WireFormat = 'sse' | 'ndjson' | 'unknown';
+
+const SSE_FIELDS = ['data:', 'event:', 'id:', 'retry:'];
+
+/** The format `text` starts with; `undefined` while too little is known. */
+function detectFormat(text: string): WireFormat | undefined {
+  const start = text.trimStart();
+  if (!start) return undefined;
+  if (start[0] === '{') return 'ndjson';
+  if (start[0] === ':' || SSE_FIELDS.some((field) => start.startsWith(field))) return 'sse';
+  return SSE_FIELDS.some((field) => field.startsWith(start)) ? undefined : 'unknown';
+}
 
 /**
  * Parses a copy of a byte stream (SSE or NDJSON) as it flows, handing each JSON event to
@@ -19,6 +30,8 @@ export class ChunkParser {
   private readonly decoder = new TextDecoder();
   private sse: EventSourceParser | undefined;
   private line = '';
+  /** Text seen before the format could be told. */
+  private probe = '';
   private boundary = true;
 
   constructor(private readonly onEvent: (event: unknown) => void) {}
@@ -31,10 +44,13 @@ export class ChunkParser {
     else return;
     if (!text) return;
     if (this.format === undefined) {
-      const first = text.trimStart()[0];
-      if (first === undefined) return;
-      this.format = first === '{' ? 'ndjson' : /^(data|event|id|retry|:)/.test(text.trimStart()) ? 'sse' : 'unknown';
-      if (this.format === 'sse') this.sse = createParser({ onEvent: (event) => this.data(event.data) });
+      this.probe += text;
+      const format = detectFormat(this.probe);
+      if (format === undefined) return;
+      this.format = format;
+      text = this.probe;
+      this.probe = '';
+      if (format === 'sse') this.sse = createParser({ onEvent: (event) => this.data(event.data) });
     }
     if (this.format === 'sse') {
       this.sse?.feed(text);

@@ -135,8 +135,8 @@ export class StreamUsageAccumulator {
       case 'message_delta': {
         const usage = peek(event, 'usage');
         this.recognised = true;
-        this.anthropic ??= {};
-        if (isRecord(usage)) this.mergeAnthropic(usage);
+        // without message_start there is no input count to complete: the streamed text is counted
+        if (this.anthropic && isRecord(usage)) this.mergeAnthropic(usage);
         if (peek(peek(event, 'delta'), 'stop_reason') != null) this.anthropicFinal = true;
         return true;
       }

@@ -111,7 +111,8 @@ describe.each(PLATFORMS)('settling cut-short streams on %s', (platform) => {
   });
 
   it.each([
-    ['openai SDK stream', 'v1/chat/completions', 'gpt-4o-mini', 0],
+    // the handler set req.tokenBudget.inputEstimate = 9: OpenAI reports input only at the end
+    ['openai SDK stream', 'v1/chat/completions', 'gpt-4o-mini', 9],
     ['Anthropic SDK stream', 'v1/messages', 'claude-sonnet-4-5', 25],
     ['raw Gemini bytes', 'raw/gemini', 'gemini-2.5-flash', 25],
   ])(
@@ -122,7 +123,15 @@ describe.each(PLATFORMS)('settling cut-short streams on %s', (platform) => {
       const abort = new AbortController();
       const response = await fetch(`${t.url}/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-user': user, 'x-fake-id': id, 'x-fake-chunks': '100', 'x-fake-delay-ms': '40', 'x-fake-prompt-tokens': '25' },
+        headers: {
+          'content-type': 'application/json',
+          'x-user': user,
+          'x-fake-id': id,
+          'x-fake-chunks': '100',
+          'x-fake-delay-ms': '40',
+          'x-fake-prompt-tokens': '25',
+          'x-input-estimate': '9',
+        },
         body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }], stream: true }),
         signal: abort.signal,
       });

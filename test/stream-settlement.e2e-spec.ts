@@ -55,8 +55,8 @@ describe.each(STORAGE_KINDS.flatMap((kind) => PLATFORMS.map((platform) => [kind,
             'x-fake-chunks': String(5 + ((i * 7) % 20)),
             'x-fake-prompt-tokens': String(1 + ((i * 37) % 500)),
             'x-fake-delay-ms': '10',
-            // every stream stays open a while before its first chunk: the 200 truly overlap
-            'x-fake-first-delay-ms': '1500',
+            // no stream gets its first chunk before all 200 are open: they truly overlap
+            'x-fake-hold-until-open': '200',
           };
           switch (i % 5) {
             case 0: {
@@ -80,7 +80,7 @@ describe.each(STORAGE_KINDS.flatMap((kind) => PLATFORMS.map((platform) => [kind,
         });
         await Promise.all(calls);
         expect(upstream.reported).toHaveLength(200);
-        expect(upstream.maxOpen).toBeGreaterThanOrEqual(150);
+        expect(upstream.maxOpen).toBe(200);
         const budgets = t.app.get(BudgetService);
         await eventually(async () => (await Promise.all(users.map((u) => budgets.getUsage(u)))).every(([u]) => u.reserved === 0), 10_000);
         const used = (await Promise.all(users.map((u) => budgets.getUsage(u)))).reduce((sum, [u]) => sum + u.used, 0);
@@ -263,5 +263,26 @@ describe.each(PLATFORMS)('stopStreamWhenExhausted on %s', (platform) => {
     expect(usage.used).toBe(input + tokens(chunks, path === 'capped/sse' ? 'claude-sonnet-4-5' : 'gpt-4o-mini'));
     await eventually(async () => !upstream.openStreams);
     expect(upstream.sent.get(id)!.length).toBeLessThan(100);
+  });
+});
+
+describe.each(PLATFORMS)('stopStreamWhenExhausted as a module option on %s', (platform) => {
+  let upstream: FakeProvider;
+  let t: TestApp;
+  beforeAll(async () => {
+    upstream = await new FakeProvider().start();
+    t = await startStreamApp(platform, upstream.url, { stopStreamWhenExhausted: true, budgets: [{ scope: 'user', period: 'day', tokens: 2_030 }] });
+  });
+  afterAll(async () => closeAll(t, upstream));
+
+  it('applies to routes that do not set it: the stream stops at what the user had left', async () => {
+    const user = `${platform}-module-capped`;
+    // 30 tokens left besides this request's hold of 2 000
+    const response = await postJson(`${t.url}/raw/ollama`, { 'x-user': user, 'x-fake-chunks': '3000', 'x-fake-delay-ms': '0' });
+    const lines = (await response.text()).trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines[lines.length - 1]).toMatchObject({ type: 'budget_exhausted' });
+    const streamed = lines.slice(0, -1).map((l) => l.message?.content ?? '').join('');
+    expect(countTokens(streamed)).toBeGreaterThanOrEqual(2_030);
+    expect((await settled(t, user)).used).toBe(countTokens(streamed));
   });
 });

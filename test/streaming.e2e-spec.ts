@@ -144,3 +144,23 @@ function upstreamPath(path: string): string {
 function normalise(body: string): string {
   return body.replace(/"sequence_number":\d+/g, '"sequence_number":0');
 }
+
+describe("streams when storage is down and failMode is 'open'", () => {
+  it('are still sent whole (admitted without a hold, nothing to settle)', async () => {
+    const upstream = await new FakeProvider().start();
+    const failing = { reserve: () => Promise.reject(new Error('down')), commit: () => Promise.reject(new Error('down')), release: () => Promise.reject(new Error('down')), read: () => Promise.reject(new Error('down')), delete: () => Promise.reject(new Error('down')) };
+    const t = await startStreamApp('express', upstream.url, { failMode: 'open', storage: failing as never, budgets: [{ scope: 'user', period: 'day', tokens: 1_000 }] });
+    try {
+      const client = new OpenAI({ apiKey: 'x', baseURL: `${t.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-user': 'open-1' } });
+      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+      let content = '';
+      for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';
+      expect(content).toBe(text(5));
+      const sse = await fetch(`${t.url}/sse/anthropic`, { headers: { 'x-user': 'open-1' } }).then((r) => r.text());
+      expect(sse).toContain('event: message_stop');
+    } finally {
+      await t.close();
+      await upstream.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { from, Observable, switchMap } from 'rxjs';
+import { concatMap, from, Observable, of, switchMap } from 'rxjs';
 import { BudgetService } from './budget.service';
 import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
@@ -50,8 +50,8 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   private settle(context: ExecutionContext, state: TokenBudgetRequestState, next: CallHandler): Observable<unknown> {
     state.intercepted = true;
     const reservation = state.reservation;
-    if (!reservation) return next.handle();
     if (this.isSse(context.getHandler())) return meterSse(next.handle(), this.streamSettlement(state, reservation));
+    if (!reservation) return this.sendStreams(context, state, next.handle());
     return this.settleResult(context, state, reservation, next.handle());
   }
 
@@ -108,11 +108,21 @@ export class TokenBudgetInterceptor implements NestInterceptor {
     });
   }
 
+  /** Admitted without a hold (failMode 'open'): streams are still sent as they flow, nothing is settled. */
+  private sendStreams(context: ExecutionContext, state: TokenBudgetRequestState, source: Observable<unknown>): Observable<unknown> {
+    return source.pipe(
+      concatMap((value) => {
+        const stream = streamSourceOf(value);
+        return stream ? from(this.openStream(context, state, undefined, stream)) : of(value);
+      }),
+    );
+  }
+
   /**
    * Waits for the first item of a streamed result (a failure before it is an ordinary error
    * response, and the hold is released), then answers with a body that streams every item on.
    */
-  private async openStream(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation, stream: StreamSource): Promise<StreamableFile> {
+  private async openStream(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation | undefined, stream: StreamSource): Promise<StreamableFile> {
     const settlement = this.streamSettlement(state, reservation);
     let first: IteratorResult<unknown>;
     try {
@@ -131,7 +141,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
     return new StreamableFile(body, { type });
   }
 
-  private streamSettlement(state: TokenBudgetRequestState, reservation: Reservation): StreamSettlement {
+  private streamSettlement(state: TokenBudgetRequestState, reservation: Reservation | undefined): StreamSettlement {
     return new StreamSettlement(
       {
         reservation,

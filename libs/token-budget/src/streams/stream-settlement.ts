@@ -9,7 +9,8 @@ export type StreamOutcome = 'complete' | 'disconnect' | 'error' | 'exhausted';
 
 /** What a stream settles against; taken from the request's admission state. */
 export interface StreamSettlementInput {
-  reservation: Reservation;
+  /** `undefined` when the request was admitted without a hold (storage down, failMode 'open'): nothing is settled. */
+  reservation: Reservation | undefined;
   /** Route (or module) usage reader; replaces the built-in provider readers. */
   usage: UsageExtractor | undefined;
   /** Feature name, for log lines. */
@@ -39,13 +40,13 @@ export class StreamSettlement {
     private readonly input: StreamSettlementInput,
     private readonly logger: Logger,
   ) {
-    const summary = input.reservation.summary;
+    const summary = input.reservation?.summary;
     // remaining at admission is net of this hold: the stream may spend both
-    this.allowance = summary ? summary.remaining + input.reservation.estimate : Infinity;
+    this.allowance = summary ? summary.remaining + (input.reservation as Reservation).estimate : Infinity;
   }
 
   get settled(): boolean {
-    return this.input.reservation.settled;
+    return this.input.reservation?.settled ?? true;
   }
 
   /** Feeds one parsed event (a chunk object, or the `data` of a MessageEvent). */
@@ -82,7 +83,7 @@ export class StreamSettlement {
   /** Settles the reservation for how the stream ended. Idempotent; never throws. */
   finish(outcome: StreamOutcome): void {
     const { reservation } = this.input;
-    if (reservation.settled) return;
+    if (!reservation || reservation.settled) return;
     let usage: Usage | undefined;
     try {
       usage = this.usageFor(outcome);
@@ -103,7 +104,7 @@ export class StreamSettlement {
 
   private settle(pending: Promise<unknown>): void {
     pending.catch((error: unknown) =>
-      this.logger.error(`Settling reservation ${this.input.reservation.id} of a stream failed; its lease will release it: ${String(error)}`),
+      this.logger.error(`Settling reservation ${this.input.reservation?.id} of a stream failed; its lease will release it: ${String(error)}`),
     );
   }
 }

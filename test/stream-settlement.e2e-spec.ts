@@ -128,7 +128,7 @@ describe.each(PLATFORMS)('settling cut-short streams on %s', (platform) => {
           'x-user': user,
           'x-fake-id': id,
           'x-fake-chunks': '100',
-          'x-fake-delay-ms': '40',
+          'x-fake-delay-ms': '60',
           'x-fake-prompt-tokens': '25',
           'x-input-estimate': '9',
         },

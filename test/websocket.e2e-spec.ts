@@ -115,7 +115,7 @@ describe('WebSocket gateway recipe (BudgetService + meterStream)', () => {
           resolve();
         }
       });
-      socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-chunks': '100', 'x-fake-delay-ms': '30', 'x-fake-id': 'ws-2' } } }));
+      socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-chunks': '100', 'x-fake-delay-ms': '60', 'x-fake-id': 'ws-2' } } }));
     });
     await eventually(async () => (await usageOf('ws-2')).reserved === 0, 5_000);
     const { used } = await usageOf('ws-2');

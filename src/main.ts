@@ -18,6 +18,9 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `Try: curl -s http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50}'`,
   );
+  logger.log(
+    `Streamed: curl -sN http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50,"stream":true,"stream_options":{"include_usage":true}}'`,
+  );
 }
 
 bootstrap().catch((error) => {

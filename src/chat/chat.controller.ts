@@ -18,14 +18,15 @@ export class ChatController {
   @HttpCode(200)
   @TokenBudget({ feature: 'chat' }) // holds the prompt tokens plus max_tokens read from the body
   chat(@Body() body: ChatBody) {
-    return this.upstream.chatCompletion(body);
+    // a stream is sent as SSE by the interceptor, which commits its usage chunk when it ends
+    return body.stream === true ? this.upstream.chatCompletionStream(body) : this.upstream.chatCompletion(body);
   }
 
   @Post('v1/messages')
   @HttpCode(200)
   @TokenBudget({ feature: 'messages' })
   messages(@Body() body: ChatBody) {
-    return this.upstream.message(body);
+    return body.stream === true ? this.upstream.messageStream(body) : this.upstream.message(body);
   }
 
   @Get('v1/budget')

@@ -39,4 +39,38 @@ export class MockUpstream {
       usage: { input_tokens: input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: output },
     };
   }
+
+  /**
+   * A streamed chat completion, chunk objects as the openai SDK yields them: the reply word by
+   * word, the `finish_reason` chunk, then the usage chunk when `stream_options.include_usage` is set.
+   */
+  async *chatCompletionStream(body: { model?: string } & Record<string, unknown>) {
+    const base = { id: `chatcmpl-mock-${Date.now().toString(36)}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model ?? 'mock-gpt' };
+    for (const word of REPLY_WORDS) {
+      await tick();
+      yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], usage: null };
+    }
+    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null };
+    if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true) {
+      const { usage } = this.chatCompletion(body);
+      yield { ...base, choices: [], usage };
+    }
+  }
+
+  /** A streamed Anthropic message, as raw stream events (`message_start` ... `message_stop`). */
+  async *messageStream(body: { model?: string } & Record<string, unknown>) {
+    const { id, model, usage } = this.message(body);
+    yield { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } };
+    yield { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } };
+    for (const word of REPLY_WORDS) {
+      await tick();
+      yield { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } };
+    }
+    yield { type: 'content_block_stop', index: 0 };
+    yield { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } };
+    yield { type: 'message_stop' };
+  }
 }
+
+const REPLY_WORDS = ['This', ' is', ' the', ' mock', ' upstream', '.'];
+const tick = () => new Promise((resolve) => setImmediate(resolve));

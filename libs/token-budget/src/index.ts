@@ -80,6 +80,10 @@ export type { TokenBudgetRequestState, RequestWithTokenBudget } from './request-
 export type { Usage, UsageInput, UsageExtractor } from './usage/usage.interface';
 export type { UsageReading } from './usage/usage-reading';
 export { readProviderUsage } from './usage/extract-usage';
+export { StreamUsageAccumulator } from './usage/stream-usage';
+export type { StreamEnd } from './usage/stream-usage';
+export { meterStream } from './streams/meter-stream';
+export type { MeterStreamOptions } from './streams/meter-stream';
 export { normalizeUsageInput } from './usage/normalize-usage';
 export type { MaybePromise } from './maybe-promise';
 export type { RouteBudget } from './route-budget';

@@ -21,6 +21,13 @@ export interface TokenBudgetRequestState {
   usageEstimate: UsageEstimate | undefined;
   /** The route's usage reader, if it has one. */
   usage: UsageExtractor | undefined;
+  /**
+   * Input (prompt) tokens of the estimate, when known: a stream cut short before the provider
+   * reported its input counts this much input.
+   */
+  inputEstimate?: number;
+  /** End streamed responses once the subject's remaining budget is spent (`stopStreamWhenExhausted`). */
+  stopStreamWhenExhausted?: boolean;
   /** True once TokenBudgetInterceptor took charge of settling the reservation. */
   intercepted: boolean;
 }

@@ -12,6 +12,8 @@ export interface RouteBudget extends RouteEstimation {
   /** Every rule a request of this route is admitted on: the module's for its feature, then its own. */
   rules: ResolvedRule[];
   usage: UsageExtractor | undefined;
+  /** The route's `stopStreamWhenExhausted`, when it sets one. */
+  stopStreamWhenExhausted?: boolean;
   /** `@SkipTokenBudget()` on the route or its controller. */
   skip: boolean;
   /** The route has `@TokenBudget()`, so TokenBudgetInterceptor admits and settles it. */

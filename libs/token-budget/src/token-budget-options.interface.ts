@@ -216,6 +216,14 @@ export interface TokenBudgetModuleOptions {
    */
   reservationPolicy?: ReservationPolicy;
   /**
+   * End streamed responses cleanly, with a final `budget_exhausted` SSE event, once they have used
+   * what the subject had left at admission (remaining budget plus the request's hold). Routes
+   * override it with `@TokenBudget({ stopStreamWhenExhausted })`.
+   * @default false
+   * @example stopStreamWhenExhausted: true
+   */
+  stopStreamWhenExhausted?: boolean;
+  /**
    * Source of the current time in epoch ms (tests inject one to cross period boundaries).
    * @default Date.now
    */

@@ -64,6 +64,14 @@ export interface TokenBudgetRouteOptions {
   capMaxTokens?: boolean | CapMaxTokensOptions;
   /** Reads usage from this route's results instead of the built-in provider readers. */
   usage?: UsageExtractor;
+  /**
+   * End a streamed response cleanly, with a final `budget_exhausted` SSE event, once it has used
+   * what the subject had left at admission (the remaining budget plus this request's hold). Meant
+   * for streams admitted on a small remainder; the tokens streamed so far are committed.
+   * @default the module's stopStreamWhenExhausted (false)
+   * @example @TokenBudget({ estimate: 1_000, stopStreamWhenExhausted: true })
+   */
+  stopStreamWhenExhausted?: boolean;
 }
 
 /**

@@ -108,6 +108,8 @@ export class TokenBudgetGuard implements CanActivate {
       usage: route.usage,
       intercepted: false,
     };
+    const stop = route.stopStreamWhenExhausted ?? this.options.stopStreamWhenExhausted;
+    if (stop) state.stopStreamWhenExhausted = true;
     const now = this.now();
     let targets: BudgetTarget[];
     try {
@@ -246,7 +248,15 @@ export class TokenBudgetGuard implements CanActivate {
     const feature = options.feature ?? fallbackFeature;
     const rule = routeRuleOf(options, feature, fallbackFeature);
     if (rule) this.budgets.registerRouteRule(rule, fallbackFeature); // normally done at boot already
-    return { feature, rules: this.budgets.rulesFor(feature, []), ...routeEstimationOf(options, this.options), usage: options.usage, skip: false, decorated: false };
+    return {
+      feature,
+      rules: this.budgets.rulesFor(feature, []),
+      ...routeEstimationOf(options, this.options),
+      usage: options.usage,
+      stopStreamWhenExhausted: options.stopStreamWhenExhausted,
+      skip: false,
+      decorated: false,
+    };
   }
 
   private setHeaders(res: BudgetResponse, reservation: Reservation, now: number): void {

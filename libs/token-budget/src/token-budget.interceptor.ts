@@ -1,14 +1,19 @@
-import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { defer, finalize, from, Observable, switchMap, tap } from 'rxjs';
+import { concatMap, from, Observable, of, switchMap } from 'rxjs';
 import { BudgetService } from './budget.service';
 import type { Reservation } from './reservation';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { isPromise } from './maybe-promise';
 import { ADMITTER_KEY, REQUEST_STATE_KEY } from './token-budget.constants';
 import { TokenBudgetGuard } from './token-budget.guard';
-import { readProviderUsage } from './usage/extract-usage';
+import { streamSourceOf } from './streams/detect-stream';
+import { MeteredReadable } from './streams/metered-readable';
+import { setHeaderIfMissing } from './streams/response-headers';
+import { meterSse } from './streams/sse-observable';
+import { StreamSettlement } from './streams/stream-settlement';
+import type { StreamSource } from './streams/stream-source';
 
 const noop = (): void => undefined;
 
@@ -45,24 +50,39 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   private settle(context: ExecutionContext, state: TokenBudgetRequestState, next: CallHandler): Observable<unknown> {
     state.intercepted = true;
     const reservation = state.reservation;
-    if (!reservation) return next.handle();
-    if (this.isSse(context.getHandler())) return this.settleStream(state, reservation, next);
-    return this.settleResult(state, reservation, next.handle());
+    if (this.isSse(context.getHandler())) return meterSse(next.handle(), this.streamSettlement(state, reservation));
+    if (!reservation) return this.sendStreams(context, state, next.handle());
+    return this.settleResult(context, state, reservation, next.handle());
   }
 
   /**
    * Commits the usage of the (single) result before passing it on, releases on error, and
    * commits the estimate when unsubscribed before a result (the client went away; the provider
-   * may have billed). Written as one Observable rather than an operator chain: this is the hot
-   * path of every budgeted request.
+   * may have billed). A stream result (SDK stream, Readable, web stream, async iterable) is sent
+   * on as it flows and settled when it ends (see {@link MeteredReadable}). Written as one
+   * Observable rather than an operator chain: this is the hot path of every budgeted request.
    */
-  private settleResult(state: TokenBudgetRequestState, reservation: Reservation, source: Observable<unknown>): Observable<unknown> {
+  private settleResult(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation, source: Observable<unknown>): Observable<unknown> {
     return new Observable((subscriber) => {
       let committing = false;
       let completed = false;
+      let streaming = false;
       const subscription = source.subscribe({
         next: (value) => {
           if (reservation.settled) return subscriber.next(value);
+          const stream = streaming ? undefined : streamSourceOf(value);
+          if (stream) {
+            streaming = committing = true;
+            this.openStream(context, state, reservation, stream).then(
+              (body) => {
+                committing = false;
+                subscriber.next(body);
+                if (completed) subscriber.complete();
+              },
+              (error: unknown) => subscriber.error(error),
+            );
+            return;
+          }
           const pending = this.commit(state, reservation, value);
           if (!pending) return subscriber.next(value);
           committing = true;
@@ -83,43 +103,54 @@ export class TokenBudgetInterceptor implements NestInterceptor {
       });
       return () => {
         subscription.unsubscribe();
-        if (!reservation.settled) this.commitEstimate(reservation);
+        if (!reservation.settled && !streaming) this.commitEstimate(reservation);
       };
     });
   }
 
+  /** Admitted without a hold (failMode 'open'): streams are still sent as they flow, nothing is settled. */
+  private sendStreams(context: ExecutionContext, state: TokenBudgetRequestState, source: Observable<unknown>): Observable<unknown> {
+    return source.pipe(
+      concatMap((value) => {
+        const stream = streamSourceOf(value);
+        return stream ? from(this.openStream(context, state, undefined, stream)) : of(value);
+      }),
+    );
+  }
+
   /**
-   * Streams (`@Sse()`): keep the last usage an event carries; commit it when the stream ends, the
-   * estimate when none came. Reading usage never disturbs the stream.
+   * Waits for the first item of a streamed result (a failure before it is an ordinary error
+   * response, and the hold is released), then answers with a body that streams every item on.
    */
-  private settleStream(state: TokenBudgetRequestState, reservation: Reservation, next: CallHandler): Observable<unknown> {
-    let last: unknown;
-    let seen = false;
-    return defer(() => next.handle()).pipe(
-      tap({
-        next: (event) => {
-          const data = (event as { data?: unknown })?.data ?? event;
-          let found = false;
-          try {
-            found = state.usage ? state.usage(data) !== undefined : readProviderUsage(data).kind !== 'none';
-          } catch {
-            // an extractor that throws on an event does not end the stream; that event is skipped
-          }
-          if (found) {
-            last = data;
-            seen = true;
-          }
-        },
-        // a stream that fails after usage arrived was billed for it: finalize commits that usage
-        error: () => {
-          if (!seen) this.release(reservation);
-        },
-      }),
-      finalize(() => {
-        if (reservation.settled) return;
-        if (seen) void this.commit(state, reservation, last);
-        else this.commitEstimate(reservation);
-      }),
+  private async openStream(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation | undefined, stream: StreamSource): Promise<StreamableFile> {
+    const settlement = this.streamSettlement(state, reservation);
+    let first: IteratorResult<unknown>;
+    try {
+      first = await stream.iterator.next();
+    } catch (error) {
+      settlement.finish('error');
+      throw error;
+    }
+    const body = new MeteredReadable(stream, first, settlement);
+    const type = body.contentType();
+    if (type?.startsWith('text/event-stream')) {
+      const res = context.switchToHttp().getResponse();
+      setHeaderIfMissing(res, 'Cache-Control', 'no-cache');
+      setHeaderIfMissing(res, 'X-Accel-Buffering', 'no');
+    }
+    return new StreamableFile(body, { type });
+  }
+
+  private streamSettlement(state: TokenBudgetRequestState, reservation: Reservation | undefined): StreamSettlement {
+    return new StreamSettlement(
+      {
+        reservation,
+        usage: state.usage,
+        feature: state.feature,
+        inputEstimate: state.inputEstimate ?? state.usageEstimate?.inputTokens,
+        stopWhenExhausted: state.stopStreamWhenExhausted === true,
+      },
+      this.logger,
     );
   }
 

@@ -133,4 +133,5 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @ValidateNested({ each: true, message: PRICING_SHAPE }) pricing?: Map<string, ModelPricingSchema>;
   @IsOptional() @IsString() @IsNotEmpty() defaultModel?: string;
   @IsOptional() @IsIn(['strict', 'clamp'], { message: "must be 'strict' or 'clamp'" }) reservationPolicy?: string;
+  @IsOptional() @IsBoolean() stopStreamWhenExhausted?: boolean;
 }

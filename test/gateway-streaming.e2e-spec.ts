@@ -33,17 +33,21 @@ describe.each(PLATFORMS)('example gateway streaming on %s', (platform) => {
       usage ??= chunk.usage;
     }
     expect(text).toBe('This is the mock upstream.');
-    expect(usage).toEqual({ prompt_tokens: 11, completion_tokens: 100, total_tokens: 111 });
+    // the mock bills the prompt as the library counts it and the whole max_tokens
+    expect(usage).toMatchObject({ completion_tokens: 100 });
+    expect(usage!.prompt_tokens).toBeGreaterThan(0);
+    expect(usage!.total_tokens).toBe(usage!.prompt_tokens + 100);
     const budget = await get(`${t.url}/v1/budget`, { authorization: 'Bearer sk-demo-alice' });
-    expect(budget.body[0]).toMatchObject({ id: 'alice', used: 111, reserved: 0 });
+    expect(budget.body[0]).toMatchObject({ id: 'alice', used: usage!.total_tokens, reserved: 0 });
   });
 
   it('streams Anthropic messages to the Anthropic SDK and charges message_start input plus message_delta output', async () => {
     const client = new Anthropic({ apiKey: 'sk-demo-bob', baseURL: t.url, maxRetries: 0 });
     const message = await client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'This is the mock upstream.' });
-    expect(message.usage).toMatchObject({ input_tokens: 5, output_tokens: 20 });
+    expect(message.usage).toMatchObject({ output_tokens: 20 });
+    expect(message.usage.input_tokens).toBeGreaterThan(0);
     const budget = await get(`${t.url}/v1/budget`, { 'x-api-key': 'sk-demo-bob' });
-    expect(budget.body[0]).toMatchObject({ id: 'bob', used: 25, reserved: 0 });
+    expect(budget.body[0]).toMatchObject({ id: 'bob', used: message.usage.input_tokens + 20, reserved: 0 });
   });
 });

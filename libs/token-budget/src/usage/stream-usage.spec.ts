@@ -65,7 +65,7 @@ describe('StreamUsageAccumulator', () => {
 
   it('Ollama: the done:true line', () => {
     const acc = feed([{ model: 'llama3.2', message: { content: 'The' }, done: false }, { model: 'llama3.2', message: { content: '' }, done: true, prompt_eval_count: 26, eval_count: 282 }]);
-    expect(acc.usage('complete')).toEqual({ inputTokens: 26, outputTokens: 282, totalTokens: 308, model: 'llama3.2' });
+    expect(acc.usage('complete')).toEqual({ inputTokens: 26, outputTokens: 282, totalTokens: 308, model: 'llama3.2', provider: 'ollama' });
   });
 
   it.each([

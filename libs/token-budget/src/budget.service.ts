@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
 import { validateOptions } from './options/validate-options';
@@ -16,7 +16,11 @@ import { InvalidUsageError } from './usage/invalid-usage.error';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
-import type { BudgetScope } from './token-budget-options.interface';
+import type { BudgetRequest, BudgetScope } from './token-budget-options.interface';
+import type { ResolvedTier } from './tiers/resolved-tier';
+import { requestTier } from './tiers/request-tier';
+import { TierResolver } from './tiers/tier.resolver';
+import { TierRules } from './tiers/tier-rules';
 
 const OWN_SCOPES = ['user', 'tenant', 'key', 'session'] as const;
 /** Subjects whose counters are kept built per rule and period. */
@@ -38,10 +42,12 @@ export class BudgetService implements ReservationSettler {
   private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
   private readonly routeRules = new Map<string, ResolvedRule>();
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
+  private readonly tierRules = new TierRules();
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
     @Inject(StorageAdapter) readonly storage: StorageAdapter,
+    @Optional() private readonly tiers?: TierResolver,
   ) {
     this.rules = (options.budgets ?? []).map((rule) => resolveRule(rule));
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -53,8 +59,9 @@ export class BudgetService implements ReservationSettler {
   /** Whether a call of `estimate` tokens would be admitted now, and the tightest budget's figures. Reserves nothing. */
   async check(subject: BudgetSubject, estimate = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
     assertTokenCount(estimate, 'estimate');
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
     let tightest: { target: BudgetTarget; state: CounterState; remaining: number } | undefined;
     for (let i = 0; i < targets.length; i++) {
@@ -87,8 +94,9 @@ export class BudgetService implements ReservationSettler {
    * catch (error) { await reservation.release(); throw error; }
    */
   async reserve(subject: BudgetSubject, estimate: number, options: ServiceCallOptions = {}): Promise<Reservation> {
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    return this.reserveTargets(this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now), estimate, now, options.leaseMs);
+    return this.reserveTargets(this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier), estimate, now, options.leaseMs);
   }
 
   /**
@@ -116,16 +124,18 @@ export class BudgetService implements ReservationSettler {
   /** Counts usage that was not reserved beforehand (it may take a budget past its limit). */
   async record(subject: BudgetSubject, usage: UsageInput, options: ServiceCallOptions = {}): Promise<Usage> {
     const normalized = normalizeUsageInput(usage);
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     await this.storage.commit({ id: nextReservationId(), counters: targets.map((t) => t.counter), amount: normalized.totalTokens, now });
     return normalized;
   }
 
   /** Usage of each budget of the subject in its current period. */
   async getUsage(subject: BudgetSubject, options: ServiceCallOptions = {}): Promise<BudgetUsage[]> {
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
     return targets.map((target, i) => {
       const { rule } = target;
@@ -155,7 +165,7 @@ export class BudgetService implements ReservationSettler {
   async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
     const ids = subjectIds(subject);
     const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
-    const targets = this.targets(idsResolver(subject), ids.feature, options.rules, this.now());
+    const targets = this.targets(idsResolver(subject), ids.feature, options.rules, this.now(), await this.budgetTier(ids.user));
     await this.storage.delete(targets.filter((t) => scopes.includes(t.rule.scope)).map((t) => t.counter.key));
   }
 
@@ -198,9 +208,27 @@ export class BudgetService implements ReservationSettler {
     feature: string | undefined,
     extra: readonly BudgetRule[] | undefined,
     now: number,
+    tier?: ResolvedTier,
   ): BudgetTarget[] {
     const extraRules = extra ? extra.map((rule) => this.callRule(rule)) : [];
-    return this.targetsOf(this.rulesFor(feature, extraRules), feature, resolveId, now);
+    return this.targetsOf(this.rulesForTier(this.rulesFor(feature, extraRules), tier), feature, resolveId, now);
+  }
+
+  /**
+   * @internal The tier whose budget overrides apply to a user: the one TierThrottlerGuard resolved
+   * for the request, else the tier resolver's answer; `undefined` when no tier overrides budgets.
+   */
+  budgetTier(userId: unknown, req?: BudgetRequest): MaybePromise<ResolvedTier | undefined> {
+    if (!this.tiers?.overridesBudgets) return undefined;
+    const resolved = req === undefined ? undefined : requestTier(req);
+    if (resolved) return resolved.userId === undefined ? undefined : resolved.tier;
+    if (userId === undefined || userId === null || userId === '') return undefined;
+    return this.tiers.resolve(String(userId), req);
+  }
+
+  /** @internal `rules` with the limits of `tier` (the same rules without one). */
+  rulesForTier(rules: readonly ResolvedRule[], tier: ResolvedTier | undefined): readonly ResolvedRule[] {
+    return tier ? this.tierRules.apply(rules, tier) : rules;
   }
 
   /**

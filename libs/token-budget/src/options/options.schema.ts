@@ -108,4 +108,6 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsInt() @Min(1) maxIdLength?: number;
   @IsOptional() @IsIn(BUDGET_PERIODS, { message: `must be one of: ${BUDGET_PERIODS.join(', ')}` }) routePeriod?: string;
   @IsOptional() @IsFunction() clock?: unknown;
+  /** Checked field by field by tierProblems (maps of tiers and assignments). */
+  @IsOptional() tiers?: unknown;
 }

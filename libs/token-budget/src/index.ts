@@ -70,3 +70,5 @@ export { TIER_TOKENS_PER_MINUTE_RULE } from './tiers/tier-rules';
 export { MemoryRateWindow } from './storage/memory-rate-window';
 export { RedisRateWindow } from './storage/redis-rate-window';
 export type { RateWindowStore, RateHitRequest, RateHit } from './storage/rate-window.interface';
+export { readTokenBudgetConfig, loadTokenBudgetConfig } from './config/load-config';
+export { TokenBudgetConfigError } from './config/config-file-error';

@@ -28,6 +28,8 @@ import { ThrottlerStorageRecord, TierThrottlerRecord, TierThrottlerStorage } fro
 @Injectable()
 export class TierThrottlerGuard extends ThrottlerGuard {
   private readonly keyPrefix: string;
+  /** True unless a subclass overrides getTracker: the tracker is then the one resolved with the tier. */
+  private readonly ownTracker: boolean;
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly budgetOptions: TokenBudgetModuleOptions,
@@ -45,6 +47,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
       blockDuration: 0,
     });
     this.keyPrefix = budgetOptions.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.ownTracker = this.getTracker === TierThrottlerGuard.prototype.getTracker;
   }
 
   /** The user id of the request. Default: the module's `extractUserId`, else `req.user?.id`. May return a Promise. */
@@ -54,7 +57,11 @@ export class TierThrottlerGuard extends ThrottlerGuard {
 
   /** The resolved tier and tracker of the request (resolved once per request). */
   protected tierOf(context: ExecutionContext): MaybePromise<RequestTier> {
-    const { req } = this.getRequestResponse(context);
+    const req = this.getRequestResponse(context).req;
+    return this.tierOfRequest(req, context);
+  }
+
+  private tierOfRequest(req: BudgetRequest, context: ExecutionContext): MaybePromise<RequestTier> {
     const holder = req as Record<symbol, MaybePromise<RequestTier> | undefined>;
     const existing = holder[TIER_STATE_KEY];
     if (existing) return existing;
@@ -78,14 +85,17 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   /** Counts the request in its user's window, then admits, queues, degrades or refuses it. */
   protected override async handleRequest({ context, limit, ttl, blockDuration, throttler, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
     const { req, res } = this.getRequestResponse(context);
-    const state = await this.tierOf(context);
-    const tracker = await getTracker(req, context);
+    const pending = this.tierOfRequest(req, context);
+    const state = isPromise(pending) ? await pending : pending;
+    if (limit <= 0) return true; // a tier without a request limit
+    const tracker = this.ownTracker && getTracker === this.commonOptions.getTracker ? state.tracker : await getTracker(req, context);
     const key = generateKey(context, tracker, throttler.name ?? TIER_THROTTLER_NAME);
     const tiers = this.budgetOptions.tiers;
     const enforce = tiers?.enforce ?? 'reject';
-    const deadline = performance.now() + (tiers?.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS);
+    const deadline = enforce === 'queue' ? performance.now() + (tiers?.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS) : 0;
     for (;;) {
-      const record = await this.count(key, ttl, limit, blockDuration, state);
+      const counted = this.count(key, ttl, limit, blockDuration, state);
+      const record = isPromise(counted) ? await counted : counted;
       const windowLimit = record.limit ?? limit;
       this.setResponseHeader(res, `${this.headerPrefix}-Limit`, windowLimit);
       this.setResponseHeader(res, `${this.headerPrefix}-Remaining`, Math.max(0, windowLimit - record.totalHits));
@@ -126,8 +136,8 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     this.setResponseHeader(res, 'X-TokenBudget-Degraded', model);
   }
 
-  private count(key: string, ttl: number, limit: number, blockDuration: number, state: RequestTier): Promise<ThrottlerStorageRecord & Partial<TierThrottlerRecord>> {
-    if (this.storageService instanceof TierThrottlerStorage) return Promise.resolve(this.storageService.hit(key, ttl, limit, state.tier.burst));
+  private count(key: string, ttl: number, limit: number, blockDuration: number, state: RequestTier): MaybePromise<ThrottlerStorageRecord & Partial<TierThrottlerRecord>> {
+    if (this.storageService instanceof TierThrottlerStorage) return this.storageService.hit(key, ttl, limit, state.tier.burst);
     return this.storageService.increment(key, ttl, limit, blockDuration, TIER_THROTTLER_NAME);
   }
 

@@ -46,9 +46,9 @@ describe.each(PLATFORMS)('tier enforce modes (%s)', (platform) => {
 
     beforeAll(async () => {
       const tiers: TierOptions = {
-        definitions: { free: { limit: 1, ttl: 60_000, degradeTo: 'gpt-4o-mini' }, basic: { limit: 1, ttl: 60_000 } },
+        definitions: { free: { limit: 1, ttl: 60_000, degradeTo: 'gpt-4o-mini' }, basic: { limit: 1, ttl: 60_000 }, open: { limit: 0 } },
         default: 'free',
-        assignments: { 'basic-user': 'basic' },
+        assignments: { 'basic-user': 'basic', 'open-user': 'open' },
         enforce: 'degrade',
       };
       app = await startBudgetApp(platform, { keyPrefix: uniquePrefix(), clock: clock.read, tiers, budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }] }, [
@@ -81,6 +81,14 @@ describe.each(PLATFORMS)('tier enforce modes (%s)', (platform) => {
       const refused = await get(`${app.url}/tier/ping`, user);
       expect(refused.status).toBe(429);
       expect(refused.body).toMatchObject({ tier: 'basic' });
+    });
+
+    it('does not limit (nor count) a tier whose limit is 0', async () => {
+      for (let i = 0; i < 5; i++) {
+        const response = await get(`${app.url}/tier/ping`, { 'x-user': 'open-user' });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('x-ratelimit-limit')).toBeNull();
+      }
     });
   });
 });

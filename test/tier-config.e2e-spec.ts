@@ -86,6 +86,15 @@ describe('the config file at boot (ConfigModule load + forRootAsync)', () => {
     await expect(compiling).rejects.toThrow(expected);
   });
 
+  it('options in code are checked the same way: forRoot names the bad fields', async () => {
+    const compiling = Test.createTestingModule({
+      imports: [TokenBudgetModule.forRoot({ tiers: { definitions: { free: { limit: -5 }, pro: { limit: 50 } }, default: 'free', assignments: { alice: 'gold' } } })],
+    }).compile();
+    await expect(compiling).rejects.toThrow(
+      "Invalid TokenBudgetModule options:\n  - tiers.definitions.free.limit: must be a non-negative integer\n  - tiers.assignments.alice: unknown tier 'gold'; the tiers are: free, pro",
+    );
+  });
+
   it('a valid file configures the tiers of a running app', async () => {
     const app = await startApp('express', { imports: configModules(fixture('valid.yaml')), controllers: [TierTestController] });
     try {

@@ -1,4 +1,4 @@
-import { BadRequestException, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ExecutionContext, Inject, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions, ThrottlerRequest } from '@nestjs/throttler';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -94,8 +94,13 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     const enforce = tiers?.enforce ?? 'reject';
     const deadline = enforce === 'queue' ? performance.now() + (tiers?.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS) : 0;
     for (;;) {
-      const counted = this.count(key, ttl, limit, blockDuration, state);
-      const record = isPromise(counted) ? await counted : counted;
+      let record: ThrottlerStorageRecord & Partial<TierThrottlerRecord>;
+      try {
+        const counted = this.count(key, ttl, limit, blockDuration, state);
+        record = isPromise(counted) ? await counted : counted;
+      } catch (error) {
+        return this.storageFailed(error);
+      }
       const windowLimit = record.limit ?? limit;
       this.setResponseHeader(res, `${this.headerPrefix}-Limit`, windowLimit);
       this.setResponseHeader(res, `${this.headerPrefix}-Remaining`, Math.max(0, windowLimit - record.totalHits));
@@ -114,6 +119,20 @@ export class TierThrottlerGuard extends ThrottlerGuard {
       await this.throwThrottlingException(context, { ...record, limit: windowLimit, ttl, key, tracker });
       return false;
     }
+  }
+
+  /** Storage unreachable: 503 (`failMode: 'closed'`), or admitted uncounted (`'open'`), logged either way. */
+  private storageFailed(error: unknown): true {
+    if (this.budgetOptions.failMode !== 'open') {
+      this.logger.error(`Rate storage failed; request refused (failMode 'closed'): ${String(error)}`);
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        error: 'rate_storage_unavailable',
+        message: 'Request rates cannot be checked right now; try again shortly.',
+      });
+    }
+    this.logger.warn(`Rate storage failed; request admitted uncounted (failMode 'open'): ${String(error)}`);
+    return true;
   }
 
   /** Throws {@link TierLimitExceededException}: 429 naming the tier and when its window frees. */

@@ -4,10 +4,10 @@ import { TIER_STATE_KEY } from './tier.constants';
 
 /** The tier of one request, as TierThrottlerGuard resolved it. */
 export interface RequestTier {
-  tier: ResolvedTier;
+  readonly tier: ResolvedTier;
   /** `user:<id>` or, for anonymous requests, `ip:<address>` (escaped for storage keys). */
-  tracker: string;
-  userId: string | undefined;
+  readonly tracker: string;
+  readonly userId: string | undefined;
 }
 
 /** The tier TierThrottlerGuard left on the request, if it ran. */

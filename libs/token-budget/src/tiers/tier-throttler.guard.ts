@@ -7,10 +7,14 @@ import { isPromise, MaybePromise, then } from '../maybe-promise';
 import { REQUEST_STATE_KEY, DEFAULT_KEY_PREFIX, DEFAULT_MAX_ID_LENGTH, TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
 import type { BudgetRequest, BudgetResponse, TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import { RequestTier, requestTier } from './request-tier';
+import type { ResolvedTier } from './resolved-tier';
 import { DEFAULT_MAX_QUEUE_MS, TIER_STATE_KEY, TIER_THROTTLER_NAME } from './tier.constants';
 import { TierLimitExceededException } from './tier-limit-exceeded.exception';
 import { TierResolver } from './tier.resolver';
 import { ThrottlerStorageRecord, TierThrottlerRecord, TierThrottlerStorage } from './tier-throttler.storage';
+
+/** Users whose tier state is kept built; the map starts over beyond it. */
+const USER_TIER_CACHE_SIZE = 10_000;
 
 /**
  * Per-user request rates by tier, on @nestjs/throttler. The tracker is the user (the module's
@@ -30,6 +34,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   private readonly keyPrefix: string;
   /** True unless a subclass overrides getTracker: the tracker is then the one resolved with the tier. */
   private readonly ownTracker: boolean;
+  private readonly userTiers = new Map<string, RequestTier>();
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly budgetOptions: TokenBudgetModuleOptions,
@@ -171,7 +176,18 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     const id = String(userId);
     const maxIdLength = this.budgetOptions.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
     if (id.length > maxIdLength) throw new BadRequestException(`Invalid user id: it is ${id.length} characters long, more than maxIdLength (${maxIdLength})`);
-    return then(this.tiers.resolve(id, req), (tier) => ({ tier, tracker: `user:${escapeId(id)}`, userId: id }));
+    const tier = this.tiers.resolve(id, req);
+    return isPromise(tier) ? tier.then((resolved) => this.userTier(id, resolved)) : this.userTier(id, tier);
+  }
+
+  /** The (immutable) tier state of a user, kept per user so the hot path neither escapes ids nor allocates. */
+  private userTier(userId: string, tier: ResolvedTier): RequestTier {
+    const cached = this.userTiers.get(userId);
+    if (cached && cached.tier === tier) return cached;
+    if (this.userTiers.size >= USER_TIER_CACHE_SIZE) this.userTiers.clear();
+    const state: RequestTier = { tier, tracker: `user:${escapeId(userId)}`, userId };
+    this.userTiers.set(userId, state);
+    return state;
   }
 
   private now(): number {

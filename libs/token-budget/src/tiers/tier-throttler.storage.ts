@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { MaybePromise, then } from '../maybe-promise';
+import { isPromise, MaybePromise } from '../maybe-promise';
 import { MemoryAdapter } from '../storage/memory.adapter';
 import { MemoryRateWindow } from '../storage/memory-rate-window';
 import type { RateHit, RateWindowStore } from '../storage/rate-window.interface';
@@ -49,7 +49,8 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
   /** @internal A hit with burst; synchronous on memory. */
   hit(key: string, windowMs: number, limit: number, burst: number): MaybePromise<TierThrottlerRecord> {
     const now = this.now();
-    return then(this.windows.hit({ key, windowMs, limit, burst, now }), (hit) => toRecord(hit, now));
+    const hit = this.windows.hit({ key, windowMs, limit, burst, now });
+    return isPromise(hit) ? hit.then((answer) => toRecord(answer, now)) : toRecord(hit, now);
   }
 
   onApplicationShutdown(): void {

@@ -14,7 +14,10 @@ export const TIER_ENFORCE_MODES: readonly TierEnforce[] = ['reject', 'queue', 'd
  * { limit: 50, ttl: '1m', burst: 20, tokensPerMinute: 40_000 }
  */
 export interface TierDefinition {
-  /** Requests a user of this tier may make per window (`ttl`). */
+  /**
+   * Requests a user of this tier may make per window (`ttl`); 0 means no request limit (required).
+   * @example 50
+   */
   limit: number;
   /**
    * Length of the rate window, in ms or as a duration (`'30s'`, `'1m'`, `'1h'`).
@@ -66,18 +69,27 @@ export type TierResolveFn = (userId: string, req: BudgetRequest | undefined) => 
  * }
  */
 export interface TierOptions {
-  /** The tiers by name. */
+  /**
+   * The tiers by name (required).
+   * @example { free: { limit: 5, ttl: 60_000 }, pro: { limit: 50, ttl: 60_000 } }
+   */
   definitions: Record<string, TierDefinition>;
-  /** Tier of users that neither `assignments` nor `resolve` place. */
+  /**
+   * Tier of users that neither `assignments` nor `resolve` place (required).
+   * @example 'free'
+   */
   default: string;
   /**
    * Fixed tiers per user id; they win over `resolve`.
    * @default {}
+   * @example { 'user-123': 'pro' }
    */
   assignments?: Record<string, string>;
   /**
    * Looks a user's tier up (called at most once per user per `cacheTtlMs`). When it throws, the last
    * tier it gave for that user is used, or the default tier if it never answered (logged).
+   * @default undefined (assignments and the default tier only)
+   * @example async (userId) => (await billing.subscription(userId))?.plan
    */
   resolve?: TierResolveFn;
   /**

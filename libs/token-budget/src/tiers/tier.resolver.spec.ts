@@ -36,6 +36,16 @@ describe('TierResolver', () => {
     expect(resolve).toHaveBeenCalledTimes(2);
   });
 
+  it('asks resolve again after forget(userId)', async () => {
+    let plan = 'free';
+    const resolver = make({ resolve: () => plan, cacheTtlMs: 60_000 });
+    expect((await resolver.resolve('u')).name).toBe('free');
+    plan = 'pro';
+    expect((await resolver.resolve('u')).name).toBe('free');
+    resolver.forget('u');
+    expect((await resolver.resolve('u')).name).toBe('pro');
+  });
+
   it('serves the last known tier when resolve fails, and the default tier (logged) when it never answered', async () => {
     let fail = false;
     const resolver = make({ resolve: async () => { if (fail) throw new Error('billing down'); return 'pro'; }, cacheTtlMs: 1_000 });

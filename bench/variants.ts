@@ -27,6 +27,7 @@ export const VARIANT_LABELS: Record<VariantId, string> = {
 
 export const USES_REDIS: Record<VariantId, boolean> = { a: false, b: false, c: false, d: true, e: false, f: false, g: false, h: false, i: true };
 export const IMPORTS_MODULE: Record<VariantId, boolean> = { a: false, b: false, c: true, d: true, e: true, f: false, g: false, h: true, i: true };
+export const TIER_LIMITED: Record<VariantId, boolean> = { a: false, b: false, c: false, d: false, e: false, f: false, g: false, h: true, i: true };
 export const BUDGETED: Record<VariantId, boolean> = { a: false, b: false, c: true, d: true, e: false, f: false, g: false, h: false, i: false };
 
 export const BENCH_USER = 'bench-user';

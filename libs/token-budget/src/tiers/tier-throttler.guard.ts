@@ -1,4 +1,4 @@
-import { BadRequestException, ExecutionContext, Inject, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ExecutionContext, HttpException, Inject, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions, ThrottlerRequest } from '@nestjs/throttler';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -114,6 +114,8 @@ export class TierThrottlerGuard extends ThrottlerGuard {
       const waitMs = Math.max(1, (record.resetAt ?? this.now() + record.timeToBlockExpire * 1000) - this.now());
       if (enforce === 'queue' && performance.now() + waitMs <= deadline) {
         await delay(waitMs);
+        // a client that went away while held takes no slot
+        if (clientGone(req)) throw new ClientGoneException();
         continue;
       }
       if (enforce === 'degrade' && state.tier.degradeTo !== undefined) {
@@ -192,5 +194,18 @@ export class TierThrottlerGuard extends ThrottlerGuard {
 
   private now(): number {
     return this.budgetOptions.clock ? this.budgetOptions.clock() : Date.now();
+  }
+}
+
+/** The connection of a held request closed (Express `req.socket`, Fastify `req.raw.socket`). */
+function clientGone(req: BudgetRequest): boolean {
+  const socket = req?.raw?.socket ?? req?.socket;
+  return socket?.destroyed === true;
+}
+
+/** Ends a held request whose client left (nobody reads the answer; 499 in access logs). */
+class ClientGoneException extends HttpException {
+  constructor() {
+    super('Client closed the request while it waited for its tier window', 499);
   }
 }

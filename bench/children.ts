@@ -59,9 +59,9 @@ export class BenchServer {
     return (await this.ask('cpu', 'cpu')).micros;
   }
 
-  async budgetUsage(): Promise<{ used: number | null; reserved: number | null }> {
-    const { used, reserved } = await this.ask('usage', 'usage');
-    return { used, reserved };
+  async budgetUsage(): Promise<{ used: number | null; reserved: number | null; rateHits?: number }> {
+    const { used, reserved, rateHits } = await this.ask('usage', 'usage');
+    return { used, reserved, rateHits };
   }
 
   async stop(): Promise<void> {

@@ -3,10 +3,10 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { AddressInfo } from 'node:net';
-import { BudgetService } from 'nestjs-token-budget';
+import { BudgetService, TierThrottlerStorage } from 'nestjs-token-budget';
 import { benchAppModule } from './apps';
 import type { ChildMessage, ParentMessage } from './messages';
-import { BENCH_USER, IMPORTS_MODULE, isVariantId, VariantId } from './variants';
+import { BENCH_USER, IMPORTS_MODULE, isVariantId, TIER_LIMITED, VariantId } from './variants';
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -19,7 +19,15 @@ async function usage(app: INestApplication, variant: VariantId): Promise<ChildMe
     type: 'usage',
     used: budgets.reduce((sum, b) => sum + b.used, 0),
     reserved: budgets.reduce((sum, b) => sum + b.reserved, 0),
+    ...(TIER_LIMITED[variant] ? { rateHits: await rateHits(app) } : {}),
   };
+}
+
+/** Requests counted in the bench user's current tier window (a hit with limit 0 reads without counting). */
+async function rateHits(app: INestApplication): Promise<number> {
+  const windows = app.get(TierThrottlerStorage).windows;
+  const hit = await windows.hit({ key: `tokenbudget:rate:{user:${BENCH_USER}}`, windowMs: 60_000, limit: 0, burst: 0, now: Date.now() });
+  return hit.hits;
 }
 
 async function serve(variant: VariantId, redisUrl: string | undefined): Promise<void> {

@@ -1,12 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { BudgetRule, RedisAdapter, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { BudgetRule, RedisAdapter, TierOptions, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard';
 import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
 import { ChatController } from './chat/chat.controller';
 import { validateEnv } from './config/env.validation';
 import { HealthController } from './health/health.controller';
 import { MOCK_OUTPUT_TOKENS, MockUpstream } from './upstream/mock-upstream';
+
+/**
+ * Request rates of the demo keys: alice is on the free tier (the default), bob on pro. Over its
+ * rate, a free request is served by a cheaper model; a pro request is refused with 429.
+ */
+export const GATEWAY_TIERS: TierOptions = {
+  definitions: {
+    free: { limit: 20, ttl: '1m', degradeTo: 'gpt-4o-mini' },
+    pro: { limit: 200, ttl: '1m' },
+  },
+  default: 'free',
+  assignments: { bob: 'pro' },
+  enforce: 'degrade',
+};
 
 /** Budgets of the gateway, from the environment. */
 export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
@@ -15,7 +29,7 @@ export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions 
     { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
   ];
   const redisUrl = config.get<string>('REDIS_URL');
-  return { budgets, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
+  return { budgets, tiers: GATEWAY_TIERS, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
 }
 
 /** Overrides for tests and embedding: replace the budget options or the key table. */

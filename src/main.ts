@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(port, '127.0.0.1');
   const logger = new Logger('Gateway');
   logger.log(`Listening on http://127.0.0.1:${port} (${env.REDIS_URL ? 'Redis' : 'in-memory'} budgets)`);
-  logger.log(`Demo keys: ${Object.keys(DEMO_KEYS).join(', ')}`);
+  logger.log(`Demo keys: ${Object.keys(DEMO_KEYS).join(', ')} (sk-demo-alice on the free tier, sk-demo-bob on pro)`);
   logger.log(
     `Try: curl -s http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50}'`,
   );

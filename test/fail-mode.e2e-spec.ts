@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { RedisAdapter } from 'nestjs-token-budget';
-import { post, startBudgetApp } from './fixtures/create-app';
+import { get, post, startBudgetApp } from './fixtures/create-app';
+import { TierTestController } from './fixtures/tier-test.controller';
 import { freePort, startRedisServer } from './setup/redis-server';
 
 /** A client of a port nobody listens on that fails commands at once instead of queueing them. */
@@ -24,6 +25,29 @@ describe.each(['closed', 'open'] as const)("failMode '%s' when Redis is unreacha
       } else {
         expect(res.status).toBe(200);
         expect(res.headers.get('x-tokenbudget-limit')).toBeNull();
+      }
+    } finally {
+      await t.close();
+      if (redis.status !== 'end') redis.disconnect();
+    }
+  });
+});
+
+describe.each(['closed', 'open'] as const)("tier rates with failMode '%s' when Redis is unreachable", (failMode) => {
+  it(failMode === 'closed' ? 'answers 503 at once' : 'admits the request at once', async () => {
+    const redis = await unreachableRedis();
+    const tiers = { definitions: { free: { limit: 5 } }, default: 'free' };
+    const t = await startBudgetApp('express', { failMode, storage: new RedisAdapter(redis), tiers }, [TierTestController]);
+    try {
+      const started = Date.now();
+      const res = await get(`${t.url}/tier/ping`, { 'x-user': 'f2' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      if (failMode === 'closed') {
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ statusCode: 503, error: 'rate_storage_unavailable' });
+      } else {
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-ratelimit-limit')).toBeNull();
       }
     } finally {
       await t.close();

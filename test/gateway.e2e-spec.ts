@@ -1,4 +1,5 @@
 import { AppModule } from '../src/app.module';
+import { DEMO_KEYS } from '../src/auth/api-keys';
 import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
 
 const alice = { authorization: 'Bearer sk-demo-alice' };
@@ -17,7 +18,7 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
   beforeAll(async () => {
     process.env.MONTHLY_TOKENS_PER_USER = '1000';
     delete process.env.REDIS_URL; // the gateway's zero-config default: in-memory budgets
-    t = await startApp(platform, { imports: [AppModule.register()] });
+    t = await startApp(platform, { imports: [AppModule.register({ keys: { ...DEMO_KEYS, 'sk-carol': { id: 'carol', tenantId: 'demo' } } })] });
   });
   afterAll(async () => {
     process.env = env;
@@ -46,6 +47,25 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
     expect(res.status).toBe(429);
     expect(res.body).toMatchObject({ error: 'budget_exceeded', reason: 'user_token_limit_exceeded', used: CHAT_PROMPT + 100, limit: 1000 });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('limits each demo key at its tier\'s rate: alice free, bob pro', async () => {
+    const aliceRes = await post(`${t.url}/v1/chat/completions`, chat(1), alice);
+    expect(aliceRes.headers.get('x-ratelimit-limit')).toBe('20');
+    const bobRes = await post(`${t.url}/v1/chat/completions`, chat(1), { authorization: 'Bearer sk-demo-bob' });
+    expect(bobRes.headers.get('x-ratelimit-limit')).toBe('200');
+    expect(Number(bobRes.headers.get('x-ratelimit-remaining'))).toBeLessThan(200);
+  });
+
+  it('serves a free key over its rate with the cheaper model', async () => {
+    const carol = { authorization: 'Bearer sk-carol' };
+    const statuses: string[] = [];
+    for (let i = 0; i < 21; i++) {
+      const res = await post(`${t.url}/v1/chat/completions`, { ...chat(1), model: 'gpt-4o' }, carol);
+      statuses.push(`${res.status} ${res.body.model}`);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === '200 gpt-4o')).toBe(true);
+    expect(statuses[20]).toBe('200 gpt-4o-mini');
   });
 
   it('answers 401 without a known key and serves health without one', async () => {

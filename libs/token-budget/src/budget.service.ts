@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendReport, SpendReportQuery } from './admin/admin.types';
 import { BudgetAdmin } from './admin/budget-admin';
@@ -26,6 +26,11 @@ import { readProviderUsage } from './usage/extract-usage';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
+import type { BudgetRequest } from './token-budget-options.interface';
+import type { ResolvedTier } from './tiers/resolved-tier';
+import { requestTier } from './tiers/request-tier';
+import { TierResolver } from './tiers/tier.resolver';
+import { TierRules } from './tiers/tier-rules';
 
 /** Subjects whose counters are kept built per rule and period. */
 const TARGET_CACHE_SIZE = 10_000;
@@ -46,6 +51,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly targetCache = new WeakMap<ResolvedRule, { periodKey: string; byId: Map<string, BudgetTarget> }>();
   private readonly routeRules = new Map<string, ResolvedRule>();
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
+  private readonly tierRules = new TierRules();
   private readonly costs: CostCalculator;
   /** The budget each counter belongs to, for events (counters are built once per subject and period). */
   private readonly counterTargets = new WeakMap<BudgetCounter, BudgetTarget>();
@@ -56,6 +62,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
     @Inject(StorageAdapter) readonly storage: StorageAdapter,
+    @Optional() private readonly tiers?: TierResolver,
   ) {
     this.rules = (options.budgets ?? []).map((rule) => resolveRule(rule));
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -105,9 +112,10 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
    */
   async check(subject: BudgetSubject, estimate: EstimateInput = 0, options: ServiceCallOptions = {}): Promise<BudgetCheckResult> {
     const checked = checkEstimate(estimate);
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
     const costNanos = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
     return checkResult(targets, states, checked.tokens, costNanos, options.reservationPolicy ?? this.options.reservationPolicy ?? 'strict');
   }
@@ -124,8 +132,9 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
    * catch (error) { await reservation.release(); throw error; }
    */
   async reserve(subject: BudgetSubject, estimate: EstimateInput, options: ServiceCallOptions = {}): Promise<Reservation> {
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     return this.reserveTargets(targets, estimate, now, options.leaseMs, options.reservationPolicy);
   }
 
@@ -154,8 +163,9 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   /** Counts usage that was not reserved beforehand (it may take a budget past its limit). */
   async record(subject: BudgetSubject, usage: UsageInput, options: ServiceCallOptions = {}): Promise<Usage> {
     const normalized = normalizeUsageInput(usage);
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     const cost = this.costs.usageCost(normalized, now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
@@ -165,8 +175,9 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
 
   /** Usage of each budget of the subject in its current period. */
   async getUsage(subject: BudgetSubject, options: ServiceCallOptions = {}): Promise<BudgetUsage[]> {
+    const tier = await this.budgetTier(subjectIds(subject).user);
     const now = this.now();
-    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now);
+    const targets = this.targets(idsResolver(subject), subjectIds(subject).feature, options.rules, now, tier);
     const states = await this.storage.read(targets.map((t) => t.counter), now);
     return targets.map((target, i) => usageOf(target, states[i]));
   }
@@ -272,9 +283,27 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     feature: string | undefined,
     extra: readonly BudgetRule[] | undefined,
     now: number,
+    tier?: ResolvedTier,
   ): BudgetTarget[] {
     const extraRules = extra ? extra.map((rule) => this.callRule(rule)) : [];
-    return this.targetsOf(this.rulesFor(feature, extraRules), feature, resolveId, now);
+    return this.targetsOf(this.rulesForTier(this.rulesFor(feature, extraRules), tier), feature, resolveId, now);
+  }
+
+  /**
+   * @internal The tier whose budget overrides apply to a user: the one TierThrottlerGuard resolved
+   * for the request, else the tier resolver's answer; `undefined` when no tier overrides budgets.
+   */
+  budgetTier(userId: unknown, req?: BudgetRequest): MaybePromise<ResolvedTier | undefined> {
+    if (!this.tiers?.overridesBudgets) return undefined;
+    const resolved = req === undefined ? undefined : requestTier(req);
+    if (resolved) return resolved.userId === undefined ? undefined : resolved.tier;
+    if (userId === undefined || userId === null || userId === '') return undefined;
+    return this.tiers.resolve(String(userId), req);
+  }
+
+  /** @internal `rules` with the limits of `tier` (the same rules without one). */
+  rulesForTier(rules: readonly ResolvedRule[], tier: ResolvedTier | undefined): readonly ResolvedRule[] {
+    return tier ? this.tierRules.apply(rules, tier) : rules;
   }
 
   /**

@@ -76,7 +76,7 @@ export type {
 export { BUDGET_PERIODS, PeriodCalculator } from './periods';
 export type { BudgetPeriod, PeriodSpec, PeriodWindow } from './periods';
 export type { BudgetSubject, BudgetSubjectIds } from './subject';
-export type { TokenBudgetRequestState, RequestWithTokenBudget } from './request-state';
+export type { TokenBudgetRequestState, RequestWithTokenBudget, DegradedRequest } from './request-state';
 export type { Usage, UsageInput, UsageExtractor } from './usage/usage.interface';
 export type { UsageReading } from './usage/usage-reading';
 export { readProviderUsage } from './usage/extract-usage';
@@ -95,3 +95,19 @@ export type { RequestBodyEstimate, BodyEstimationOptions } from './estimation/es
 export type { RequestShape } from './estimation/request-shape';
 export type { CapMaxTokensOptions } from './estimation/capped-reservation';
 export type { RouteEstimation } from './estimation/request-estimator';
+export { TierThrottlerGuard } from './tiers/tier-throttler.guard';
+export { TierThrottlerStorage } from './tiers/tier-throttler.storage';
+export type { TierThrottlerRecord, ThrottlerStorageRecord } from './tiers/tier-throttler.storage';
+export { TierResolver } from './tiers/tier.resolver';
+export { TierLimitExceededException } from './tiers/tier-limit-exceeded.exception';
+export type { TierLimitExceededInfo, TierLimitExceededBody } from './tiers/tier-limit-exceeded.exception';
+export { TIER_ENFORCE_MODES } from './tiers/tier-options.interface';
+export type { TierDefinition, TierOptions, TierEnforce, TierResolveFn } from './tiers/tier-options.interface';
+export type { ResolvedTier } from './tiers/resolved-tier';
+export type { RequestTier } from './tiers/request-tier';
+export { TIER_TOKENS_PER_MINUTE_RULE } from './tiers/tier-rules';
+export { MemoryRateWindow } from './storage/memory-rate-window';
+export { RedisRateWindow } from './storage/redis-rate-window';
+export type { RateWindowStore, RateHitRequest, RateHit } from './storage/rate-window.interface';
+export { readTokenBudgetConfig, loadTokenBudgetConfig } from './config/load-config';
+export { TokenBudgetConfigError } from './config/config-file-error';

@@ -30,6 +30,19 @@ export interface TokenBudgetRequestState {
   stopStreamWhenExhausted?: boolean;
   /** True once TokenBudgetInterceptor took charge of settling the reservation. */
   intercepted: boolean;
+  /** Set by TierThrottlerGuard (`enforce: 'degrade'`) when the request is over its tier's rate: serve it with `model`. */
+  degraded?: DegradedRequest;
+}
+
+/** A request admitted over its tier's rate, to be served by the tier's cheaper model. */
+export interface DegradedRequest {
+  model: string;
+  tier: string;
+}
+
+/** True once TokenBudgetGuard admitted the request (TierThrottlerGuard may have left `degraded` before). */
+export function isAdmitted(state: Partial<TokenBudgetRequestState> | undefined): state is TokenBudgetRequestState {
+  return state !== undefined && state.feature !== undefined;
 }
 
 /** The request as TokenBudgetGuard sees it. */

@@ -5,6 +5,7 @@ import type { UsageExtractor } from './usage/usage.interface';
 import type { BudgetExceededInfo } from './budget-exceeded.exception';
 import type { CapMaxTokensOptions } from './estimation/capped-reservation';
 import type { EstimateInput } from './estimation/usage-estimate';
+import type { TierOptions } from './tiers/tier-options.interface';
 
 /** Who a budget rule counts for. `feature` counts one route/feature across all callers. */
 export type BudgetScope = 'user' | 'tenant' | 'key' | 'session' | 'feature' | 'global';
@@ -228,6 +229,12 @@ export interface TokenBudgetModuleOptions {
    * @default Date.now
    */
   clock?: () => number;
+  /**
+   * Request rates (and token budgets) per user tier, enforced by `TierThrottlerGuard`.
+   * @default undefined (no tiers)
+   * @example { definitions: { free: { limit: 5, ttl: 60_000 }, pro: { limit: 50, ttl: 60_000 } }, default: 'free' }
+   */
+  tiers?: TierOptions;
 }
 
 /** Extra structural options of `forRoot` / `forRootAsync`. */

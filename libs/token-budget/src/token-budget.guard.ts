@@ -21,7 +21,8 @@ import { isPromise, MaybePromise, then } from './maybe-promise';
 import type { Reservation } from './reservation';
 import type { BudgetTarget } from './budget.types';
 import type { ReservationPolicy } from './storage/storage-adapter.interface';
-import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import { isAdmitted, RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import type { ResolvedTier } from './tiers/resolved-tier';
 import { RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
 import { ADMITTER_KEY, REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
@@ -83,7 +84,7 @@ export class TokenBudgetGuard implements CanActivate {
 
   private admit(context: ExecutionContext, settleOnResponseEnd: boolean): MaybePromise<boolean> {
     const { req, res } = this.getRequestResponse(context);
-    if ((req as RequestWithTokenBudget)[REQUEST_STATE_KEY]) return true;
+    if (isAdmitted((req as RequestWithTokenBudget)[REQUEST_STATE_KEY])) return true;
     const route = this.routeBudget(context);
     const userId = this.getUserId(req, context);
     if (isPromise(userId)) return userId.then((id) => this.withUser(req, res, route, id, settleOnResponseEnd));
@@ -95,11 +96,22 @@ export class TokenBudgetGuard implements CanActivate {
       throw new UnauthorizedException('Token budget: the caller could not be identified (extractUserId found no user id)');
     }
     const estimate = this.getEstimate(req, route);
-    if (isPromise(estimate)) return estimate.then((e) => this.hold(req, res, route, userId, e, settleOnResponseEnd));
-    return this.hold(req, res, route, userId, estimate, settleOnResponseEnd);
+    const tier = this.budgets.budgetTier(userId, req);
+    if (isPromise(estimate) || isPromise(tier)) {
+      return Promise.all([estimate, tier]).then(([e, t]) => this.hold(req, res, route, userId, e, settleOnResponseEnd, t));
+    }
+    return this.hold(req, res, route, userId, estimate, settleOnResponseEnd, tier);
   }
 
-  private hold(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: unknown, estimate: EstimateInput, settleOnResponseEnd: boolean): MaybePromise<boolean> {
+  private hold(
+    req: BudgetRequest,
+    res: BudgetResponse,
+    route: RouteBudget,
+    userId: unknown,
+    estimate: EstimateInput,
+    settleOnResponseEnd: boolean,
+    tier: ResolvedTier | undefined,
+  ): MaybePromise<boolean> {
     const state: TokenBudgetRequestState = {
       reservation: undefined,
       feature: route.feature,
@@ -110,10 +122,12 @@ export class TokenBudgetGuard implements CanActivate {
     };
     const stop = route.stopStreamWhenExhausted ?? this.options.stopStreamWhenExhausted;
     if (stop) state.stopStreamWhenExhausted = true;
+    const degraded = (req as RequestWithTokenBudget)[REQUEST_STATE_KEY]?.degraded;
+    if (degraded) state.degraded = degraded;
     const now = this.now();
     let targets: BudgetTarget[];
     try {
-      targets = this.budgets.targetsOf(route.rules, route.feature, (rule) => this.idFor(rule, req, userId), now);
+      targets = this.budgets.targetsOf(this.budgets.rulesForTier(route.rules, tier), route.feature, (rule) => this.idFor(rule, req, userId), now);
     } catch (error) {
       // a bad id is the caller's (400); an id resolver that throws is the app's bug, never a storage outage
       if (error instanceof InvalidSubjectError) throw new BadRequestException(error.message);

@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { concatMap, from, Observable, of, switchMap } from 'rxjs';
 import { BudgetService } from './budget.service';
 import type { Reservation } from './reservation';
-import type { RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import { isAdmitted, RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { isPromise } from './maybe-promise';
 import { ADMITTER_KEY, REQUEST_STATE_KEY } from './token-budget.constants';
 import { TokenBudgetGuard } from './token-budget.guard';
@@ -35,7 +35,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<RequestWithTokenBudget & Record<symbol, TokenBudgetGuard | undefined>>();
-    if (req?.[REQUEST_STATE_KEY]) return this.settle(context, req[REQUEST_STATE_KEY], next);
+    if (isAdmitted(req?.[REQUEST_STATE_KEY])) return this.settle(context, req[REQUEST_STATE_KEY], next);
     // Admit through the TokenBudgetGuard (or subclass) that deferred to us, else the module's.
     const admitted = (req?.[ADMITTER_KEY] ?? this.guard).admitForInterceptor(context);
     if (isPromise(admitted)) return from(admitted).pipe(switchMap(() => this.settleAdmitted(context, req, next)));

@@ -10,6 +10,9 @@ import { TokenBudgetGuard } from './token-budget.guard';
 import { TokenBudgetInterceptor } from './token-budget.interceptor';
 import { TokenBudgetConfigurableModule, TOKEN_BUDGET_MODULE_OPTIONS } from './token-budget.module-definition';
 import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
+import { TierResolver } from './tiers/tier.resolver';
+import { TierThrottlerGuard } from './tiers/tier-throttler.guard';
+import { TierThrottlerStorage } from './tiers/tier-throttler.storage';
 
 /**
  * Token budgets for LLM-backed routes.
@@ -30,7 +33,10 @@ import type { TokenBudgetModuleOptions } from './token-budget-options.interface'
     BudgetService,
     TokenBudgetGuard,
     TokenBudgetInterceptor,
+    TierResolver,
+    TierThrottlerStorage,
+    TierThrottlerGuard,
   ],
-  exports: [BudgetService, StorageAdapter, TokenBudgetGuard, TokenBudgetInterceptor, TOKEN_BUDGET_OPTIONS],
+  exports: [BudgetService, StorageAdapter, TokenBudgetGuard, TokenBudgetInterceptor, TOKEN_BUDGET_OPTIONS, TierResolver, TierThrottlerStorage, TierThrottlerGuard],
 })
 export class TokenBudgetModule extends TokenBudgetConfigurableModule {}

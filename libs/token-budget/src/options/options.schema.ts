@@ -134,4 +134,6 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsString() @IsNotEmpty() defaultModel?: string;
   @IsOptional() @IsIn(['strict', 'clamp'], { message: "must be 'strict' or 'clamp'" }) reservationPolicy?: string;
   @IsOptional() @IsBoolean() stopStreamWhenExhausted?: boolean;
+  /** Checked field by field by tierProblems (maps of tiers and assignments). */
+  @IsOptional() tiers?: unknown;
 }

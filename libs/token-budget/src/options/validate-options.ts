@@ -1,6 +1,7 @@
 import { validateSync, ValidationError } from 'class-validator';
 import { TokenBudgetOptionsError } from '../errors';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import { tierProblems } from '../tiers/tier-options.schema';
 import { BudgetRuleSchema, ModelPricingSchema, RolloverSchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';
 
 type Plain = Record<string, unknown>;
@@ -31,7 +32,7 @@ function toSchema(options: Plain): TokenBudgetOptionsSchema {
   return schema;
 }
 
-function flatten(errors: ValidationError[], parent = ''): string[] {
+export function flatten(errors: ValidationError[], parent = ''): string[] {
   const lines: string[] = [];
   for (const error of errors) {
     const path = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
@@ -76,6 +77,7 @@ function crossFieldProblems(options: TokenBudgetModuleOptions): string[] {
 export function validateOptions(options: unknown): TokenBudgetModuleOptions {
   if (!isPlainObject(options)) throw new TokenBudgetOptionsError(['options: must be an object']);
   const problems = flatten(validateSync(toSchema(options), { forbidUnknownValues: false, whitelist: true, forbidNonWhitelisted: true }));
+  problems.push(...tierProblems(options.tiers, options.budgets, options.userBudget as TokenBudgetModuleOptions['userBudget'], flatten));
   if (!problems.length) problems.push(...crossFieldProblems(options as TokenBudgetModuleOptions));
   if (problems.length) throw new TokenBudgetOptionsError(problems);
   return options as TokenBudgetModuleOptions;

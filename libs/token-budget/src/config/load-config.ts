@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { TokenBudgetOptionsError } from '../errors';
+import { validateOptions } from '../options/validate-options';
+import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import { TokenBudgetConfigError } from './config-file-error';
+import { splitProblem } from './option-path';
+
+/**
+ * Reads budgets, tiers and assignments (any module option that is data) from a YAML or JSON file
+ * and validates them with the module's own rules. Throws {@link TokenBudgetConfigError} with one
+ * `file:line:column: path: problem` line per problem.
+ *
+ * @example
+ * const options = readTokenBudgetConfig('config/token-budget.yaml');
+ * TokenBudgetModule.forRoot({ ...options, storage: new RedisAdapter(process.env.REDIS_URL) });
+ */
+export function readTokenBudgetConfig(file: string): TokenBudgetModuleOptions {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TokenBudgetConfigError(file, [`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new TokenBudgetConfigError(
+      file,
+      doc.errors.map((error) => {
+        const at = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
+        return `${file}:${at.line}:${at.col}: syntax error: ${error.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  if (!isMap(doc.contents)) {
+    throw new TokenBudgetConfigError(file, [`${file}: must hold a mapping of module options, e.g. budgets:, tiers:`]);
+  }
+  const options = doc.toJS() as unknown;
+  try {
+    return validateOptions(options);
+  } catch (error) {
+    if (!(error instanceof TokenBudgetOptionsError)) throw error;
+    throw new TokenBudgetConfigError(file, error.problems.map((problem) => locate(file, problem, doc, lines)));
+  }
+}
+
+/**
+ * A `ConfigModule.forRoot({ load })` factory: the file's options under `key`, read and validated
+ * when the app boots.
+ *
+ * @example
+ * ConfigModule.forRoot({ load: [loadTokenBudgetConfig('config/token-budget.yaml')] })
+ * // then, in TokenBudgetModule.forRootAsync: useFactory: (config: ConfigService) => config.getOrThrow('tokenBudget')
+ */
+export function loadTokenBudgetConfig(file: string, key = 'tokenBudget'): () => Record<string, TokenBudgetModuleOptions> {
+  return () => ({ [key]: readTokenBudgetConfig(file) });
+}
+
+/** `file:line:col: problem`, at the deepest node of the problem's path the file has. */
+function locate(file: string, problem: string, doc: Document, lines: LineCounter): string {
+  const split = splitProblem(problem);
+  if (!split) return `${file}: ${problem}`;
+  for (let depth = split.path.length; depth > 0; depth--) {
+    const node = doc.getIn(split.path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const at = lines.linePos(node.range[0]);
+      return `${file}:${at.line}:${at.col}: ${problem}`;
+    }
+  }
+  return `${file}: ${problem}`;
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { isPromise, MaybePromise } from '../maybe-promise';
+import { MemoryAdapter } from '../storage/memory.adapter';
+import { MemoryRateWindow } from '../storage/memory-rate-window';
+import type { RateHit, RateWindowStore } from '../storage/rate-window.interface';
+import { RedisAdapter } from '../storage/redis.adapter';
+import { RedisRateWindow } from '../storage/redis-rate-window';
+import { StorageAdapter } from '../storage/storage-adapter.interface';
+import { TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
+import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
+
+/** What `ThrottlerStorage.increment` answers (@nestjs/throttler does not export the type by name). */
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/** A throttler record with the exact window figures (ms) beside the throttler's whole seconds. */
+export interface TierThrottlerRecord extends ThrottlerStorageRecord {
+  /** Epoch ms at which the window frees. */
+  resetAt: number;
+  /** The window's limit, burst included. */
+  limit: number;
+}
+
+/**
+ * The module's `ThrottlerStorage`: fixed-window counters in the module's storage, so every app
+ * instance on one Redis enforces one limit. On RedisAdapter each hit is one Lua script on the
+ * adapter's own client; on MemoryAdapter (or any other adapter) it is an O(1) in-process window. A
+ * storage adapter that implements `hit(request)` ({@link RateWindowStore}) is used as is.
+ *
+ * `TierThrottlerGuard` uses it; it also works as the `storage` of `ThrottlerModule` for plain
+ * `ThrottlerGuard` limits (`blockDuration` is not supported: a window frees when it ends).
+ */
+@Injectable()
+export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+  private readonly logger = new Logger(TierThrottlerStorage.name);
+  readonly windows: RateWindowStore;
+  private readonly now: () => number;
+
+  constructor(@Inject(StorageAdapter) storage: StorageAdapter, @Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions) {
+    this.now = options.clock ?? Date.now;
+    this.windows = rateWindowsOf(storage, this.logger);
+  }
+
+  /** `ThrottlerStorage.increment`: counts a hit if the window has room (a refused hit is not counted). */
+  async increment(key: string, ttl: number, limit: number, _blockDuration: number, _throttlerName: string): Promise<TierThrottlerRecord> {
+    return this.hit(key, ttl, limit, 0);
+  }
+
+  /** @internal A hit with burst; synchronous on memory. */
+  hit(key: string, windowMs: number, limit: number, burst: number): MaybePromise<TierThrottlerRecord> {
+    const now = this.now();
+    const hit = this.windows.hit({ key, windowMs, limit, burst, now });
+    return isPromise(hit) ? hit.then((answer) => toRecord(answer, now)) : toRecord(hit, now);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.windows instanceof MemoryRateWindow) this.windows.close();
+  }
+}
+
+function toRecord(hit: RateHit, now: number): TierThrottlerRecord {
+  const seconds = Math.max(1, Math.ceil((hit.resetAt - now) / 1000));
+  return {
+    totalHits: hit.admitted ? hit.hits : hit.hits + 1,
+    timeToExpire: seconds,
+    isBlocked: !hit.admitted,
+    timeToBlockExpire: hit.admitted ? 0 : seconds,
+    resetAt: hit.resetAt,
+    limit: hit.limit,
+  };
+}
+
+function rateWindowsOf(storage: StorageAdapter, logger: Logger): RateWindowStore {
+  if (storage instanceof RedisAdapter) return new RedisRateWindow(storage.client);
+  const own = storage as StorageAdapter & Partial<RateWindowStore>;
+  if (typeof own.hit === 'function') return { hit: (request) => (own.hit as RateWindowStore['hit']).call(own, request) };
+  if (!(storage instanceof MemoryAdapter)) {
+    logger.warn(
+      `${storage.constructor.name} has no hit(request) method, so tier rate limits are counted in this process only; implement RateWindowStore on the adapter to share them across instances.`,
+    );
+  }
+  return new MemoryRateWindow();
+}

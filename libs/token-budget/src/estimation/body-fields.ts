@@ -9,6 +9,16 @@ export function tokenCountOf(value: unknown): number | undefined {
   return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
 }
 
+/**
+ * The larger of the token counts a body sets in two fields, `undefined` when it sets neither. A
+ * server reads one of them and ignores the other, so the estimate assumes the larger.
+ */
+export function largerCountOf(a: unknown, b: unknown): number | undefined {
+  const first = tokenCountOf(a);
+  const second = tokenCountOf(b);
+  return first === undefined ? second : second === undefined ? first : Math.max(first, second);
+}
+
 /** The elements of `value` when it is an array, else none. */
 export const itemsOf = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 

@@ -1,0 +1,74 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { BudgetService, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
+import { PLATFORMS, post, startBudgetApp, TestApp } from './fixtures/create-app';
+
+type Body = Record<string, unknown>;
+
+/**
+ * An upstream that honours the larger output limit a body sets (OpenAI-compatible servers such as
+ * Ollama read `max_tokens` and ignore `max_completion_tokens`) and bills every output token it allows.
+ */
+function billed(body: Body) {
+  const config = (body.generationConfig ?? {}) as Body;
+  const limits = [body.max_tokens, body.max_completion_tokens, config.maxOutputTokens, config.max_output_tokens].filter((v): v is number => typeof v === 'number');
+  const completion = Math.max(0, ...limits);
+  return { object: 'chat.completion', usage: { prompt_tokens: 1, completion_tokens: completion, total_tokens: 1 + completion } };
+}
+
+@Controller()
+@UseGuards(TokenBudgetGuard)
+class OutputLimitsController {
+  @Post('chat')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'chat' })
+  chat(@Body() body: Body) {
+    return billed(body);
+  }
+
+  @Post('capped')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'capped', capMaxTokens: true })
+  capped(@Body() body: Body) {
+    return billed(body);
+  }
+}
+
+const LIMIT = 1_000;
+const chat = (extra: Body) => ({ model: 'llama3.1', messages: [{ role: 'user', content: 'Hi' }], ...extra });
+const gemini = (config: Body) => ({ contents: [{ role: 'user', parts: [{ text: 'Hi' }] }], generationConfig: config });
+
+describe.each(PLATFORMS)('a body that sets two output limits on %s', (platform) => {
+  let t: TestApp;
+  let budgets: BudgetService;
+  beforeAll(async () => {
+    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }] }, [OutputLimitsController]);
+    budgets = t.app.get(BudgetService);
+  });
+  afterAll(() => t.close());
+
+  it('holds the larger of max_tokens and max_completion_tokens, so a small one cannot hide a large one', async () => {
+    const res = await post(`${t.url}/chat`, chat({ max_completion_tokens: 1, max_tokens: 5_000 }), { 'x-user': 'm1' });
+    expect(res.status).toBe(429);
+    expect((await budgets.getUsage('m1'))[0]).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('admits when the larger limit fits, and holds it', async () => {
+    const res = await post(`${t.url}/chat`, chat({ max_completion_tokens: 900, max_tokens: 5 }), { 'x-user': 'm2' });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('x-tokenbudget-remaining'))).toBeLessThanOrEqual(LIMIT - 900);
+  });
+
+  it('holds the larger of a Gemini maxOutputTokens and max_output_tokens', async () => {
+    const res = await post(`${t.url}/chat`, gemini({ maxOutputTokens: 1, max_output_tokens: 5_000 }), { 'x-user': 'm3' });
+    expect(res.status).toBe(429);
+    expect((await budgets.getUsage('m3'))[0]).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('capMaxTokens lowers both Gemini output limits, so the upstream cannot bill past the budget', async () => {
+    const res = await post(`${t.url}/capped`, gemini({ maxOutputTokens: 5_000, max_output_tokens: 5_000 }), { 'x-user': 'm4' });
+    expect(res.status).toBe(200);
+    const [usage] = await budgets.getUsage({ user: 'm4', feature: 'capped' });
+    expect(usage.used).toBeGreaterThan(0);
+    expect(usage.used).toBeLessThanOrEqual(LIMIT);
+  });
+});

@@ -67,6 +67,9 @@ export class BudgetAdmin {
       if (limits.tokens !== undefined) assertCount(call, 'tokens', limits.tokens);
       tokens = limits.tokens;
       cost = limits.costUsd === undefined ? undefined : toNanos(call, limits.costUsd);
+      if (cost === 0 && limits.costUsd !== 0) {
+        throw InvalidAdminRequestError.create(call, `costUsd is ${describe(limits.costUsd)}, which rounds to 0 nano-dollars (unlimited)`, 'Pass 0 for unlimited, else at least 0.000000001 USD');
+      }
     }
     const targets = this.targetsOrThrow(call, subject, options, this.host.now());
     const storage = this.require('setLimit', call);

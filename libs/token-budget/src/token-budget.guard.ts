@@ -155,7 +155,11 @@ export class TokenBudgetGuard implements CanActivate {
     state.estimate = checkEstimate(estimate).tokens;
     if (route.capMinOutputTokens === undefined || !isBodyEstimate(estimate)) return this.budgets.reserveTargets(targets, estimate, now);
     const reserve = (held: UsageEstimate, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, held, now, undefined, policy);
-    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, route.capMinOutputTokens);
+    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, {
+      minOutputTokens: route.capMinOutputTokens,
+      price: (held) => this.budgets.priceEstimate(held, now),
+      costPolicy: this.options.reservationPolicy ?? 'strict',
+    });
     return then(capped, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;
       state.usageEstimate = usage;

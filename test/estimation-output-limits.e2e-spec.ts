@@ -11,7 +11,8 @@ type Body = Record<string, unknown>;
 function billed(body: Body) {
   const config = (body.generationConfig ?? {}) as Body;
   const limits = [body.max_tokens, body.max_completion_tokens, config.maxOutputTokens, config.max_output_tokens].filter((v): v is number => typeof v === 'number');
-  const completion = Math.max(0, ...limits);
+  const choices = typeof body.n === 'number' ? body.n : typeof config.candidateCount === 'number' ? config.candidateCount : 1;
+  const completion = Math.max(0, ...limits) * choices;
   return { object: 'chat.completion', usage: { prompt_tokens: 1, completion_tokens: completion, total_tokens: 1 + completion } };
 }
 
@@ -69,6 +70,23 @@ describe.each(PLATFORMS)('a body that sets two output limits on %s', (platform) 
     expect(res.status).toBe(200);
     const [usage] = await budgets.getUsage({ user: 'm4', feature: 'capped' });
     expect(usage.used).toBeGreaterThan(0);
+    expect(usage.used).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('holds the output limit once per completion asked for (n, candidateCount)', async () => {
+    // 10 completions of up to 200 tokens each: 2,000 output tokens, past the 1,000 limit
+    expect((await post(`${t.url}/chat`, chat({ n: 10, max_tokens: 200 }), { 'x-user': 'm5' })).status).toBe(429);
+    expect((await post(`${t.url}/chat`, gemini({ candidateCount: 8, maxOutputTokens: 200 }), { 'x-user': 'm5' })).status).toBe(429);
+    const res = await post(`${t.url}/chat`, chat({ n: 4, max_tokens: 200 }), { 'x-user': 'm6' });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('x-tokenbudget-remaining'))).toBeLessThanOrEqual(LIMIT - 800);
+  });
+
+  it('capMaxTokens shares what is left among the completions, so together they stay within the budget', async () => {
+    const res = await post(`${t.url}/capped`, chat({ n: 4, max_tokens: 1_000 }), { 'x-user': 'm7' });
+    expect(res.status).toBe(200);
+    const [usage] = await budgets.getUsage({ user: 'm7', feature: 'capped' });
+    expect(usage.used).toBeGreaterThan(LIMIT / 2);
     expect(usage.used).toBeLessThanOrEqual(LIMIT);
   });
 });

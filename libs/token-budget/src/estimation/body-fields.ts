@@ -19,6 +19,9 @@ export function largerCountOf(a: unknown, b: unknown): number | undefined {
   return first === undefined ? second : second === undefined ? first : Math.max(first, second);
 }
 
+/** `value` when it is a positive safe integer (a number of completions), else 1. */
+export const choicesOf = (value: unknown): number => (Number.isSafeInteger(value) && (value as number) > 1 ? (value as number) : 1);
+
 /** The elements of `value` when it is an array, else none. */
 export const itemsOf = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 

@@ -2,7 +2,7 @@ import { BudgetExceededException } from '../budget-exceeded.exception';
 import { isPromise, MaybePromise, then } from '../maybe-promise';
 import { Reservation, ReservationSettler } from '../reservation';
 import type { ReservationPolicy } from '../storage/storage-adapter.interface';
-import { readerOf, RequestBodyEstimate } from './estimate-request-body';
+import { RequestBodyEstimate, writeOutputLimit } from './estimate-request-body';
 import type { UsageEstimate } from './usage-estimate';
 
 /** Options of `capMaxTokens`. */
@@ -48,21 +48,25 @@ export interface CappingPolicy {
  */
 export function reserveCapped(reserve: Reserve, settler: ReservationSettler, body: Record<string, unknown>, estimate: RequestBodyEstimate, policy: CappingPolicy): MaybePromise<CappedReservation> {
   const { inputTokens, outputTokens } = estimate;
-  const least = inputTokens + policy.minOutputTokens;
+  // each of the body's completions gets the same output limit, so output is held in whole multiples of them
+  const choices = estimate.choices ?? 1;
+  const minOutput = policy.minOutputTokens * choices;
+  const least = inputTokens + minOutput;
   const model = estimate.model !== undefined ? { model: estimate.model } : {};
   const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
   const capped = (reservation: Reservation, output: number): CappedReservation => {
-    if (output < outputTokens) readerOf(body)?.writeMaxOutput(body, output);
+    if (output < outputTokens) writeOutputLimit(body, output, choices);
     return { reservation, usage: usage(output) };
   };
   const strictly = (output: number): MaybePromise<CappedReservation> => then(reserve(usage(output), 'strict'), (reservation) => capped(reservation, output));
   return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp'), least), (clamped) => {
-    if (clamped.held < least) return then(clamped.release(), () => strictly(policy.minOutputTokens));
-    const output = Math.min(outputTokens, clamped.held - inputTokens);
+    if (clamped.held < least) return then(clamped.release(), () => strictly(minOutput));
+    const left = clamped.held - inputTokens;
+    const output = left >= outputTokens ? outputTokens : left - (left % choices);
     // the clamp held less money than the call may cost: money is not capped, so it is held strictly (a 429 unless room came back)
     if (policy.costPolicy === 'strict' && clamped.heldCostNanos < policy.price(usage(output))) return then(clamped.release(), () => strictly(output));
     if (output === outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
-    return capped(asHeld(clamped, settler, policy.price(usage(output))), output);
+    return capped(asHeld(clamped, settler, inputTokens + output, policy.price(usage(output))), output);
   });
 }
 
@@ -70,8 +74,8 @@ export function reserveCapped(reserve: Reserve, settler: ReservationSettler, bod
  * The same hold, with what it holds as its estimate: settled without usage, it commits the capped
  * total at the capped price.
  */
-function asHeld(clamped: Reservation, settler: ReservationSettler, estimateCostNanos: number): Reservation {
-  return new Reservation(clamped.id, clamped.held, clamped.counters, clamped.summary, settler, { ...clamped.hold, tokens: clamped.held, estimateCostNanos });
+function asHeld(clamped: Reservation, settler: ReservationSettler, estimate: number, estimateCostNanos: number): Reservation {
+  return new Reservation(clamped.id, estimate, clamped.counters, clamped.summary, settler, { ...clamped.hold, estimateCostNanos });
 }
 
 /** A refusal reports the least the request needs (prompt plus minOutputTokens), not its whole estimate. */

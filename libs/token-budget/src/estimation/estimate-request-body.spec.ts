@@ -35,6 +35,7 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
       inputTokens: expected,
       outputTokens: 1,
       requestedOutputTokens: 1,
+      choices: 1,
     });
   });
 
@@ -97,6 +98,7 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
       inputTokens: 3 + 3 + o('system', 'Answer in French.') + 3 + o('user', 'How are you?'),
       outputTokens: 64,
       requestedOutputTokens: 64,
+      choices: 1,
     });
   });
 
@@ -121,6 +123,7 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
       inputTokens: cl100k('The food was delicious.').length,
       outputTokens: 0,
       requestedOutputTokens: 0,
+      choices: 1,
     });
     expect(estimateRequestBody({ model, input: ['one', 'two three'] })?.inputTokens).toBe(cl100k('one').length + cl100k('two three').length);
     expect(estimateRequestBody({ model, input: [1, 2, 3, 4] })?.inputTokens).toBe(4);
@@ -150,6 +153,7 @@ describe('estimateRequestBody: Anthropic messages', () => {
       inputTokens: 3 + 3 * 3 + IMAGE_TOKENS + ANTHROPIC_TOOLS_PROMPT_TOKENS + text,
       outputTokens: 256,
       requestedOutputTokens: 256,
+      choices: 1,
     });
   });
 
@@ -176,6 +180,7 @@ describe('estimateRequestBody: Gemini', () => {
       inputTokens: 3 + 3 * 2 + IMAGE_TOKENS + MEDIA_TOKENS + heuristic('You are a cat.', 'user', 'Hello there', 'model', 'Meow.'),
       outputTokens: 200,
       requestedOutputTokens: 200,
+      choices: 1,
     });
   });
 
@@ -217,6 +222,7 @@ describe('estimateRequestBody: bodies it cannot read', () => {
       inputTokens: 3 + 3 + 3 + heuristic('user', 'ok'),
       outputTokens: 5,
       requestedOutputTokens: undefined,
+      choices: 1,
     });
   });
 

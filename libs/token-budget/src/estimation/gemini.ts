@@ -1,4 +1,4 @@
-import { isRecord, itemsOf, Json, jsonOf, largerCountOf } from './body-fields';
+import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf } from './body-fields';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import { IMAGE_TOKENS, MEDIA_TOKENS, PromptCounter } from './prompt-counter';
 import type { RequestShapeReader } from './request-shape';
@@ -51,6 +51,10 @@ export const gemini: RequestShapeReader = {
   maxOutput(body) {
     const config = configOf(body);
     return isRecord(config) ? largerCountOf(config.maxOutputTokens, config.max_output_tokens) : undefined;
+  },
+  choices(body) {
+    const config = configOf(body);
+    return isRecord(config) ? choicesOf(field(config, 'candidateCount', 'candidate_count')) : 1;
   },
   writeMaxOutput(body, tokens) {
     const config = configOf(body);

@@ -10,7 +10,8 @@ type Body = Record<string, unknown>;
  */
 function billed(body: Body) {
   const config = (body.generationConfig ?? {}) as Body;
-  const limits = [body.max_tokens, body.max_completion_tokens, config.maxOutputTokens, config.max_output_tokens].filter((v): v is number => typeof v === 'number');
+  // numeric strings read as numbers, as servers with lax JSON validation (pydantic, for one) read them
+  const limits = [body.max_tokens, body.max_completion_tokens, config.maxOutputTokens, config.max_output_tokens].map(Number).filter((v) => Number.isFinite(v));
   const choices = typeof body.n === 'number' ? body.n : typeof config.candidateCount === 'number' ? config.candidateCount : 1;
   const completion = Math.max(0, ...limits) * choices;
   return { object: 'chat.completion', usage: { prompt_tokens: 1, completion_tokens: completion, total_tokens: 1 + completion } };
@@ -42,7 +43,7 @@ describe.each(PLATFORMS)('a body that sets two output limits on %s', (platform) 
   let t: TestApp;
   let budgets: BudgetService;
   beforeAll(async () => {
-    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }] }, [OutputLimitsController]);
+    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }], defaultMaxOutputTokens: 100 }, [OutputLimitsController]);
     budgets = t.app.get(BudgetService);
   });
   afterAll(() => t.close());
@@ -87,6 +88,16 @@ describe.each(PLATFORMS)('a body that sets two output limits on %s', (platform) 
     expect(res.status).toBe(200);
     const [usage] = await budgets.getUsage({ user: 'm7', feature: 'capped' });
     expect(usage.used).toBeGreaterThan(LIMIT / 2);
+    expect(usage.used).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('reads an output limit sent as a numeric string, which lax servers accept', async () => {
+    expect((await post(`${t.url}/chat`, chat({ max_tokens: '5000' }), { 'x-user': 'm8' })).status).toBe(429);
+    expect((await post(`${t.url}/chat`, chat({ max_completion_tokens: ' 5000 ' }), { 'x-user': 'm8' })).status).toBe(429);
+    expect((await budgets.getUsage('m8'))[0]).toMatchObject({ used: 0, reserved: 0 });
+    const res = await post(`${t.url}/capped`, chat({ max_tokens: '5000' }), { 'x-user': 'm9' });
+    expect(res.status).toBe(200);
+    const [usage] = await budgets.getUsage({ user: 'm9', feature: 'capped' });
     expect(usage.used).toBeLessThanOrEqual(LIMIT);
   });
 });

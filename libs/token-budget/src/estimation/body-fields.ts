@@ -4,9 +4,13 @@ export type Json = Record<string, unknown>;
 
 export const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `value` when it is a non-negative safe integer (a token count), else `undefined`. */
+/**
+ * `value` when it is a non-negative safe integer (a token count), or a string of one (servers with
+ * lax JSON validation read `"5000"` as 5000), else `undefined`.
+ */
 export function tokenCountOf(value: unknown): number | undefined {
-  return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+  const count = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return Number.isSafeInteger(count) && (count as number) >= 0 ? (count as number) : undefined;
 }
 
 /**

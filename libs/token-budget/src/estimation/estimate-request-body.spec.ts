@@ -39,13 +39,15 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
     });
   });
 
-  it('reads max_completion_tokens before max_tokens, else the default output', () => {
+  it('reads the larger of max_completion_tokens and max_tokens, else the default output', () => {
     const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] };
     expect(estimateRequestBody({ ...body, max_tokens: 50, max_completion_tokens: 70 })?.outputTokens).toBe(70);
+    expect(estimateRequestBody({ ...body, max_tokens: 90, max_completion_tokens: 70 })?.outputTokens).toBe(90);
     expect(estimateRequestBody(body)).toMatchObject({ outputTokens: DEFAULT_MAX_OUTPUT_TOKENS, requestedOutputTokens: undefined });
     expect(estimateRequestBody(body, { defaultMaxOutputTokens: 300 })?.outputTokens).toBe(300);
-    // not a token count: the default applies (the provider would refuse it anyway)
-    expect(estimateRequestBody({ ...body, max_tokens: '50' }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(9);
+    // a numeric string is read as its number (servers with lax validation accept it); anything else is not a count
+    expect(estimateRequestBody({ ...body, max_tokens: '50' }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(50);
+    expect(estimateRequestBody({ ...body, max_tokens: 'many' }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(9);
     expect(estimateRequestBody({ ...body, max_tokens: -5 }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(9);
   });
 

@@ -3,7 +3,9 @@
  * sampled beyond) against tokenizing the whole prompt exactly, on a 2,000-token prompt and on
  * 100,000-character prompts of prose and of base64-like text. Prints per-call times (median of
  * rounds, each round a fresh set of prompts, each timed batch from an empty tokenizer merge cache),
- * the ratio, and the estimate's worst error against the exact count. `BENCH_ITERATIONS` and `BENCH_ROUNDS` change the run.
+ * the ratio, and the estimate's worst error against the exact count. Then times bodies built to
+ * make the tokenizer slow against prose bodies of the same length. `BENCH_ITERATIONS` and
+ * `BENCH_ROUNDS` change the run.
  */
 import { randomBytes } from 'node:crypto';
 import { estimateRequestBody } from 'nestjs-token-budget';

@@ -179,6 +179,10 @@ export class BudgetAdmin {
       }
     }
     const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
+    if (scopes.length === 0) {
+      // e.g. { user: req.params.id } with the parameter missing: acting on nothing would look like success
+      throw InvalidSubjectError.create('subject', `${call}() was given no user, tenant, key or session id (${describe(subject)}); pass one, or scopes such as ['global']`);
+    }
     return this.host.targets(subject, options.rules, now).filter((t) => scopes.includes(t.rule.scope));
   }
 

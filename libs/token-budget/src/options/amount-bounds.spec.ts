@@ -1,15 +1,6 @@
-import { TokenBudgetOptionsError } from '../errors';
-import { validateOptions } from './validate-options';
+import { optionProblems } from './validate-options';
 
-function problems(options: unknown): string[] {
-  try {
-    validateOptions(options);
-    return [];
-  } catch (error) {
-    if (!(error instanceof TokenBudgetOptionsError)) throw error;
-    return error.problems;
-  }
-}
+const problems = optionProblems;
 
 describe('amounts a counter cannot hold', () => {
   it('refuses token counts past Number.MAX_SAFE_INTEGER', () => {

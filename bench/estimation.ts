@@ -3,7 +3,9 @@
  * sampled beyond) against tokenizing the whole prompt exactly, on a 2,000-token prompt and on
  * 100,000-character prompts of prose and of base64-like text. Prints per-call times (median of
  * rounds, each round a fresh set of prompts, each timed batch from an empty tokenizer merge cache),
- * the ratio, and the estimate's worst error against the exact count. `BENCH_ITERATIONS` and `BENCH_ROUNDS` change the run.
+ * the ratio, and the estimate's worst error against the exact count. Then times bodies built to
+ * make the tokenizer slow against prose bodies of the same length. `BENCH_ITERATIONS` and
+ * `BENCH_ROUNDS` change the run.
  */
 import { randomBytes } from 'node:crypto';
 import { estimateRequestBody } from 'nestjs-token-budget';
@@ -80,6 +82,33 @@ function main(): void {
   console.log('\n| prompt | exact count, ms/call | estimateRequestBody, ms/call | ratio | worst error of the estimate |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const row of rows) console.log(row);
+  slowBodies();
+}
+
+/**
+ * Bodies built to make byte-pair merging slow (long runs of one character class, random so that no
+ * piece repeats and the tokenizer's merge cache never helps) against prose bodies of the same
+ * length: `estimateRequestBody` per call (fresh bodies every round), and the ratio to prose.
+ */
+function slowBodies(): void {
+  const CHARS = 90_000;
+  const pick = (alphabet: string, chars: number) => Array.from({ length: chars }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  const cjk = (chars: number) => Array.from({ length: chars }, () => String.fromCharCode(0x4e00 + Math.floor(random() * 20_000))).join('');
+  const bodies: { name: string; make: () => string }[] = [
+    { name: '90k-char prose', make: () => prose(CHARS) },
+    { name: '90k random letters, no spaces', make: () => pick('abcdefghijklmnopqrstuvwxyz', CHARS) },
+    { name: '30k random CJK characters (90 kB)', make: () => cjk(CHARS / 3) },
+    { name: '90k random punctuation', make: () => pick('!#%&*+-=?@^_~', CHARS) },
+  ];
+  const perCall = (make: () => string) => {
+    const times: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) times.push(time(Array.from({ length: ITERATIONS }, make), (t) => estimateRequestBody(body(t))!.inputTokens).ms);
+    return median(times);
+  };
+  const ms = bodies.map(({ make }) => perCall(make));
+  console.log('\n| body | estimateRequestBody, ms/call | ratio to prose |');
+  console.log('| --- | ---: | ---: |');
+  bodies.forEach(({ name }, i) => console.log(`| ${name} | ${ms[i].toFixed(2)} | ${(ms[i] / ms[0]).toFixed(2)} |`));
 }
 
 main();

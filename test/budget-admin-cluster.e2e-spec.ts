@@ -1,21 +1,14 @@
-import { Cluster } from 'ioredis';
 import { BudgetExceededException, BudgetThresholdEvent, RedisAdapter, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { budgetService } from './fixtures/service';
 import { uniquePrefix } from './fixtures/storages';
-import { RedisClusterHandle, startRedisCluster } from './setup/redis-cluster';
-
-// cluster-key-slot ships with ioredis
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const slotOf = require('cluster-key-slot') as (key: string) => number;
+import { slotOf, useRedisCluster } from './fixtures/cluster';
 
 describe('admin and events on a real 3-node Redis Cluster', () => {
-  let cluster: RedisClusterHandle;
-  const clients: Cluster[] = [];
+  const { newClient } = useRedisCluster();
   const envs: Awaited<ReturnType<typeof budgetService>>[] = [];
   const twoInstances = async (options: TokenBudgetModuleOptions) => {
     const make = async () => {
-      const client = new Cluster(cluster.nodes, { redisOptions: { commandTimeout: 5_000, maxRetriesPerRequest: 1 } });
-      clients.push(client);
+      const client = newClient();
       const env = await budgetService({ ...options, storage: new RedisAdapter(client) });
       envs.push(env);
       return env.budgets;
@@ -23,15 +16,8 @@ describe('admin and events on a real 3-node Redis Cluster', () => {
     return [await make(), await make()];
   };
 
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
   afterEach(async () => {
     await Promise.all(envs.splice(0).map((e) => e.close()));
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit()));
-    await cluster.stop();
   });
 
   it('setLimit, grant and reset on one instance apply to the next reservation on the other, across slots', async () => {

@@ -1,30 +1,11 @@
-import { Cluster } from 'ioredis';
 import { nanosToUsd, RedisAdapter } from 'nestjs-token-budget';
 import { GPT_4O_MINI_CALL, overlappingCalls } from './fixtures/cost-scenarios';
 import { budgetService } from './fixtures/service';
 import { uniquePrefix } from './fixtures/storages';
-import { RedisClusterHandle, startRedisCluster } from './setup/redis-cluster';
-
-// cluster-key-slot ships with ioredis
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const slotOf = require('cluster-key-slot') as (key: string) => number;
+import { slotOf, useRedisCluster } from './fixtures/cluster';
 
 describe('cost and hierarchy budgets on a real 3-node Redis Cluster', () => {
-  let cluster: RedisClusterHandle;
-  const clients: Cluster[] = [];
-  const newClient = () => {
-    const client = new Cluster(cluster.nodes, { redisOptions: { commandTimeout: 5_000, maxRetriesPerRequest: 1 } });
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit()));
-    await cluster.stop();
-  });
+  const { newClient } = useRedisCluster();
 
   it('a $1.00 daily user cap: exactly the floor of 500 concurrent calls over 2 instances, user and tenant on different slots', async () => {
     const keyPrefix = uniquePrefix();

@@ -1,30 +1,12 @@
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { BudgetExceededException, BudgetService, RedisAdapter } from 'nestjs-token-budget';
 import { post, startBudgetApp, TestApp } from './fixtures/create-app';
 import { budgetService } from './fixtures/service';
 import { uniquePrefix } from './fixtures/storages';
-import { RedisClusterHandle, startRedisCluster } from './setup/redis-cluster';
-
-// cluster-key-slot ships with ioredis
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const slotOf = require('cluster-key-slot') as (key: string) => number;
+import { slotOf, useRedisCluster } from './fixtures/cluster';
 
 describe('RedisAdapter on a real 3-node Redis Cluster', () => {
-  let cluster: RedisClusterHandle;
-  const clients: Cluster[] = [];
-  const newClient = () => {
-    const client = new Cluster(cluster.nodes, { redisOptions: { commandTimeout: 5_000, maxRetriesPerRequest: 1 } });
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster(3);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit()));
-    await cluster.stop();
-  });
+  const { newClient } = useRedisCluster();
 
   it('reserves across slots all-or-nothing, releasing the slots already held when a later one refuses', async () => {
     const keyPrefix = uniquePrefix();

@@ -401,6 +401,11 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     );
   }
 
+  /** @internal An estimate's price in nano-dollars, as a reservation of it would hold (0 when it cannot be priced). */
+  priceEstimate(estimate: EstimateInput, now: number): number {
+    return this.costs.estimateCost(pricedEstimate(estimate, checkEstimate(estimate)), now);
+  }
+
   private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number): Reservation {
     if (!result.admitted) {
       const info = exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension);

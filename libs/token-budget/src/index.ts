@@ -52,7 +52,7 @@ export type {
   ListRequest,
   IndexEntry,
 } from './storage/storage-adapter.interface';
-export { NANOS_PER_USD, MAX_EXACT_USD, usdToNanos, nanosToUsd } from './pricing/money';
+export { NANOS_PER_USD, MAX_EXACT_USD, MIN_USD_LIMIT, usdToNanos, nanosToUsd } from './pricing/money';
 export type { ModelPricing, PricingTable } from './pricing/model-pricing';
 export type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 export { MemoryAdapter } from './storage/memory.adapter';

@@ -57,7 +57,7 @@ export interface BudgetRule {
   tokens?: number;
   /**
    * Spend limit per period in USD, enforced at admission beside `tokens` (calls are priced by
-   * model); 0 means unlimited. Money does not roll over.
+   * model); 0 means unlimited, else at least 0.000000001 (one nano-dollar). Money does not roll over.
    * @default 0
    * @example { scope: 'tenant', id: (req) => req.user?.orgId, period: 'month', costUsd: 500 }
    */

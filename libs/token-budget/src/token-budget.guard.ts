@@ -13,6 +13,7 @@ import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.e
 import { BudgetService } from './budget.service';
 import { InvalidSubjectError } from './errors';
 import { reserveCapped } from './estimation/capped-reservation';
+import { readerOf } from './estimation/estimate-request-body';
 import { checkEstimate } from './admission/estimate-input';
 import { isBodyEstimate } from './estimation/estimate-input';
 import { RequestEstimator, routeEstimationOf } from './estimation/request-estimator';
@@ -169,9 +170,17 @@ export class TokenBudgetGuard implements CanActivate {
    */
   private reserve(req: BudgetRequest, route: RouteBudget, targets: BudgetTarget[], estimate: EstimateInput, state: TokenBudgetRequestState, now: number): MaybePromise<Reservation> {
     state.estimate = checkEstimate(estimate).tokens;
-    if (route.capMinOutputTokens === undefined || !isBodyEstimate(estimate)) return this.budgets.reserveTargets(targets, estimate, now);
+    // only an estimate read from this request's own body is capped: its body is the one rewritten
+    const minOutputTokens = route.capMinOutputTokens;
+    if (minOutputTokens === undefined || route.estimate !== undefined || !isBodyEstimate(estimate) || readerOf(req.body) === undefined) {
+      return this.budgets.reserveTargets(targets, estimate, now);
+    }
     const reserve = (held: UsageEstimate, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, held, now, undefined, policy);
-    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, route.capMinOutputTokens);
+    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, {
+      minOutputTokens,
+      price: (held) => this.budgets.priceEstimate(held, now),
+      costPolicy: this.options.reservationPolicy ?? 'strict',
+    });
     return then(capped, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;
       state.usageEstimate = usage;

@@ -67,6 +67,9 @@ export class BudgetAdmin {
       if (limits.tokens !== undefined) assertCount(call, 'tokens', limits.tokens);
       tokens = limits.tokens;
       cost = limits.costUsd === undefined ? undefined : toNanos(call, limits.costUsd);
+      if (cost === 0 && limits.costUsd !== 0) {
+        throw InvalidAdminRequestError.create(call, `costUsd is ${describe(limits.costUsd)}, which rounds to 0 nano-dollars (unlimited)`, 'Pass 0 for unlimited, else at least 0.000000001 USD');
+      }
     }
     const targets = this.targetsOrThrow(call, subject, options, this.host.now());
     const storage = this.require('setLimit', call);
@@ -176,6 +179,10 @@ export class BudgetAdmin {
       }
     }
     const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
+    if (scopes.length === 0) {
+      // e.g. { user: req.params.id } with the parameter missing: acting on nothing would look like success
+      throw InvalidSubjectError.create('subject', `${call}() was given no user, tenant, key or session id (${describe(subject)}); pass one, or scopes such as ['global']`);
+    }
     return this.host.targets(subject, options.rules, now).filter((t) => scopes.includes(t.rule.scope));
   }
 

@@ -4,10 +4,27 @@ export type Json = Record<string, unknown>;
 
 export const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `value` when it is a non-negative safe integer (a token count), else `undefined`. */
+/**
+ * `value` when it is a non-negative safe integer (a token count), or a string of one (servers with
+ * lax JSON validation read `"5000"` as 5000), else `undefined`.
+ */
 export function tokenCountOf(value: unknown): number | undefined {
-  return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+  const count = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return Number.isSafeInteger(count) && (count as number) >= 0 ? (count as number) : undefined;
 }
+
+/**
+ * The larger of the token counts a body sets in two fields, `undefined` when it sets neither. A
+ * server reads one of them and ignores the other, so the estimate assumes the larger.
+ */
+export function largerCountOf(a: unknown, b: unknown): number | undefined {
+  const first = tokenCountOf(a);
+  const second = tokenCountOf(b);
+  return first === undefined ? second : second === undefined ? first : Math.max(first, second);
+}
+
+/** `value` when it is a positive safe integer (a number of completions), else 1. */
+export const choicesOf = (value: unknown): number => (Number.isSafeInteger(value) && (value as number) > 1 ? (value as number) : 1);
 
 /** The elements of `value` when it is an array, else none. */
 export const itemsOf = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);

@@ -2,7 +2,7 @@ import { BudgetExceededException } from '../budget-exceeded.exception';
 import { isPromise, MaybePromise, then } from '../maybe-promise';
 import { Reservation, ReservationSettler } from '../reservation';
 import type { ReservationPolicy } from '../storage/storage-adapter.interface';
-import { readerOf, RequestBodyEstimate } from './estimate-request-body';
+import { RequestBodyEstimate, writeOutputLimit } from './estimate-request-body';
 import type { UsageEstimate } from './usage-estimate';
 
 /** Options of `capMaxTokens`. */
@@ -25,6 +25,19 @@ export interface CappedReservation {
 
 type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy) => MaybePromise<Reservation>;
 
+/** How a capped request is held and priced. */
+export interface CappingPolicy {
+  /** Fewest output tokens the request may be left with. */
+  minOutputTokens: number;
+  /** Price of an estimate in nano-dollars (0 when it cannot be priced). */
+  price: (estimate: UsageEstimate) => number;
+  /**
+   * The module's reservation policy, for money: under `'strict'` a call whose (capped) price does
+   * not fit the money left is refused, never admitted with less money held than it costs.
+   */
+  costPolicy: ReservationPolicy;
+}
+
 /**
  * Reserves a request estimated from its body; when the budgets cannot hold it whole, holds the
  * prompt plus the output they have left and lowers the body's output limit (`max_tokens`, ...) to
@@ -33,26 +46,36 @@ type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy) => MaybeProm
  * When less than the prompt plus `minOutputTokens` is left, that hold is released and the prompt
  * plus `minOutputTokens` is reserved strictly: admitted if room came back meanwhile, else 429.
  */
-export function reserveCapped(reserve: Reserve, settler: ReservationSettler, body: Record<string, unknown>, estimate: RequestBodyEstimate, minOutputTokens: number): MaybePromise<CappedReservation> {
+export function reserveCapped(reserve: Reserve, settler: ReservationSettler, body: Record<string, unknown>, estimate: RequestBodyEstimate, policy: CappingPolicy): MaybePromise<CappedReservation> {
   const { inputTokens, outputTokens } = estimate;
-  const least = inputTokens + minOutputTokens;
+  // each of the body's completions gets the same output limit, so output is held in whole multiples of them
+  const choices = estimate.choices ?? 1;
+  const minOutput = policy.minOutputTokens * choices;
+  const least = inputTokens + minOutput;
   const model = estimate.model !== undefined ? { model: estimate.model } : {};
   const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
   const capped = (reservation: Reservation, output: number): CappedReservation => {
-    if (output < outputTokens) readerOf(body)?.writeMaxOutput(body, output);
+    if (output < outputTokens) writeOutputLimit(body, output, choices);
     return { reservation, usage: usage(output) };
   };
-  const atLeast = (): MaybePromise<CappedReservation> => then(reserve(usage(minOutputTokens), 'strict'), (reservation) => capped(reservation, minOutputTokens));
+  const strictly = (output: number): MaybePromise<CappedReservation> => then(reserve(usage(output), 'strict'), (reservation) => capped(reservation, output));
   return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp'), least), (clamped) => {
-    if (clamped.held >= inputTokens + outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
-    if (clamped.held < least) return then(clamped.release(), atLeast);
-    return capped(asHeld(clamped, settler), clamped.held - inputTokens);
+    if (clamped.held < least) return then(clamped.release(), () => strictly(minOutput));
+    const left = clamped.held - inputTokens;
+    const output = left >= outputTokens ? outputTokens : left - (left % choices);
+    // the clamp held less money than the call may cost: money is not capped, so it is held strictly (a 429 unless room came back)
+    if (policy.costPolicy === 'strict' && clamped.heldCostNanos < policy.price(usage(output))) return then(clamped.release(), () => strictly(output));
+    if (output === outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
+    return capped(asHeld(clamped, settler, inputTokens + output, policy.price(usage(output))), output);
   });
 }
 
-/** The same hold, with what it holds as its estimate: settled without usage, it commits the capped total. */
-function asHeld(clamped: Reservation, settler: ReservationSettler): Reservation {
-  return new Reservation(clamped.id, clamped.held, clamped.counters, clamped.summary, settler, { ...clamped.hold, tokens: clamped.held });
+/**
+ * The same hold, with what it holds as its estimate: settled without usage, it commits the capped
+ * total at the capped price.
+ */
+function asHeld(clamped: Reservation, settler: ReservationSettler, estimate: number, estimateCostNanos: number): Reservation {
+  return new Reservation(clamped.id, estimate, clamped.counters, clamped.summary, settler, { ...clamped.hold, estimateCostNanos });
 }
 
 /** A refusal reports the least the request needs (prompt plus minOutputTokens), not its whole estimate. */

@@ -35,16 +35,19 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
       inputTokens: expected,
       outputTokens: 1,
       requestedOutputTokens: 1,
+      choices: 1,
     });
   });
 
-  it('reads max_completion_tokens before max_tokens, else the default output', () => {
+  it('reads the larger of max_completion_tokens and max_tokens, else the default output', () => {
     const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] };
     expect(estimateRequestBody({ ...body, max_tokens: 50, max_completion_tokens: 70 })?.outputTokens).toBe(70);
+    expect(estimateRequestBody({ ...body, max_tokens: 90, max_completion_tokens: 70 })?.outputTokens).toBe(90);
     expect(estimateRequestBody(body)).toMatchObject({ outputTokens: DEFAULT_MAX_OUTPUT_TOKENS, requestedOutputTokens: undefined });
     expect(estimateRequestBody(body, { defaultMaxOutputTokens: 300 })?.outputTokens).toBe(300);
-    // not a token count: the default applies (the provider would refuse it anyway)
-    expect(estimateRequestBody({ ...body, max_tokens: '50' }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(9);
+    // a numeric string is read as its number (servers with lax validation accept it); anything else is not a count
+    expect(estimateRequestBody({ ...body, max_tokens: '50' }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(50);
+    expect(estimateRequestBody({ ...body, max_tokens: 'many' }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(9);
     expect(estimateRequestBody({ ...body, max_tokens: -5 }, { defaultMaxOutputTokens: 9 })?.outputTokens).toBe(9);
   });
 
@@ -97,6 +100,7 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
       inputTokens: 3 + 3 + o('system', 'Answer in French.') + 3 + o('user', 'How are you?'),
       outputTokens: 64,
       requestedOutputTokens: 64,
+      choices: 1,
     });
   });
 
@@ -121,6 +125,7 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
       inputTokens: cl100k('The food was delicious.').length,
       outputTokens: 0,
       requestedOutputTokens: 0,
+      choices: 1,
     });
     expect(estimateRequestBody({ model, input: ['one', 'two three'] })?.inputTokens).toBe(cl100k('one').length + cl100k('two three').length);
     expect(estimateRequestBody({ model, input: [1, 2, 3, 4] })?.inputTokens).toBe(4);
@@ -150,6 +155,7 @@ describe('estimateRequestBody: Anthropic messages', () => {
       inputTokens: 3 + 3 * 3 + IMAGE_TOKENS + ANTHROPIC_TOOLS_PROMPT_TOKENS + text,
       outputTokens: 256,
       requestedOutputTokens: 256,
+      choices: 1,
     });
   });
 
@@ -176,6 +182,7 @@ describe('estimateRequestBody: Gemini', () => {
       inputTokens: 3 + 3 * 2 + IMAGE_TOKENS + MEDIA_TOKENS + heuristic('You are a cat.', 'user', 'Hello there', 'model', 'Meow.'),
       outputTokens: 200,
       requestedOutputTokens: 200,
+      choices: 1,
     });
   });
 
@@ -217,6 +224,7 @@ describe('estimateRequestBody: bodies it cannot read', () => {
       inputTokens: 3 + 3 + 3 + heuristic('user', 'ok'),
       outputTokens: 5,
       requestedOutputTokens: undefined,
+      choices: 1,
     });
   });
 

@@ -17,6 +17,11 @@ export interface RequestBodyEstimate extends UsageEstimate {
   shape: RequestShape;
   /** The output limit the body sets (`max_tokens`, ...); `undefined` when it sets none. */
   requestedOutputTokens: number | undefined;
+  /**
+   * Completions the body asks for (OpenAI chat `n`, Gemini `candidateCount`); `outputTokens`
+   * holds the output limit for each.
+   */
+  choices: number;
 }
 
 /** Options of {@link estimateRequestBody}. */
@@ -63,12 +68,19 @@ export function estimateRequestBody(body: unknown, options: BodyEstimationOption
   reader.countPrompt(json, counter);
   const inputTokens = Math.min(counter.total, Number.MAX_SAFE_INTEGER);
   const requested = reader.producesOutput ? reader.maxOutput(json) : 0;
-  const output = requested ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  const choices = reader.choices?.(json) ?? 1;
+  const output = (requested ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS) * choices;
   return {
     shape: reader.shape,
     inputTokens,
     outputTokens: Math.min(output, Number.MAX_SAFE_INTEGER - inputTokens),
     ...(model !== undefined ? { model } : {}),
     requestedOutputTokens: requested,
+    choices,
   };
+}
+
+/** Lowers the output limit of `body` so that all its completions together produce at most `totalOutput` tokens. */
+export function writeOutputLimit(body: Record<string, unknown>, totalOutput: number, choices: number): void {
+  readerOf(body)?.writeMaxOutput(body, Math.floor(totalOutput / choices));
 }

@@ -1,4 +1,4 @@
-import { isRecord, itemsOf, Json, jsonOf, tokenCountOf } from './body-fields';
+import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf } from './body-fields';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import { IMAGE_TOKENS, MEDIA_TOKENS, PromptCounter } from './prompt-counter';
 import type { RequestShapeReader } from './request-shape';
@@ -50,12 +50,19 @@ export const gemini: RequestShapeReader = {
   },
   maxOutput(body) {
     const config = configOf(body);
-    return isRecord(config) ? tokenCountOf(field(config, 'maxOutputTokens', 'max_output_tokens')) : undefined;
+    return isRecord(config) ? largerCountOf(config.maxOutputTokens, config.max_output_tokens) : undefined;
+  },
+  choices(body) {
+    const config = configOf(body);
+    return isRecord(config) ? choicesOf(field(config, 'candidateCount', 'candidate_count')) : 1;
   },
   writeMaxOutput(body, tokens) {
     const config = configOf(body);
     if (!isRecord(config)) body.generationConfig = { maxOutputTokens: tokens };
-    else if (config.maxOutputTokens === undefined && config.max_output_tokens !== undefined) config.max_output_tokens = tokens;
-    else config.maxOutputTokens = tokens;
+    else {
+      // both names lowered when both are set, so the one the server reads is capped
+      if (config.max_output_tokens !== undefined) config.max_output_tokens = tokens;
+      if (config.maxOutputTokens !== undefined || config.max_output_tokens === undefined) config.maxOutputTokens = tokens;
+    }
   },
 };

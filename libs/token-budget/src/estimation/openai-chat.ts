@@ -1,5 +1,5 @@
 import { isOpenAiModel } from '../tokens/tokenizer';
-import { isRecord, itemsOf, Json, jsonOf, tokenCountOf } from './body-fields';
+import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf } from './body-fields';
 import { countContent } from './content-parts';
 import type { PromptCounter } from './prompt-counter';
 import type { RequestShapeReader } from './request-shape';
@@ -54,7 +54,10 @@ export const openAiChat: RequestShapeReader = {
     const format = body.response_format;
     if (isRecord(format) && format.json_schema !== undefined) counter.text(jsonOf(format.json_schema));
   },
-  maxOutput: (body) => tokenCountOf(body.max_completion_tokens) ?? tokenCountOf(body.max_tokens),
+  // OpenAI reads max_completion_tokens, some OpenAI-compatible servers only max_tokens: hold the larger
+  maxOutput: (body) => largerCountOf(body.max_completion_tokens, body.max_tokens),
+  // `n` completions, each up to the output limit
+  choices: (body) => choicesOf(body.n),
   writeMaxOutput(body: Json, tokens: number) {
     const has = (field: string) => body[field] !== undefined && body[field] !== null;
     if (has('max_completion_tokens') || has('max_tokens')) {

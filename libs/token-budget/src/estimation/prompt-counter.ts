@@ -8,6 +8,14 @@ import { countTokens, isOpenAiModel } from '../tokens/tokenizer';
  */
 export const EXACT_TOKENS = 8_192;
 const CHUNK_CHARS = 4_096;
+/**
+ * Longest run of letters, of punctuation or of whitespace given to the tokenizer in one piece. Such
+ * a run is one piece of the tokenizer's pre-split, and byte-pair merging a piece costs time
+ * quadratic in its length: 4,096 repeated letters or CJK characters take tens of milliseconds where
+ * 4,096 characters of prose take a fraction of one. Longer runs are counted in pieces of this size,
+ * which counts a token or so more per cut (the safe side for a hold); prose never has such runs.
+ */
+export const MAX_RUN_CHARS = 64;
 /** Windows sampled from text beyond the exact part, and their size in characters. */
 const SAMPLE_WINDOWS = 8;
 const SAMPLE_CHARS = 512;
@@ -65,7 +73,7 @@ export class PromptCounter {
   }
 
   private exact(text: string): number {
-    const tokens = countTokens(text, this.model);
+    const tokens = countBounded(text, this.model);
     this.exactLeft -= tokens;
     this.measuredChars += text.length;
     this.measuredTokens += tokens;
@@ -83,7 +91,7 @@ export class PromptCounter {
       for (let i = 0; i < SAMPLE_WINDOWS; i++) {
         const window = text.slice(from + i * step, from + i * step + SAMPLE_CHARS);
         chars += window.length;
-        tokens += countTokens(window, this.model);
+        tokens += countBounded(window, this.model);
       }
       ratio = tokens / chars;
     }
@@ -100,4 +108,45 @@ function chunkEnd(text: string, from: number): number {
   if (text.length - from <= CHUNK_CHARS) return text.length;
   const space = text.lastIndexOf(' ', from + CHUNK_CHARS);
   return space > from + CHUNK_CHARS / 2 ? space : from + CHUNK_CHARS;
+}
+
+/**
+ * Tokens of `text`, long runs counted in pieces of at most {@link MAX_RUN_CHARS} characters. One
+ * pass over the character codes (a regular expression with Unicode classes cost more than the
+ * count of prose itself); every non-ASCII character counts as a letter, so a run of non-ASCII
+ * punctuation is cut too (a token more, never fewer). Digits are never cut: the tokenizer splits
+ * them in threes.
+ */
+export function countBounded(text: string, model: string | undefined): number {
+  let total = 0;
+  let from = 0;
+  let runClass = -1;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const kind = charClass(text.charCodeAt(i));
+    if (kind !== runClass) {
+      runClass = kind;
+      run = 0;
+    }
+    if (kind !== DIGIT && ++run > MAX_RUN_CHARS) {
+      total += countTokens(text.slice(from, i), model);
+      from = i;
+      run = 1;
+    }
+  }
+  return total + (from === 0 ? countTokens(text, model) : countTokens(text.slice(from), model));
+}
+
+const SPACE = 0;
+const LETTER = 1;
+const PUNCTUATION = 2;
+const DIGIT = 3;
+
+/** The class of a character for run lengths: whitespace and controls, letters (and all of non-ASCII), ASCII punctuation, digits. */
+function charClass(code: number): number {
+  if (code <= 32) return SPACE;
+  if (code >= 128) return LETTER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  const lower = code | 32;
+  return lower >= 97 && lower <= 122 ? LETTER : PUNCTUATION;
 }

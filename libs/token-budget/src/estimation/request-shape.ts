@@ -15,6 +15,8 @@ export interface RequestShapeReader {
   countPrompt(body: Json, counter: PromptCounter): void;
   /** The output limit the body asks for; `undefined` when it names none. */
   maxOutput(body: Json): number | undefined;
+  /** Completions one request asks for (`n`, `candidateCount`), each bounded by the output limit; 1 when it sets none. */
+  choices?(body: Json): number;
   /** Sets the body's output limit to `tokens` (every such field it has, or the canonical one). */
   writeMaxOutput(body: Json, tokens: number): void;
 }

@@ -1,16 +1,7 @@
-import { TokenBudgetOptionsError } from '../errors';
 import { routeEstimationProblems } from './estimation.schema';
-import { validateOptions } from './validate-options';
+import { optionProblems } from './validate-options';
 
-function problems(options: unknown): string[] {
-  try {
-    validateOptions(options);
-    return [];
-  } catch (error) {
-    if (error instanceof TokenBudgetOptionsError) return error.problems;
-    throw error;
-  }
-}
+const problems = optionProblems;
 
 describe('estimation options', () => {
   it('accepts token totals, usage estimates, functions, output defaults and capMaxTokens', () => {

@@ -1,4 +1,5 @@
-import { IsInt, IsOptional, Min, ValidateBy, validateSync } from 'class-validator';
+import { IsOptional, ValidateBy, validateSync } from 'class-validator';
+import { IsTokenCount } from './is-token-count';
 
 const isTokenCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -32,12 +33,10 @@ export function IsCapMaxTokens(): PropertyDecorator {
   });
 }
 
-const tokenCount = { message: 'must be a non-negative integer' };
-
 /** The estimation options of a `@TokenBudget()` route. */
 export class RouteEstimationSchema {
   @IsOptional() @IsEstimate() estimate?: unknown;
-  @IsOptional() @IsInt(tokenCount) @Min(0, tokenCount) defaultMaxOutputTokens?: number;
+  @IsOptional() @IsTokenCount() defaultMaxOutputTokens?: number;
   @IsOptional() @IsCapMaxTokens() capMaxTokens?: unknown;
 }
 

@@ -13,9 +13,10 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { BUDGET_PERIODS, isValidTimeZone, parseDuration } from '../periods';
-import { MAX_EXACT_USD } from '../pricing/money';
+import { MAX_EXACT_USD, MIN_USD_LIMIT } from '../pricing/money';
 import { BUDGET_SCOPES } from '../token-budget-options.interface';
 import { IsCapMaxTokens, IsEstimate } from './estimation.schema';
+import { IsTokenCount } from './is-token-count';
 
 const isFunction = (value: unknown) => typeof value === 'function';
 
@@ -64,14 +65,23 @@ function IsThresholds(): PropertyDecorator {
   });
 }
 
-const tokenCount = { message: 'must be a non-negative integer' };
-
 function IsUsdAmount(what: string): PropertyDecorator {
   return ValidateBy({
     name: 'isUsdAmount',
     validator: {
       validate: (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_EXACT_USD,
       defaultMessage: () => `must be a finite, non-negative number of USD${what} (at most ${MAX_EXACT_USD})`,
+    },
+  });
+}
+
+/** A money limit: 0 (unlimited), or at least one nano-dollar (a smaller one would round to 0, unlimited). */
+function IsUsdLimit(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isUsdLimit',
+    validator: {
+      validate: (value) => typeof value === 'number' && (value === 0 || (value >= MIN_USD_LIMIT && value <= MAX_EXACT_USD)),
+      defaultMessage: () => `must be a finite, non-negative number of USD (at most ${MAX_EXACT_USD}): 0 for unlimited, else at least 0.000000001`,
     },
   });
 }
@@ -88,12 +98,12 @@ export class ModelPricingSchema {
 
 export class RolloverSchema {
   @IsOptional() @IsBoolean() enabled?: boolean;
-  @IsOptional() @IsInt(tokenCount) @Min(0, tokenCount) maxCarryover?: number;
+  @IsOptional() @IsTokenCount() maxCarryover?: number;
 }
 
 export class BudgetRuleSchema {
   @IsIn(BUDGET_SCOPES, { message: `must be one of: ${BUDGET_SCOPES.join(', ')}` }) scope: string;
-  @IsOptional() @IsInt(tokenCount) @Min(0, tokenCount) tokens?: number;
+  @IsOptional() @IsTokenCount() tokens?: number;
   @IsOptional() @IsIn(BUDGET_PERIODS, { message: `must be one of: ${BUDGET_PERIODS.join(', ')}` }) period?: string;
   @IsOptional() @IsDuration() every?: string;
   @IsOptional() @IsIanaTimeZone() timezone?: string;
@@ -103,11 +113,11 @@ export class BudgetRuleSchema {
   @IsOptional() @IsString() @IsNotEmpty() name?: string;
   @IsOptional() @IsThresholds() thresholds?: number[];
   @IsOptional() @IsIn(['reject', 'warn'], { message: "must be 'reject' or 'warn'" }) onExceeded?: string;
-  @IsOptional() @IsUsdAmount('') costUsd?: number;
+  @IsOptional() @IsUsdLimit() costUsd?: number;
 }
 
 export class UserBudgetSchema {
-  @IsInt(tokenCount) @Min(0, tokenCount) monthlyTokenLimit: number;
+  @IsTokenCount() monthlyTokenLimit: number;
   @IsOptional() @IsFunction() extractUserId?: unknown;
   @IsOptional() @ValidateNested() rollover?: RolloverSchema;
   @IsOptional() @IsFunction() onBudgetExceeded?: unknown;
@@ -122,7 +132,7 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsFunction() onBudgetExceeded?: unknown;
   @IsOptional() @IsIn(['reject', 'allow'], { message: "must be 'reject' or 'allow'" }) anonymous?: string;
   @IsOptional() @IsEstimate() defaultEstimate?: unknown;
-  @IsOptional() @IsInt(tokenCount) @Min(0, tokenCount) defaultMaxOutputTokens?: number;
+  @IsOptional() @IsTokenCount() defaultMaxOutputTokens?: number;
   @IsOptional() @IsCapMaxTokens() capMaxTokens?: unknown;
   @IsOptional() @IsFunction() usage?: unknown;
   @IsOptional() @IsInt() @Min(1, { message: 'must be at least 1 (ms)' }) leaseMs?: number;

@@ -75,10 +75,16 @@ function crossFieldProblems(options: TokenBudgetModuleOptions): string[] {
  * `path: problem` line per bad field.
  */
 export function validateOptions(options: unknown): TokenBudgetModuleOptions {
-  if (!isPlainObject(options)) throw new TokenBudgetOptionsError(['options: must be an object']);
+  const problems = optionProblems(options);
+  if (problems.length) throw new TokenBudgetOptionsError(problems);
+  return options as TokenBudgetModuleOptions;
+}
+
+/** The problems of module options, one `path: problem` line per bad field; empty when they are valid. */
+export function optionProblems(options: unknown): string[] {
+  if (!isPlainObject(options)) return ['options: must be an object'];
   const problems = flatten(validateSync(toSchema(options), { forbidUnknownValues: false, whitelist: true, forbidNonWhitelisted: true }));
   problems.push(...tierProblems(options.tiers, options.budgets, options.userBudget as TokenBudgetModuleOptions['userBudget'], flatten));
   if (!problems.length) problems.push(...crossFieldProblems(options as TokenBudgetModuleOptions));
-  if (problems.length) throw new TokenBudgetOptionsError(problems);
-  return options as TokenBudgetModuleOptions;
+  return problems;
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { CostCalculator } from './cost-calculator';
+import { CostCalculator, MAX_WARNED_MODELS } from './cost-calculator';
+import * as catalog from './price-catalog';
 import { isLocalModelName } from './local-models';
 import { nanosToUsd, usdToNanos } from './money';
 
@@ -86,5 +87,30 @@ describe('CostCalculator', () => {
     expect(isLocalModelName('anthropic.claude-3-5-sonnet-20240620-v1:0')).toBe(false);
     expect(isLocalModelName('ft:gpt-4o-mini:acme::abc123')).toBe(false);
     expect(isLocalModelName('gpt-4o')).toBe(false);
+  });
+
+  it('bounds the warnings and memory that model names from untrusted bodies can cause', () => {
+    const costs = calc();
+    const lookUps = jest.spyOn(catalog, 'catalogPriceSheet');
+    try {
+      for (let i = 0; i < 2_000; i++) expect(costs.estimateCost({ inputTokens: 10, outputTokens: 10, model: `made-up-${i}` })).toBe(0);
+      // one warning per model for the first ones, one saying the rest are not logged, then silence
+      expect(warn).toHaveBeenCalledTimes(MAX_WARNED_MODELS + 1);
+      expect(warn.mock.calls[MAX_WARNED_MODELS][0]).toMatch(/further ones are priced at 0 without a warning/);
+      // a name longer than any model's is priced at 0 without a catalog look-up
+      lookUps.mockClear();
+      expect(costs.estimateCost({ inputTokens: 10, outputTokens: 10, model: 'x'.repeat(100_000) })).toBe(0);
+      expect(lookUps).not.toHaveBeenCalled();
+    } finally {
+      lookUps.mockRestore();
+    }
+  });
+
+  it('warns about an over-long model name once, quoting only its start', () => {
+    const costs = calc();
+    costs.usageCost({ inputTokens: 1, outputTokens: 1, totalTokens: 2, model: 'y'.repeat(50_000) });
+    costs.usageCost({ inputTokens: 1, outputTokens: 1, totalTokens: 2, model: 'z'.repeat(50_000) });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0]).length).toBeLessThan(300);
   });
 });

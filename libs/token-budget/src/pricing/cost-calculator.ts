@@ -21,6 +21,14 @@ interface Sheet {
   cacheWrite?: CatalogPrice;
 }
 
+/**
+ * Longest model name looked up in the catalog. Model names come from request bodies: a longer one
+ * names no priced model, and looking it up (and keeping it) would cost CPU and memory per request.
+ */
+export const MAX_MODEL_NAME_LENGTH = 256;
+/** Distinct models warned about; past this many, one last warning says further ones are not logged. */
+export const MAX_WARNED_MODELS = 100;
+
 /** Pico-dollars (1e-12 USD) per token of a price in USD per million tokens: exact for prices with up to 6 decimals. */
 const picoPerToken = (usdPerMillion: number): bigint => BigInt(Math.round(usdPerMillion * 1e6));
 
@@ -90,6 +98,10 @@ export class CostCalculator {
       if (this.options.costLimited) this.warnOnce('', 'Usage without a model costs 0 against cost budgets; set defaultModel, or pass the model with the usage or estimate');
       return undefined;
     }
+    if (name.length > MAX_MODEL_NAME_LENGTH) {
+      this.warnOnce(LONG_NAME, `A model name of ${name.length} characters ('${name.slice(0, 40)}...') was priced at 0 without a catalog look-up: no priced model has a name longer than ${MAX_MODEL_NAME_LENGTH} characters`);
+      return undefined;
+    }
     const key = name.toLowerCase().trim();
     const override = this.overrides.get(key);
     if (override) return override;
@@ -104,12 +116,20 @@ export class CostCalculator {
     return undefined;
   }
 
+  /** One warning per key, for at most {@link MAX_WARNED_MODELS} keys: model names may come from untrusted bodies. */
   private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
+    if (this.warned.has(key) || this.warned.size > MAX_WARNED_MODELS) return;
     this.warned.add(key);
+    if (this.warned.size > MAX_WARNED_MODELS) {
+      this.logger.warn(`More than ${MAX_WARNED_MODELS} models could not be priced; further ones are priced at 0 without a warning`);
+      return;
+    }
     this.logger.warn(message);
   }
 }
+
+/** Warning key of over-long model names (never a model name: it has a space). */
+const LONG_NAME = 'long model name';
 
 function fromOverride(pricing: ModelPricing): Sheet {
   return { input: pricing.input, output: pricing.output, cachedInput: pricing.cachedInput, cacheWrite: pricing.cacheWrite };

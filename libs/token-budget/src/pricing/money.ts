@@ -12,6 +12,9 @@ export const NANOS_PER_USD = 1_000_000_000;
 /** Largest amount of money a counter can hold exactly, in USD. */
 export const MAX_EXACT_USD = Math.floor(Number.MAX_SAFE_INTEGER / NANOS_PER_USD);
 
+/** Smallest non-zero money limit, in USD: one nano-dollar (a smaller one would round to 0, which means unlimited). */
+export const MIN_USD_LIMIT = 1 / NANOS_PER_USD;
+
 /** USD (a number such as 0.000123) to integer nano-dollars, rounded to the nearest nano-dollar. */
 export function usdToNanos(usd: number): number {
   return Math.round(usd * NANOS_PER_USD);

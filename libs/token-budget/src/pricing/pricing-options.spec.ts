@@ -1,15 +1,6 @@
-import { TokenBudgetOptionsError } from '../errors';
-import { validateOptions } from '../options/validate-options';
+import { optionProblems } from '../options/validate-options';
 
-function problems(options: unknown): string[] {
-  try {
-    validateOptions(options);
-    return [];
-  } catch (error) {
-    if (!(error instanceof TokenBudgetOptionsError)) throw error;
-    return error.problems;
-  }
-}
+const problems = optionProblems;
 
 describe('pricing options', () => {
   it('reports a negative or NaN price override on its own path', () => {

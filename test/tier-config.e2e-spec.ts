@@ -69,6 +69,16 @@ describe('token-budget validate-config (the built bin)', () => {
     expect(json.stderr).toContain("test/fixtures/config/bad-fields.json:7:31: tiers.assignments.alice: unknown tier 'platinum'; the tiers are: free");
   });
 
+  it('names the line of the key itself when the wrong field holds a block', () => {
+    const run = cli('validate-config', fixture('misplaced-blocks.yaml'));
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'test/fixtures/config/misplaced-blocks.yaml:14:3: tiers.assigments: is not a known option',
+      'test/fixtures/config/misplaced-blocks.yaml:10:7: tiers.definitions.free.rate: is not a known option',
+      'test/fixtures/config/misplaced-blocks.yaml: 2 problems',
+    ]);
+  });
+
   it('answers a usage line and exit code 2 to a wrong command', () => {
     const run = cli('check', fixture('valid.yaml'));
     expect(run.code).toBe(2);

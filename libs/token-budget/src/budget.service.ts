@@ -74,9 +74,10 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
       storage,
       prefix: this.prefix,
       now: () => this.now(),
-      targets: (subject, rules, now) => this.targets(idsResolver(subject), subjectIds(subject).feature, rules, now),
+      // a user's tier replaces limits and adds budgets: admin calls see the budgets its requests count on
+      targets: async (subject, rules, now) => this.targets(idsResolver(subject), subjectIds(subject).feature, rules, now, await this.budgetTier(subjectIds(subject).user)),
       rules: () => [...this.rules, ...this.routeRules.values()],
-      target: (rule, id, now) => this.target(rule, id, now),
+      target: async (rule, id, now) => this.target(rule.scope === 'user' ? await this.ruleForUser(rule, id) : rule, id, now),
     });
   }
 
@@ -299,6 +300,12 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     if (resolved) return resolved.userId === undefined ? undefined : resolved.tier;
     if (userId === undefined || userId === null || userId === '') return undefined;
     return this.tiers.resolve(String(userId), req);
+  }
+
+  /** `rule` (of scope `user`) with the limit of the user's tier. */
+  private async ruleForUser(rule: ResolvedRule, userId: string): Promise<ResolvedRule> {
+    const tier = await this.budgetTier(userId);
+    return tier ? this.tierRules.apply([rule], tier)[0] : rule;
   }
 
   /** @internal `rules` with the limits of `tier` (the same rules without one). */

@@ -16,11 +16,12 @@ export interface AdminHost {
   readonly storage: StorageAdapter;
   readonly prefix: string;
   now(): number;
-  /** Every budget a call of the subject counts on (module rules, route budgets, `rules`). */
-  targets(subject: BudgetSubject, rules: AdminOptions['rules'], now: number): BudgetTarget[];
+  /** Every budget a call of the subject counts on (module rules, route budgets, `rules`), with its user's tier limits. */
+  targets(subject: BudgetSubject, rules: AdminOptions['rules'], now: number): Promise<BudgetTarget[]>;
   /** Module rules and route budgets. */
   rules(): ResolvedRule[];
-  target(rule: ResolvedRule, id: string, now: number): BudgetTarget;
+  /** The budget of `rule` for `id`, with the limit of the user's tier for a `user` rule. */
+  target(rule: ResolvedRule, id: string, now: number): Promise<BudgetTarget>;
 }
 
 const DEFAULT_LIST_LIMIT = 10;
@@ -32,7 +33,7 @@ export class BudgetAdmin {
   constructor(private readonly host: AdminHost) {}
 
   async reset(subject: BudgetSubject, options: ResetOptions = {}): Promise<void> {
-    const targets = this.ownTargets('reset', subject, options, this.host.now());
+    const targets = await this.ownTargets('reset', subject, options, this.host.now());
     const storage = this.host.storage;
     await storage.delete(targets.map((t) => t.counter.key));
     if (storage.unindex) await storage.unindex(targets.map((t) => t.counter.index!));
@@ -46,7 +47,7 @@ export class BudgetAdmin {
     if (amount.tokens !== undefined) assertCount(call, 'tokens', amount.tokens);
     const cost = amount.costUsd === undefined ? 0 : toNanos(call, amount.costUsd);
     const now = this.host.now();
-    const targets = this.targetsOrThrow(call, subject, options, now);
+    const targets = await this.targetsOrThrow(call, subject, options, now);
     const storage = this.require('grant', call);
     const states = await storage.grant!({ counters: targets.map((t) => t.counter), tokens: amount.tokens ?? 0, cost, now });
     return targets.map((target, i) => usageOf(target, states[i]));
@@ -71,7 +72,7 @@ export class BudgetAdmin {
         throw InvalidAdminRequestError.create(call, `costUsd is ${describe(limits.costUsd)}, which rounds to 0 nano-dollars (unlimited)`, 'Pass 0 for unlimited, else at least 0.000000001 USD');
       }
     }
-    const targets = this.targetsOrThrow(call, subject, options, this.host.now());
+    const targets = await this.targetsOrThrow(call, subject, options, this.host.now());
     const storage = this.require('setLimit', call);
     await Promise.all(targets.map(({ counter }) => storage.setLimit!({ key: counter.override!.key, field: counter.override!.field, tokens, cost })));
   }
@@ -128,7 +129,7 @@ export class BudgetAdmin {
     const keys = rankingKeys(this.host.prefix, rule, rule.calculator.window(now).key);
     const entries = await storage.list!({ key: orderBy === 'cost' ? keys.costKey : keys.key, limit, now });
     if (entries.length === 0) return [];
-    const targets = entries.map((entry) => this.host.target(rule, entry.member, now));
+    const targets = await Promise.all(entries.map((entry) => this.host.target(rule, entry.member, now)));
     const states = await storage.read(targets.map((t) => t.counter), now);
     const usage = targets.map((target, i) => usageOf(target, states[i]));
     // the figures just read are at least as recent as the ranking's scores: order by them
@@ -156,8 +157,8 @@ export class BudgetAdmin {
     return rules[0];
   }
 
-  private targetsOrThrow(call: string, subject: BudgetSubject, options: AdminOptions, now: number): BudgetTarget[] {
-    const targets = this.ownTargets(call, subject, options, now).filter((t) => options.rule === undefined || t.rule.name === options.rule);
+  private async targetsOrThrow(call: string, subject: BudgetSubject, options: AdminOptions, now: number): Promise<BudgetTarget[]> {
+    const targets = (await this.ownTargets(call, subject, options, now)).filter((t) => options.rule === undefined || t.rule.name === options.rule);
     if (targets.length === 0) {
       throw InvalidAdminRequestError.create(
         call,
@@ -169,7 +170,7 @@ export class BudgetAdmin {
   }
 
   /** The subject's own budgets (the scopes it names) or those of `options.scopes`; refuses empty ids. */
-  private ownTargets(call: string, subject: BudgetSubject, options: ResetOptions, now: number): BudgetTarget[] {
+  private async ownTargets(call: string, subject: BudgetSubject, options: ResetOptions, now: number): Promise<BudgetTarget[]> {
     const ids = subjectIds(subject);
     for (const scope of OWN_SCOPES) {
       const id = ids[scope];
@@ -183,7 +184,7 @@ export class BudgetAdmin {
       // e.g. { user: req.params.id } with the parameter missing: acting on nothing would look like success
       throw InvalidSubjectError.create('subject', `${call}() was given no user, tenant, key or session id (${describe(subject)}); pass one, or scopes such as ['global']`);
     }
-    return this.host.targets(subject, options.rules, now).filter((t) => scopes.includes(t.rule.scope));
+    return (await this.host.targets(subject, options.rules, now)).filter((t) => scopes.includes(t.rule.scope));
   }
 
   private require(method: 'grant' | 'setLimit' | 'list', call: string): StorageAdapter {

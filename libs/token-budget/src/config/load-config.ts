@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { TokenBudgetOptionsError } from '../errors';
 import { validateOptions } from '../options/validate-options';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
@@ -62,11 +62,22 @@ function locate(file: string, problem: string, doc: Document, lines: LineCounter
   const split = splitProblem(problem);
   if (!split) return `${file}: ${problem}`;
   for (let depth = split.path.length; depth > 0; depth--) {
-    const node = doc.getIn(split.path.slice(0, depth), true);
-    if (isNode(node) && node.range) {
+    const node = nodeAt(doc, split.path.slice(0, depth));
+    if (node?.range) {
       const at = lines.linePos(node.range[0]);
       return `${file}:${at.line}:${at.col}: ${problem}`;
     }
   }
   return `${file}: ${problem}`;
+}
+
+/** The value at `path` when it is a scalar; else its key (a block value starts on a later line). */
+function nodeAt(doc: Document, path: (string | number)[]): Node | undefined {
+  const node = doc.getIn(path, true);
+  if (isScalar(node) && node.range) return node;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last)) : undefined;
+  if (pair && isNode(pair.key) && pair.key.range) return pair.key;
+  return isNode(node) ? node : undefined;
 }

@@ -95,8 +95,17 @@ export interface TierOptions {
   /**
    * How long a tier from `resolve` is used before asking again, in ms.
    * @default 60_000
+   * @example 300_000
    */
   cacheTtlMs?: number;
+  /**
+   * Longest wait for `resolve`, in ms: past it the request goes on with the tier a failure would
+   * give (the user's last known tier, else the default), and a late answer still updates the cache.
+   * `0` waits without bound.
+   * @default 2_000
+   * @example 500
+   */
+  resolveTimeoutMs?: number;
   /**
    * Over the rate: `'reject'` answers 429, `'queue'` holds the request until the window frees (at
    * most `maxQueueMs`, then 429), `'degrade'` admits it with the tier's `degradeTo` model.

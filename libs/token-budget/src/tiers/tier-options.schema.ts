@@ -44,6 +44,7 @@ export class TierOptionsSchema {
   assignments?: unknown;
   @IsOptional() @IsFunctionValue() resolve?: unknown;
   @IsOptional() @IsInt() @Min(0, { message: 'must be a non-negative number of ms' }) cacheTtlMs?: number;
+  @IsOptional() @IsInt() @Min(0, { message: 'must be a non-negative number of ms' }) resolveTimeoutMs?: number;
   @IsOptional() @IsIn(TIER_ENFORCE_MODES, { message: `must be one of: ${TIER_ENFORCE_MODES.join(', ')}` }) enforce?: string;
   @IsOptional() @IsInt() @Min(0, { message: 'must be a non-negative number of ms' }) maxQueueMs?: number;
   @IsOptional() @IsString() @IsNotEmpty() anonymousTier?: string;

@@ -6,6 +6,7 @@ import { ResolvedTier, resolveTier } from './resolved-tier';
 import type { TierOptions } from './tier-options.interface';
 
 export const DEFAULT_TIER_CACHE_TTL_MS = 60_000;
+export const DEFAULT_TIER_RESOLVE_TIMEOUT_MS = 2_000;
 /** Users whose resolved tier is kept; the oldest entry goes first beyond it. */
 const CACHE_SIZE = 100_000;
 
@@ -31,11 +32,13 @@ export class TierResolver {
   private readonly inFlight = new Map<string, Promise<ResolvedTier>>();
   private readonly now: () => number;
   private readonly cacheTtlMs: number;
+  private readonly resolveTimeoutMs: number;
 
   constructor(@Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions) {
     this.tiers = options.tiers;
     this.now = options.clock ?? Date.now;
     this.cacheTtlMs = this.tiers?.cacheTtlMs ?? DEFAULT_TIER_CACHE_TTL_MS;
+    this.resolveTimeoutMs = this.tiers?.resolveTimeoutMs ?? DEFAULT_TIER_RESOLVE_TIMEOUT_MS;
     for (const [name, definition] of Object.entries(this.tiers?.definitions ?? {})) this.byName.set(name, resolveTier(name, definition));
   }
 
@@ -83,13 +86,52 @@ export class TierResolver {
       return this.failed(userId, cached, error);
     }
     if (!isPromise(answer)) return this.answered(userId, answer, cached);
-    const lookup = answer.then(
-      (name) => this.answered(userId, name, cached),
-      (error: unknown) => this.failed(userId, cached, error),
-    );
+    const lookup = this.bounded(userId, answer, cached);
     this.inFlight.set(userId, lookup);
     void lookup.finally(() => this.inFlight.delete(userId));
     return lookup;
+  }
+
+  /**
+   * The tier `answer` gives, or after `resolveTimeoutMs` the tier a failure would give (a billing
+   * system that hangs must not hang the user's requests); a late answer still updates the cache.
+   */
+  private bounded(userId: string, answer: Promise<string | undefined | null>, cached: CachedTier | undefined): Promise<ResolvedTier> {
+    const timeoutMs = this.resolveTimeoutMs;
+    return new Promise<ResolvedTier>((settle, fail) => {
+      let timedOut = false;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              try {
+                settle(this.failed(userId, cached, new Error(`no answer within resolveTimeoutMs (${timeoutMs} ms)`)));
+              } catch (error) {
+                fail(error);
+              }
+            }, timeoutMs)
+          : undefined;
+      timer?.unref();
+      answer.then(
+        (name) => {
+          clearTimeout(timer);
+          try {
+            settle(this.answered(userId, name, cached));
+          } catch (error) {
+            fail(error);
+          }
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (timedOut) return;
+          try {
+            settle(this.failed(userId, cached, error));
+          } catch (failure) {
+            fail(failure);
+          }
+        },
+      );
+    });
   }
 
   /** Forgets the cached tier of a user (or of everyone), so the next request asks `resolve` again. */

@@ -158,7 +158,9 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   /** Marks an over-rate request as served by the tier's cheaper model. */
   protected degrade(req: BudgetRequest, res: BudgetResponse, model: string, tier: string): void {
     const holder = req as Record<string, Record<string, unknown> | undefined>;
-    holder[REQUEST_STATE_KEY] = { ...(holder[REQUEST_STATE_KEY] ?? {}), degraded: { model, tier } };
+    // marks the state in place: a TokenBudgetGuard that ran first keeps the same object
+    const state = (holder[REQUEST_STATE_KEY] ??= {});
+    state.degraded = { model, tier };
     this.setResponseHeader(res, 'X-TokenBudget-Degraded', model);
   }
 

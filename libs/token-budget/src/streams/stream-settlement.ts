@@ -41,8 +41,9 @@ export class StreamSettlement {
     private readonly logger: Logger,
   ) {
     const summary = input.reservation?.summary;
-    // remaining at admission is net of this hold: the stream may spend both
-    this.allowance = summary ? summary.remaining + (input.reservation as Reservation).estimate : Infinity;
+    // remaining at admission is net of this hold: the stream may spend both. The hold, not the
+    // estimate: under 'clamp' the hold is what was left, smaller than the estimate
+    this.allowance = summary ? summary.remaining + (input.reservation as Reservation).held : Infinity;
   }
 
   get settled(): boolean {

@@ -45,3 +45,33 @@ describe.each(PLATFORMS)('@Sse() route whose client leaves mid-stream on %s', (p
     expect(upstream.sent.get(id)!.length).toBeLessThanOrEqual(13);
   });
 });
+
+describe.each(PLATFORMS)('@Sse() route whose client leaves before the upstream answered on %s', (platform) => {
+  let upstream: FakeProvider;
+  let t: TestApp;
+  beforeAll(async () => {
+    upstream = await new FakeProvider().start();
+    t = await startStreamApp(platform, upstream.url, { budgets: [{ scope: 'user', period: 'day', tokens: 1_000_000 }] });
+  });
+  afterAll(async () => {
+    t?.app.getHttpServer().closeAllConnections();
+    await t?.close();
+    await upstream.close();
+  });
+
+  it('the SDK stream that arrives after the client left is aborted, not left running unread', async () => {
+    const user = `${platform}-sse-leaves-early`;
+    const id = `${user}-${Date.now()}`;
+    const abort = new AbortController();
+    const response = await fetch(`${t.url}/sse/chat`, {
+      headers: { 'x-user': user, 'x-fake-id': id, 'x-fake-response-delay-ms': '300', 'x-fake-chunks': '100', 'x-fake-delay-ms': '20' },
+      signal: abort.signal,
+    });
+    expect(response.ok).toBe(true);
+    abort.abort();
+    const budgets = t.app.get(BudgetService);
+    await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 3_000);
+    await eventually(async () => upstream.sent.has(id) && !upstream.openStreams, 5_000);
+    expect(upstream.sent.get(id)!.length).toBeLessThan(20);
+  });
+});

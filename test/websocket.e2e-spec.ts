@@ -38,17 +38,20 @@ class ChatGateway implements OnGatewayConnection {
       if (error instanceof BudgetExceededException) return { event: 'budget_exceeded', data: error.getResponse() };
       throw error;
     }
-    const stream = await this.openai.chat.completions.create(
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: body.prompt }], stream: true, stream_options: { include_usage: true } },
-      { headers: body.knobs },
-    );
-    const abort = () => stream.controller.abort(); // the socket closed: stop the upstream, settle what was streamed
+    const upstream = new AbortController();
+    const abort = () => upstream.abort(); // the socket closed: stop the upstream, settle what was streamed
     socket.once('close', abort);
     try {
+      const stream = await this.openai.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: body.prompt }], stream: true, stream_options: { include_usage: true } },
+        { headers: body.knobs, signal: upstream.signal },
+      );
       for await (const chunk of meterStream(reservation, stream)) socket.send(JSON.stringify({ event: 'chunk', data: chunk }));
       return { event: 'done', data: {} };
     } catch (error) {
-      if (!stream.controller.signal.aborted) throw error;
+      // failed (or the socket closed) before the stream began: meterStream never saw it
+      if (!reservation.settled) await reservation.release();
+      if (!upstream.signal.aborted) throw error;
       return undefined;
     } finally {
       socket.off('close', abort);
@@ -123,6 +126,25 @@ describe('WebSocket gateway recipe (BudgetService + meterStream)', () => {
     expect(used).toBeLessThanOrEqual(countTokens(text(12), 'gpt-4o-mini'));
     await eventually(async () => upstream.openStreams === 0);
     expect(upstream.sent.get('ws-2')!.length).toBeLessThan(15);
+  });
+
+  it('an upstream that refuses the call (429) leaves nothing reserved: the hold is released, not left to the lease', async () => {
+    const socket = await connect('ws-4');
+    socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-status': '429', 'x-fake-response-delay-ms': '300' } } }));
+    await eventually(async () => (await usageOf('ws-4')).reserved > 0);
+    await eventually(async () => (await usageOf('ws-4')).reserved === 0, 3_000);
+    expect(await usageOf('ws-4')).toMatchObject({ used: 0, reserved: 0 });
+    socket.close();
+  });
+
+  it('a socket that closes before the upstream answered aborts the call and settles the hold', async () => {
+    const socket = await connect('ws-5');
+    socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-response-delay-ms': '300', 'x-fake-chunks': '50', 'x-fake-delay-ms': '20', 'x-fake-id': 'ws-5' } } }));
+    await eventually(async () => (await usageOf('ws-5')).reserved > 0);
+    socket.close();
+    await eventually(async () => (await usageOf('ws-5')).reserved === 0, 3_000);
+    await eventually(async () => upstream.openStreams === 0);
+    expect(upstream.sent.get('ws-5')?.length ?? 0).toBe(0);
   });
 
   it('answers budget_exceeded when the user has no budget left', async () => {

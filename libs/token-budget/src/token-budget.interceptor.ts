@@ -123,7 +123,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
    * response, and the hold is released), then answers with a body that streams every item on.
    */
   private async openStream(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation | undefined, stream: StreamSource): Promise<StreamableFile> {
-    const settlement = this.streamSettlement(state, reservation);
+    const settlement = this.streamSettlement(state, reservation, stream.failed === true);
     let first: IteratorResult<unknown>;
     try {
       first = await stream.iterator.next();
@@ -141,7 +141,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
     return new StreamableFile(body, { type });
   }
 
-  private streamSettlement(state: TokenBudgetRequestState, reservation: Reservation | undefined): StreamSettlement {
+  private streamSettlement(state: TokenBudgetRequestState, reservation: Reservation | undefined, upstreamFailed = false): StreamSettlement {
     return new StreamSettlement(
       {
         reservation,
@@ -149,6 +149,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
         feature: state.feature,
         inputEstimate: state.inputEstimate ?? state.usageEstimate?.inputTokens,
         stopWhenExhausted: state.stopStreamWhenExhausted === true,
+        upstreamFailed,
       },
       this.logger,
     );

@@ -43,4 +43,19 @@ describe('ChunkParser', () => {
     expect(events).toEqual([]);
     expect(parser.format).toBe('unknown');
   });
+
+  it('tells an SSE event boundary that falls between two pieces (a server writing line by line), so a cut-off is not put off for ever', () => {
+    const parser = new ChunkParser(() => undefined);
+    for (let i = 0; i < 3; i++) {
+      parser.feed(`data: {"n":${i}}\n`);
+      expect(parser.atBoundary()).toBe(false);
+      parser.feed('\n');
+      expect(parser.atBoundary()).toBe(true);
+    }
+    parser.feed('data: {"n":9}\r\n');
+    parser.feed('\r');
+    expect(parser.atBoundary()).toBe(false);
+    parser.feed('\n');
+    expect(parser.atBoundary()).toBe(true);
+  });
 });

@@ -33,6 +33,8 @@ export class ChunkParser {
   /** Text seen before the format could be told. */
   private probe = '';
   private boundary = true;
+  /** Last characters of the SSE text fed, to tell a boundary split across pieces. */
+  private tail = '';
 
   constructor(private readonly onEvent: (event: unknown) => void) {}
 
@@ -54,7 +56,9 @@ export class ChunkParser {
     }
     if (this.format === 'sse') {
       this.sse?.feed(text);
-      this.boundary = /\r?\n\r?\n$/.test(text);
+      // the blank line may straddle two pieces ("data: ...\n", then "\n")
+      this.tail = (this.tail + text).slice(-4);
+      this.boundary = /\r?\n\r?\n$/.test(this.tail);
     } else if (this.format === 'ndjson') {
       this.lines(text);
       this.boundary = this.line === '';

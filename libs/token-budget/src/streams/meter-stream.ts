@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Reservation } from '../reservation';
 import type { UsageExtractor } from '../usage/usage.interface';
 import { ChunkParser } from './chunk-parser';
+import { streamSourceOf } from './detect-stream';
 import { isRawChunk } from './sse-encoding';
 import { StreamOutcome, StreamSettlement } from './stream-settlement';
 
@@ -40,18 +41,50 @@ const logger = new Logger('TokenBudgetStream');
  * - the consumer stops early (`break`, `return()`: e.g. the socket closed): the usage so far is
  *   committed and the rest of the hold released; breaking out of an SDK stream aborts its request;
  * - the source throws: the usage so far is committed (released when nothing was streamed) and the
- *   error is rethrown.
+ *   error is rethrown;
+ * - the consumer stops before asking for the first item (`return()` at once, e.g. a GraphQL
+ *   subscription cancelled before its first event): the hold is released and the source aborted.
  *
  * @example
  * const reservation = await budgets.reserve(userId, 2_000);
  * const stream = await openai.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } });
  * for await (const chunk of meterStream(reservation, stream)) socket.send(JSON.stringify(chunk));
  */
-export async function* meterStream<T>(reservation: Reservation, source: AsyncIterable<T>, options: MeterStreamOptions = {}): AsyncGenerator<T, void, undefined> {
+export function meterStream<T>(reservation: Reservation, source: AsyncIterable<T>, options: MeterStreamOptions = {}): AsyncGenerator<T, void, undefined> {
   const settlement = new StreamSettlement(
     { reservation, usage: options.usage, feature: options.name ?? 'stream', inputEstimate: options.inputEstimate, stopWhenExhausted: false },
     logger,
   );
+  const metered = meter(settlement, source);
+  let started = false;
+  // a generator stopped before its first next() never runs its finally: nothing would settle
+  const stopUnstarted = (): void => {
+    if (started) return;
+    started = true;
+    settlement.finish('error'); // nothing was read: released
+    streamSourceOf(source)?.abort();
+  };
+  const wrapper: AsyncGenerator<T, void, undefined> = {
+    next: (...args: [] | [undefined]) => {
+      started = true;
+      return metered.next(...args);
+    },
+    return: (value: void | PromiseLike<void>) => {
+      stopUnstarted();
+      return metered.return(value);
+    },
+    throw: (error: unknown) => {
+      stopUnstarted();
+      return metered.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return wrapper;
+    },
+  };
+  return wrapper;
+}
+
+async function* meter<T>(settlement: StreamSettlement, source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
   const parser = new ChunkParser((event) => settlement.feed(event));
   let outcome: StreamOutcome = 'disconnect';
   try {

@@ -50,6 +50,9 @@ export class MeteredReadable extends Readable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.finished) {
       this.finished = true;
+      // the first item, read before the client left, was never sent: still, it is what the upstream reported
+      if (this.pending && !this.pending.done) this.outputOf(this.pending.value);
+      this.pending = undefined;
       this.settlement.finish(error ? 'error' : 'disconnect');
       this.source.abort();
     }

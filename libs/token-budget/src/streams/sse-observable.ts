@@ -41,7 +41,8 @@ export function meterSse(source: Observable<unknown>, settlement: StreamSettleme
 
     const stop = (): void => {
       stopped = true;
-      outer?.unsubscribe();
+      // a stream still on its way (a Promise of an SDK stream) is awaited, to be aborted when it comes
+      if (inner || !awaiting) outer?.unsubscribe();
       inner?.abort();
     };
     /** Sends one event; false once the stream was cut off. */
@@ -78,9 +79,16 @@ export function meterSse(source: Observable<unknown>, settlement: StreamSettleme
       }
     };
 
+    // true until the handler's result arrived (or its Observable ended)
+    let awaiting = true;
     outer = source.subscribe({
       next: (value) => {
-        if (stopped) return;
+        if (stopped) {
+          if (!inner) streamSourceOf(value)?.abort();
+          outer?.unsubscribe();
+          return;
+        }
+        awaiting = false;
         const stream = inner ? undefined : streamSourceOf(value);
         if (stream) {
           inner = stream;
@@ -90,9 +98,11 @@ export function meterSse(source: Observable<unknown>, settlement: StreamSettleme
         }
       },
       error: (error: unknown) => {
+        awaiting = false;
         if (!stopped) fail(error);
       },
       complete: () => {
+        awaiting = false;
         if (!inner && !stopped) complete();
       },
     });

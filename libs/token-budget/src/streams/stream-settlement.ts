@@ -19,6 +19,8 @@ export interface StreamSettlementInput {
   inputEstimate: number | undefined;
   /** End the stream once the subject's remaining budget is spent. */
   stopWhenExhausted: boolean;
+  /** The upstream answered an error status (the call did not run): the hold is released whatever flowed. */
+  upstreamFailed?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface StreamSettlementInput {
  *   by the provider, else the estimate's input; output the larger of the reported running total
  *   and the streamed text's tokens), which drops the rest of the hold.
  * A stream in which nothing a provider sends was recognised commits the estimate (released on an
- * upstream error). Storage errors are logged; the lease then releases the hold.
+ * upstream error). An upstream's error answer (a fetch Response with a 4xx / 5xx status) is released. Storage errors are logged; the lease then releases the hold.
  */
 export class StreamSettlement {
   readonly accumulator = new StreamUsageAccumulator();
@@ -41,8 +43,9 @@ export class StreamSettlement {
     private readonly logger: Logger,
   ) {
     const summary = input.reservation?.summary;
-    // remaining at admission is net of this hold: the stream may spend both
-    this.allowance = summary ? summary.remaining + (input.reservation as Reservation).estimate : Infinity;
+    // remaining at admission is net of this hold: the stream may spend both. The hold, not the
+    // estimate: under 'clamp' the hold is what was left, smaller than the estimate
+    this.allowance = summary ? summary.remaining + (input.reservation as Reservation).held : Infinity;
   }
 
   get settled(): boolean {
@@ -84,6 +87,7 @@ export class StreamSettlement {
   finish(outcome: StreamOutcome): void {
     const { reservation } = this.input;
     if (!reservation || reservation.settled) return;
+    if (this.input.upstreamFailed) return this.settle(reservation.release());
     let usage: Usage | undefined;
     try {
       usage = this.usageFor(outcome);

@@ -6,6 +6,8 @@ export interface StreamSource {
   abort(): void;
   /** Content type the producer declared, if any. */
   contentType?: string;
+  /** True when the producer is an upstream's error answer (a fetch Response with a 4xx / 5xx status): the call did not run. */
+  failed?: boolean;
 }
 
 /** Calls `iterator.return()` without waiting for it (a pending `next()` may hold it up). */

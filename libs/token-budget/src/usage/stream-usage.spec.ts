@@ -89,3 +89,41 @@ describe('StreamUsageAccumulator', () => {
     expect(feed([{ foo: 1 }, 'text', 42]).usage('complete')).toBeUndefined();
   });
 });
+
+describe('StreamUsageAccumulator on a very long stream', () => {
+  const WORDS = ['The', ' model', ' streams', ' tokens,', ' one', ' delta', ' at', ' a', ' time.\n\n', 'Then', ' it', ' goes', ' on', ' and', ' on.\n'];
+  const pieces = Array.from({ length: 60_000 }, (_, i) => WORDS[i % WORDS.length] + (i % 97 === 0 ? ' 12345' : ''));
+  const all = pieces.join('');
+
+  it('holds a bounded amount of text (not everything streamed), and still counts all of it exactly', () => {
+    const acc = new StreamUsageAccumulator();
+    for (const piece of pieces) acc.push(chat(piece));
+    expect(all.length).toBeGreaterThan(250_000);
+    expect(acc.text.length).toBeLessThanOrEqual(16_384);
+    expect(all.endsWith(acc.text)).toBe(true);
+    const usage = acc.usage('interrupted', 5)!;
+    expect(usage.outputTokens).toBe(countTokens(all, 'gpt-4o-mini'));
+    expect(usage.inputTokens).toBe(5);
+  });
+
+  it('the running count used for the cut-off still covers the text dropped from memory', () => {
+    const acc = new StreamUsageAccumulator();
+    let expected = 0;
+    pieces.forEach((piece, i) => {
+      acc.push(chat(piece));
+      expected += countTokens(piece, 'gpt-4o-mini');
+      // called now and then, as a metered stream does after each chunk
+      if (i % 10 === 0) expect(acc.countedOutputTokens()).toBe(expected);
+    });
+    expect(acc.countedOutputTokens()).toBe(expected);
+    expect(acc.text.length).toBeLessThanOrEqual(16_384);
+  });
+
+  it('a running count first asked for late includes the text already dropped', () => {
+    const acc = new StreamUsageAccumulator();
+    for (const piece of pieces) acc.push(chat(piece));
+    const late = acc.countedOutputTokens();
+    // per-piece counting differs from one pass only at piece joins: within 1% here
+    expect(Math.abs(late - countTokens(all, 'gpt-4o-mini'))).toBeLessThan(countTokens(all, 'gpt-4o-mini') / 100);
+  });
+});

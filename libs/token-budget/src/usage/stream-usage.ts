@@ -7,6 +7,9 @@ import { isRecord, peek, UnknownRecord } from './usage-fields';
 /** Where a stream stands when its usage is asked for. */
 export type StreamEnd = 'complete' | 'interrupted';
 
+/** Streamed text held before it is counted and dropped (bounds the memory of a long stream). */
+const FOLD_CHARS = 16_384;
+
 const TERMINAL_RESPONSE_EVENTS: ReadonlySet<unknown> = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
 /**
@@ -35,8 +38,14 @@ export class StreamUsageAccumulator {
   private anthropicFinal = false;
   private lastGoodAnthropic: UnknownRecord | undefined;
   private model: string | undefined;
-  private readonly pieces: string[] = [];
+  private pieces: string[] = [];
+  /** Characters in `pieces`. */
+  private pendingChars = 0;
+  /** Tokens of the text already counted and dropped from `pieces`. */
+  private foldedTokens = 0;
   private recognised = false;
+  /** True once the running per-piece count is in use (stopStreamWhenExhausted). */
+  private perPiece = false;
   private countedUpTo = 0;
   private counted = 0;
 
@@ -55,13 +64,21 @@ export class StreamUsageAccumulator {
     return this.recognised;
   }
 
-  /** Text streamed so far. */
+  /**
+   * Streamed text not yet counted: the last 16,384 characters or fewer. Text before it is counted
+   * and dropped, so a stream of any length holds a bounded amount of text.
+   */
   get text(): string {
     return this.pieces.join('');
   }
 
   /** Output tokens of the text streamed so far, counted incrementally (cheap to call per event). */
   countedOutputTokens(): number {
+    if (!this.perPiece) {
+      this.perPiece = true;
+      this.counted = this.foldedTokens;
+      this.countedUpTo = 0;
+    }
     for (; this.countedUpTo < this.pieces.length; this.countedUpTo++) this.counted += countTokens(this.pieces[this.countedUpTo], this.model);
     return this.counted;
   }
@@ -92,8 +109,30 @@ export class StreamUsageAccumulator {
   }
 
   private countTokensOfText(): number {
-    // one pass over the whole text is more exact than the sum of per-piece counts
-    return countTokens(this.text, this.model);
+    // one pass over the text is more exact than the sum of per-piece counts
+    return this.foldedTokens + countTokens(this.text, this.model);
+  }
+
+  /**
+   * Counts the text held so far up to its last word boundary and drops it, keeping the rest (a
+   * cut between a word and the space before the next one changes no count of an English text).
+   */
+  private fold(): void {
+    // the per-piece running count (stopStreamWhenExhausted) must have seen what is dropped
+    if (this.perPiece) this.countedOutputTokens();
+    const text = this.pieces.join('');
+    let cut = text.length;
+    for (let i = text.length - 1; i > 0 && i > text.length - 1_024; i--) {
+      if (text[i] === ' ' && text[i - 1] !== ' ' && text[i + 1] !== undefined && !/\s/.test(text[i + 1])) {
+        cut = i;
+        break;
+      }
+    }
+    this.foldedTokens += countTokens(text.slice(0, cut), this.model);
+    const rest = text.slice(cut);
+    this.pieces = rest ? [rest] : [];
+    this.pendingChars = rest.length;
+    if (this.perPiece) this.countedUpTo = this.pieces.length;
   }
 
   private isFinal(): boolean {
@@ -226,6 +265,8 @@ export class StreamUsageAccumulator {
     if (typeof value === 'string' && value.length > 0) {
       this.recognised = true;
       this.pieces.push(value);
+      this.pendingChars += value.length;
+      if (this.pendingChars > FOLD_CHARS) this.fold();
     }
   }
 

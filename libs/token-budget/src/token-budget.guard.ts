@@ -177,11 +177,12 @@ export class TokenBudgetGuard implements CanActivate {
     if (minOutputTokens === undefined || route.estimate !== undefined || !isBodyEstimate(estimate) || readerOf(req.body) === undefined) {
       return this.budgets.reserveTargets(targets, estimate, now);
     }
-    const reserve = (held: UsageEstimate, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, held, now, undefined, policy);
+    const reserve = (held: UsageEstimate, policy: ReservationPolicy, announce: boolean) => this.budgets.reserveTargets(targets, held, now, undefined, policy, announce);
     const capped = reserveCapped(reserve, this.budgets, req.body, estimate, {
       minOutputTokens,
       price: (held) => this.budgets.priceEstimate(held, now),
       costPolicy: this.options.reservationPolicy ?? 'strict',
+      announce: (reservation) => this.budgets.announceAdmission(reservation),
     });
     return then(capped, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;

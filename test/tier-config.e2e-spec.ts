@@ -49,6 +49,19 @@ describe('token-budget validate-config (the built bin)', () => {
     expect(cli('validate-config', fixture('valid.json')).code).toBe(0);
   });
 
+  it('prints money limits, thresholds, warn-only budgets and the pricing options a file sets beside its tiers', () => {
+    const run = cli('validate-config', fixture('combined.yaml'));
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n').slice(0, 4)).toEqual([
+      'test/fixtures/config/combined.yaml: valid',
+      'budgets (2):',
+      '  user:month: user, per month, 100,000 tokens, $20 USD, thresholds 80%, 90%',
+      // a money-only budget is not unlimited, and a warn budget refuses nothing
+      '  tenant:day: tenant, per day, $2.5 USD, warns only (onExceeded: warn)',
+    ]);
+    expect(run.stdout).toContain('\npricing: 1 model priced in the file (my-model), default model my-model\nadmission: reservationPolicy clamp, stopStreamWhenExhausted\n');
+  });
+
   it('prints one line per problem with file, line and field, and exits 1', () => {
     const run = cli('validate-config', fixture('bad-fields.yaml'));
     expect(run.code).toBe(1);

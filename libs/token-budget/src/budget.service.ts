@@ -55,6 +55,8 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly costs: CostCalculator;
   /** The budget each counter belongs to, for events (counters are built once per subject and period). */
   private readonly counterTargets = new WeakMap<BudgetCounter, BudgetTarget>();
+  /** Admission events of reservations made with `announce: false`, until they are kept. */
+  private readonly unannounced = new WeakMap<Reservation, () => void>();
   private readonly bus = new BudgetEventBus();
   private readonly notifier = new BudgetNotifier(this.bus);
   private readonly admin: BudgetAdmin;
@@ -395,6 +397,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     now: number,
     leaseMs = this.leaseMs,
     policy: ReservationPolicy = this.options.reservationPolicy ?? 'strict',
+    announce = true,
   ): MaybePromise<Reservation> {
     const checked = checkEstimate(estimate);
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
@@ -404,8 +407,18 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
     return then(this.storage.reserve({ id, counters, amount: checked.tokens, cost, policy, leaseUntil: now + leaseMs, now }), (result) =>
-      this.toReservation(result, targets, counters, id, checked, cost, now),
+      this.toReservation(result, targets, counters, id, checked, cost, now, announce),
     );
+  }
+
+  /**
+   * @internal Emits the admission events of a reservation made with `announce: false`, once it is
+   * kept (a hold that is released and made again must not warn twice, nor warn for a call refused).
+   */
+  announceAdmission(reservation: Reservation): void {
+    const pending = this.unannounced.get(reservation);
+    this.unannounced.delete(reservation);
+    pending?.();
   }
 
   /** @internal An estimate's price in nano-dollars, as a reservation of it would hold (0 when it cannot be priced). */
@@ -413,15 +426,18 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     return this.costs.estimateCost(pricedEstimate(estimate, checkEstimate(estimate)), now);
   }
 
-  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number): Reservation {
+  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number, announce: boolean): Reservation {
     if (!result.admitted) {
       const info = exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension);
       this.notifier.rejected(targets[result.index], result.state, info, result.dimension, estimate.tokens);
       throw new BudgetExceededException(info);
     }
-    this.notifier.admitted(targets, result.states, result.held, result.heldCost);
     const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model };
-    return new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
+    const reservation = new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
+    const admitted = () => this.notifier.admitted(targets, result.states, result.held, result.heldCost);
+    if (announce) admitted();
+    else this.unannounced.set(reservation, admitted);
+    return reservation;
   }
 
   /**

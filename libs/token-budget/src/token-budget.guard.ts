@@ -23,6 +23,7 @@ import type { Reservation } from './reservation';
 import type { BudgetTarget } from './budget.types';
 import type { ReservationPolicy } from './storage/storage-adapter.interface';
 import { isAdmitted, RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
+import { servedEstimate } from './tiers/degraded-estimate';
 import type { ResolvedTier } from './tiers/resolved-tier';
 import { RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
@@ -113,6 +114,8 @@ export class TokenBudgetGuard implements CanActivate {
     settleOnResponseEnd: boolean,
     tier: ResolvedTier | undefined,
   ): MaybePromise<boolean> {
+    const degraded = (req as RequestWithTokenBudget)[REQUEST_STATE_KEY]?.degraded;
+    estimate = servedEstimate(estimate, degraded);
     const state: TokenBudgetRequestState = {
       reservation: undefined,
       feature: route.feature,
@@ -123,7 +126,6 @@ export class TokenBudgetGuard implements CanActivate {
     };
     const stop = route.stopStreamWhenExhausted ?? this.options.stopStreamWhenExhausted;
     if (stop) state.stopStreamWhenExhausted = true;
-    const degraded = (req as RequestWithTokenBudget)[REQUEST_STATE_KEY]?.degraded;
     if (degraded) state.degraded = degraded;
     const now = this.now();
     let targets: BudgetTarget[];
@@ -175,11 +177,12 @@ export class TokenBudgetGuard implements CanActivate {
     if (minOutputTokens === undefined || route.estimate !== undefined || !isBodyEstimate(estimate) || readerOf(req.body) === undefined) {
       return this.budgets.reserveTargets(targets, estimate, now);
     }
-    const reserve = (held: UsageEstimate, policy: ReservationPolicy) => this.budgets.reserveTargets(targets, held, now, undefined, policy);
+    const reserve = (held: UsageEstimate, policy: ReservationPolicy, announce: boolean) => this.budgets.reserveTargets(targets, held, now, undefined, policy, announce);
     const capped = reserveCapped(reserve, this.budgets, req.body, estimate, {
       minOutputTokens,
       price: (held) => this.budgets.priceEstimate(held, now),
       costPolicy: this.options.reservationPolicy ?? 'strict',
+      announce: (reservation) => this.budgets.announceAdmission(reservation),
     });
     return then(capped, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;

@@ -1,3 +1,4 @@
+import { nanosToUsd } from '../pricing/money';
 import { resolveRule } from '../rules';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import { resolveTier } from '../tiers/resolved-tier';
@@ -18,10 +19,16 @@ export function describeConfig(options: TokenBudgetModuleOptions): string[] {
   if (options.userBudget) budgets.push({ scope: 'user', period: 'month', tokens: options.userBudget.monthlyTokenLimit, rollover: options.userBudget.rollover });
   out.push(`budgets (${budgets.length}):`);
   for (const rule of budgets.map((b) => resolveRule(b, options.routePeriod))) {
-    const limit = rule.tokens > 0 ? `${number(rule.tokens)} tokens` : 'unlimited (counted)';
-    const rollover = rule.maxCarryover > 0 ? `, rollover up to ${number(rule.maxCarryover)}` : '';
-    out.push(`  ${rule.name}: ${rule.scope}${rule.feature ? ` (feature ${rule.feature})` : ''}, per ${rule.periodLabel}${rule.zoneSuffix ? ` in ${rule.zoneSuffix.slice(1)}` : ''}, ${limit}${rollover}`);
+    const limits = [];
+    if (rule.tokens > 0) limits.push(`${number(rule.tokens)} tokens`);
+    if (rule.costLimit > 0) limits.push(`$${nanosToUsd(rule.costLimit)} USD`);
+    if (!limits.length) limits.push('unlimited (counted)');
+    if (rule.maxCarryover > 0) limits.push(`rollover up to ${number(rule.maxCarryover)}`);
+    if (rule.thresholds.length) limits.push(`thresholds ${rule.thresholds.map((f) => `${Math.round(f * 1000) / 10}%`).join(', ')}`);
+    if (rule.soft) limits.push('warns only (onExceeded: warn)');
+    out.push(`  ${rule.name}: ${rule.scope}${rule.feature ? ` (feature ${rule.feature})` : ''}, per ${rule.periodLabel}${rule.zoneSuffix ? ` in ${rule.zoneSuffix.slice(1)}` : ''}, ${limits.join(', ')}`);
   }
+  out.push(...describeCalls(options));
   const tiers = options.tiers;
   if (!tiers) {
     out.push('tiers: none');
@@ -45,5 +52,20 @@ export function describeConfig(options: TokenBudgetModuleOptions): string[] {
     const shown = users.slice(0, 10).join(', ') + (users.length > 10 ? `, … ${users.length - 10} more` : '');
     out.push(`  ${tier}: ${users.length} user${users.length === 1 ? '' : 's'}${users.length ? ` (${shown})` : ''}${tier === tiers.default ? ' + everyone unassigned' : ''}`);
   }
+  return out;
+}
+
+/** The options that price calls and shape admission, as lines, when the file sets any. */
+function describeCalls(options: TokenBudgetModuleOptions): string[] {
+  const out: string[] = [];
+  const models = Object.keys(options.pricing ?? {});
+  const pricing = [];
+  if (models.length) pricing.push(`${models.length} model${models.length === 1 ? '' : 's'} priced in the file (${models.slice(0, 10).join(', ')}${models.length > 10 ? ', …' : ''})`);
+  if (options.defaultModel) pricing.push(`default model ${options.defaultModel}`);
+  if (pricing.length) out.push(`pricing: ${pricing.join(', ')}`);
+  const admission = [];
+  if (options.reservationPolicy) admission.push(`reservationPolicy ${options.reservationPolicy}`);
+  if (options.stopStreamWhenExhausted) admission.push('stopStreamWhenExhausted');
+  if (admission.length) out.push(`admission: ${admission.join(', ')}`);
   return out;
 }

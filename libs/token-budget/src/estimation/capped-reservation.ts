@@ -23,7 +23,8 @@ export interface CappedReservation {
   usage: UsageEstimate;
 }
 
-type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy) => MaybePromise<Reservation>;
+/** Reserves `estimate`; with `announce: false` its admission events wait for {@link CappingPolicy.announce}. */
+type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy, announce: boolean) => MaybePromise<Reservation>;
 
 /** How a capped request is held and priced. */
 export interface CappingPolicy {
@@ -36,6 +37,8 @@ export interface CappingPolicy {
    * not fit the money left is refused, never admitted with less money held than it costs.
    */
   costPolicy: ReservationPolicy;
+  /** Emits the admission events of the clamped hold once it is kept (not when it is released and made again). */
+  announce: (reservation: Reservation) => void;
 }
 
 /**
@@ -58,13 +61,15 @@ export function reserveCapped(reserve: Reserve, settler: ReservationSettler, bod
     if (output < outputTokens) writeOutputLimit(body, output, choices);
     return { reservation, usage: usage(output) };
   };
-  const strictly = (output: number): MaybePromise<CappedReservation> => then(reserve(usage(output), 'strict'), (reservation) => capped(reservation, output));
-  return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp'), least), (clamped) => {
+  const strictly = (output: number): MaybePromise<CappedReservation> => then(reserve(usage(output), 'strict', true), (reservation) => capped(reservation, output));
+  // the clamped hold may be released and made again: its events wait until it is kept
+  return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp', false), least), (clamped) => {
     if (clamped.held < least) return then(clamped.release(), () => strictly(minOutput));
     const left = clamped.held - inputTokens;
     const output = left >= outputTokens ? outputTokens : left - (left % choices);
     // the clamp held less money than the call may cost: money is not capped, so it is held strictly (a 429 unless room came back)
     if (policy.costPolicy === 'strict' && clamped.heldCostNanos < policy.price(usage(output))) return then(clamped.release(), () => strictly(output));
+    policy.announce(clamped);
     if (output === outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
     return capped(asHeld(clamped, settler, inputTokens + output, policy.price(usage(output))), output);
   });

@@ -1,4 +1,6 @@
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
+
+const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
 /** Environment of the example gateway; every variable is optional. */
 export class GatewayEnv {
@@ -6,15 +8,39 @@ export class GatewayEnv {
   @IsOptional() @IsInt() @Min(0) @Max(65535) PORT?: number;
   /** HTTP platform. Default express. */
   @IsOptional() @IsIn(['express', 'fastify']) PLATFORM?: 'express' | 'fastify';
-  /** Redis for budgets shared across instances. Default: in-memory. */
+  /** Redis for budgets, keys and rate limits shared across instances. Default: in-memory. */
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
   /** Monthly token budget per user. Default 100000. */
   @IsOptional() @IsInt() @Min(0) MONTHLY_TOKENS_PER_USER?: number;
   /** Daily token budget of the whole gateway. Default 0 (unlimited). */
   @IsOptional() @IsInt() @Min(0) DAILY_TOKENS_GLOBAL?: number;
+  /** Base URL of an OpenAI-compatible upstream (OpenAI, Groq, Ollama), e.g. https://api.openai.com/v1. Default: the built-in mock upstream. */
+  @IsOptional() @IsString() @Matches(HTTP_URL, { message: 'must be an http:// or https:// URL' }) UPSTREAM_OPENAI_URL?: string;
+  /** API key sent to the OpenAI-compatible upstream. */
+  @IsOptional() @IsString() OPENAI_API_KEY?: string;
+  /** Base URL of an Anthropic upstream, e.g. https://api.anthropic.com. Default: the built-in mock upstream. */
+  @IsOptional() @IsString() @Matches(HTTP_URL, { message: 'must be an http:// or https:// URL' }) UPSTREAM_ANTHROPIC_URL?: string;
+  /** API key sent to the Anthropic upstream. */
+  @IsOptional() @IsString() ANTHROPIC_API_KEY?: string;
+  /** A YAML or JSON file with the budget and tier options (see `token-budget validate-config`). */
+  @IsOptional() @IsString() TOKEN_BUDGET_CONFIG?: string;
+  /** Key of the admin endpoints and the /admin dashboard. Default: a random key printed at start-up. */
+  @IsOptional() @IsString() @MinLength(16) @MaxLength(256) ADMIN_KEY?: string;
 }
 
-const VARIABLES = ['PORT', 'PLATFORM', 'REDIS_URL', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL'] as const;
+const VARIABLES = [
+  'PORT',
+  'PLATFORM',
+  'REDIS_URL',
+  'MONTHLY_TOKENS_PER_USER',
+  'DAILY_TOKENS_GLOBAL',
+  'UPSTREAM_OPENAI_URL',
+  'OPENAI_API_KEY',
+  'UPSTREAM_ANTHROPIC_URL',
+  'ANTHROPIC_API_KEY',
+  'TOKEN_BUDGET_CONFIG',
+  'ADMIN_KEY',
+] as const;
 const NUMERIC = new Set<string>(['PORT', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL']);
 
 /** ConfigModule `validate`: stops the boot naming each bad variable. */

@@ -1,36 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { BudgetRule, RedisAdapter, TierOptions, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard';
 import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
-import { ChatController } from './chat/chat.controller';
+import { GATEWAY_BUDGET_OPTIONS, GatewayConfigModule } from './config/gateway-config.module';
 import { validateEnv } from './config/env.validation';
 import { HealthController } from './health/health.controller';
-import { MOCK_OUTPUT_TOKENS, MockUpstream } from './upstream/mock-upstream';
+import { ApiErrorFilter } from './proxy/api-error.filter';
+import { PROXY_CONTROLLERS } from './proxy/proxy.controllers';
+import { UPSTREAM_PROVIDERS } from './upstream/upstream.providers';
 
-/**
- * Request rates of the demo keys: alice is on the free tier (the default), bob on pro. Over its
- * rate, a free request is served by a cheaper model; a pro request is refused with 429.
- */
-export const GATEWAY_TIERS: TierOptions = {
-  definitions: {
-    free: { limit: 20, ttl: '1m', degradeTo: 'gpt-4o-mini' },
-    pro: { limit: 200, ttl: '1m' },
-  },
-  default: 'free',
-  assignments: { bob: 'pro' },
-  enforce: 'degrade',
-};
-
-/** Budgets of the gateway, from the environment. */
-export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
-  const budgets: BudgetRule[] = [
-    { scope: 'user', period: 'month', tokens: config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000, rollover: { enabled: true, maxCarryover: 50_000 } },
-    { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
-  ];
-  const redisUrl = config.get<string>('REDIS_URL');
-  return { budgets, tiers: GATEWAY_TIERS, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
-}
+export { GATEWAY_TIERS, gatewayBudgets } from './config/budget-options';
 
 /** Overrides for tests and embedding: replace the budget options or the key table. */
 export interface GatewayModuleOptions {
@@ -41,14 +22,18 @@ export interface GatewayModuleOptions {
 @Module({})
 export class AppModule {
   static register(options: GatewayModuleOptions = {}): DynamicModule {
-    const budgetModule = options.budget
-      ? TokenBudgetModule.forRoot(options.budget)
-      : TokenBudgetModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: gatewayBudgets });
+    const config = GatewayConfigModule.register(options.budget);
+    const budgetModule = TokenBudgetModule.forRootAsync({ imports: [config], inject: [GATEWAY_BUDGET_OPTIONS], useFactory: (budget: TokenBudgetModuleOptions) => budget });
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), budgetModule],
-      controllers: [ChatController, HealthController],
-      providers: [MockUpstream, ApiKeyGuard, { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS }],
+      imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), config, budgetModule],
+      controllers: [...PROXY_CONTROLLERS, HealthController],
+      providers: [
+        ...UPSTREAM_PROVIDERS,
+        ApiKeyGuard,
+        { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+      ],
     };
   }
 }

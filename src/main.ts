@@ -1,25 +1,29 @@
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { AppModule } from './app.module';
-import { DEMO_KEYS } from './auth/api-keys';
+import { ConfigService } from '@nestjs/config';
+import type { TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { API_KEYS } from './auth/api-key.guard';
+import type { GatewayUser } from './auth/api-keys';
+import { gatewayBanner } from './banner';
 import { validateEnv } from './config/env.validation';
+import { GATEWAY_BUDGET_OPTIONS } from './config/gateway-config.module';
+import { createGateway } from './gateway';
+import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM, type Upstream } from './upstream/upstream';
 
 async function bootstrap(): Promise<void> {
   const env = validateEnv(process.env);
-  const module = AppModule.register();
-  const app = env.PLATFORM === 'fastify' ? await NestFactory.create(module, new FastifyAdapter()) : await NestFactory.create(module);
-  app.enableShutdownHooks();
-  const port = env.PORT ?? 3000;
-  await app.listen(port, '127.0.0.1');
-  const logger = new Logger('Gateway');
-  logger.log(`Listening on http://127.0.0.1:${port} (${env.REDIS_URL ? 'Redis' : 'in-memory'} budgets)`);
-  logger.log(`Demo keys: ${Object.keys(DEMO_KEYS).join(', ')} (sk-demo-alice on the free tier, sk-demo-bob on pro)`);
-  logger.log(
-    `Try: curl -s http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50}'`,
-  );
-  logger.log(
-    `Streamed: curl -sN http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50,"stream":true,"stream_options":{"include_usage":true}}'`,
+  const app = await createGateway();
+  await app.listen(env.PORT ?? 3000, env.HOST ?? '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  const keys = app.get<Readonly<Record<string, GatewayUser>>>(API_KEYS);
+  const tiers = app.get<TokenBudgetModuleOptions>(GATEWAY_BUDGET_OPTIONS).tiers;
+  const tierOf = (user: GatewayUser) => user.tier ?? tiers?.assignments?.[user.id] ?? tiers?.default ?? 'no';
+  process.stdout.write(
+    gatewayBanner({
+      url,
+      storage: app.get(ConfigService).get<string>('REDIS_URL') ? 'redis' : 'memory',
+      upstreams: { openai: app.get<Upstream>(OPENAI_UPSTREAM).target, anthropic: app.get<Upstream>(ANTHROPIC_UPSTREAM).target },
+      demoKey: Object.keys(keys)[0],
+      keys: Object.entries(keys).map(([key, user]) => `${key} (user ${user.id}, ${tierOf(user)} tier)`),
+    }),
   );
 }
 

@@ -2,6 +2,10 @@
 export interface GatewayUser {
   id: string;
   tenantId: string;
+  /** Tier of the caller, when the key sets one. */
+  tier?: string;
+  /** Id of the key the caller used. */
+  keyId?: string;
 }
 
 /** Demo keys the gateway accepts out of the box (printed at start-up). */

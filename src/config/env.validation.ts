@@ -4,8 +4,12 @@ const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
 /** Environment of the example gateway; every variable is optional. */
 export class GatewayEnv {
-  /** Port to listen on. Default 3000. */
+  /** Port to listen on (0: any free port, printed at start-up). Default 3000. */
   @IsOptional() @IsInt() @Min(0) @Max(65535) PORT?: number;
+  /** Address to listen on. Default 127.0.0.1 (set 0.0.0.0 in a container). */
+  @IsOptional() @IsString() @Matches(/^[\w.:-]+$/, { message: 'must be a host name or an IP address, e.g. 0.0.0.0' }) HOST?: string;
+  /** Largest request body accepted, in bytes; a larger one gets 413. Default 1048576 (1 MiB). */
+  @IsOptional() @IsInt() @Min(1024) @Max(104_857_600) MAX_BODY_BYTES?: number;
   /** HTTP platform. Default express. */
   @IsOptional() @IsIn(['express', 'fastify']) PLATFORM?: 'express' | 'fastify';
   /** Redis for budgets, keys and rate limits shared across instances. Default: in-memory. */
@@ -30,6 +34,8 @@ export class GatewayEnv {
 
 const VARIABLES = [
   'PORT',
+  'HOST',
+  'MAX_BODY_BYTES',
   'PLATFORM',
   'REDIS_URL',
   'MONTHLY_TOKENS_PER_USER',
@@ -41,7 +47,10 @@ const VARIABLES = [
   'TOKEN_BUDGET_CONFIG',
   'ADMIN_KEY',
 ] as const;
-const NUMERIC = new Set<string>(['PORT', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL']);
+const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL']);
+
+/** Request body limit when `MAX_BODY_BYTES` is unset: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 
 /** ConfigModule `validate`: stops the boot naming each bad variable. */
 export function validateEnv(raw: Record<string, unknown>): GatewayEnv {

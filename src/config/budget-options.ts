@@ -1,0 +1,35 @@
+import { ConfigService } from '@nestjs/config';
+import { BudgetRule, MemoryAdapter, readTokenBudgetConfig, RedisAdapter, TierOptions, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { MOCK_OUTPUT_TOKENS } from '../upstream/mock-upstream';
+
+/**
+ * Request rates of the demo keys: alice is on the free tier (the default), bob on pro. Over its
+ * rate, a free request is served by a cheaper model; a pro request is refused with 429.
+ */
+export const GATEWAY_TIERS: TierOptions = {
+  definitions: {
+    free: { limit: 20, ttl: '1m', degradeTo: 'gpt-4o-mini' },
+    pro: { limit: 200, ttl: '1m' },
+  },
+  default: 'free',
+  assignments: { bob: 'pro' },
+  enforce: 'degrade',
+};
+
+/**
+ * Budgets of the gateway: the `TOKEN_BUDGET_CONFIG` file when set (its tiers too; the demo tiers
+ * when it has none), else `MONTHLY_TOKENS_PER_USER` / `DAILY_TOKENS_GLOBAL`. Storage: Redis at
+ * `REDIS_URL`, else in memory. A bad file throws naming the file, line and problem.
+ */
+export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
+  const file = config.get<string>('TOKEN_BUDGET_CONFIG');
+  const options = file ? readTokenBudgetConfig(file) : undefined;
+  const redisUrl = config.get<string>('REDIS_URL');
+  const storage = redisUrl ? new RedisAdapter(redisUrl) : new MemoryAdapter();
+  if (options) return { defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...options, tiers: options.tiers ?? GATEWAY_TIERS, storage };
+  const budgets: BudgetRule[] = [
+    { scope: 'user', period: 'month', tokens: config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000, rollover: { enabled: true, maxCarryover: 50_000 } },
+    { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
+  ];
+  return { budgets, tiers: GATEWAY_TIERS, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, storage };
+}

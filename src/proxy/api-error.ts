@@ -1,0 +1,55 @@
+import { HttpException } from '@nestjs/common';
+
+/** Details of an API error beyond its status and message. */
+export interface ApiErrorDetails {
+  /** OpenAI `error.type`; derived from the status when unset. */
+  type?: string;
+  /** OpenAI `error.code`, e.g. `model_not_found`. */
+  code?: string | null;
+  /** The request field at fault, e.g. `model`. */
+  param?: string | null;
+}
+
+/** An error the gateway answers itself, shaped for the route's API by {@link apiErrorBody}. */
+export class ApiError extends HttpException {
+  constructor(
+    status: number,
+    message: string,
+    readonly details: ApiErrorDetails = {},
+  ) {
+    super(message, status);
+  }
+}
+
+/** An upstream's own error answer, sent on with its status and body unchanged. */
+export class UpstreamErrorException extends HttpException {}
+
+const OPENAI_TYPES: Record<number, string> = { 401: 'authentication_error', 403: 'permission_error', 404: 'invalid_request_error', 502: 'upstream_error', 504: 'upstream_error' };
+const OPENAI_CODES: Record<number, string> = { 401: 'invalid_api_key', 413: 'request_too_large', 502: 'upstream_unavailable' };
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  502: 'api_error',
+};
+
+/**
+ * The JSON error body of a `/v1/*` route: Anthropic's shape on `/v1/messages`
+ * (`{ type: 'error', error: { type, message } }`), OpenAI's elsewhere (`{ error: { message, type, param, code } }`).
+ */
+export function apiErrorBody(path: string, status: number, message: string, details: ApiErrorDetails = {}): object {
+  if (isAnthropicPath(path)) {
+    return { type: 'error', error: { type: ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
+  }
+  const type = details.type ?? OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+  return { error: { message, type, param: details.param ?? null, code: details.code ?? OPENAI_CODES[status] ?? null } };
+}
+
+/** True for the routes of the Anthropic Messages API. */
+export const isAnthropicPath = (path: string): boolean => /^\/v1\/messages(?:[/?]|$)/.test(path);
+
+/** True for the routes whose errors are shaped as the provider APIs shape them. */
+export const isApiPath = (path: string): boolean => /^\/v1\//.test(path);

@@ -1,0 +1,38 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { TierThrottlerGuard, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { OPENAI_UPSTREAM, type JsonBody, type OpenAiUpstream } from '../upstream/upstream';
+import { ModelRequiredGuard } from './model-required.guard';
+import { PlatformResponse, ProxyRequest, upstreamCall, withUsageChunk } from './upstream-call';
+
+/**
+ * The OpenAI-format routes. Each call is held against the caller's budgets from its body (prompt
+ * tokens plus the output limit), forwarded, and charged with the usage the provider reports;
+ * streams are metered as they flow. Over its tier's rate, a request is served by the tier's cheaper model.
+ */
+@Controller('v1')
+@UseGuards(ApiKeyGuard, ModelRequiredGuard, TierThrottlerGuard, TokenBudgetGuard)
+export class OpenAiProxyController {
+  constructor(@Inject(OPENAI_UPSTREAM) private readonly upstream: OpenAiUpstream) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'chat' })
+  chat(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
+    return this.upstream.chatCompletions(upstreamCall(withUsageChunk(body), req, res));
+  }
+
+  @Post('responses')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'responses' })
+  responses(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
+    return this.upstream.responses(upstreamCall(body, req, res));
+  }
+
+  @Post('embeddings')
+  @HttpCode(200)
+  @TokenBudget({ feature: 'embeddings' })
+  embeddings(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
+    return this.upstream.embeddings(upstreamCall(body, req, res));
+  }
+}

@@ -1,0 +1,32 @@
+import type { Provider } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
+import { HttpUpstream } from './http-upstream';
+import { MockUpstream } from './mock-upstream';
+import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM } from './upstream';
+
+/** Each provider family goes to its `UPSTREAM_*_URL` when set, else to the built-in mock. */
+export const UPSTREAM_PROVIDERS: Provider[] = [
+  {
+    provide: MockUpstream,
+    useFactory: (budget: TokenBudgetModuleOptions) => new MockUpstream(budget.pricing),
+    inject: [GATEWAY_BUDGET_OPTIONS],
+  },
+  {
+    provide: OPENAI_UPSTREAM,
+    useFactory: (config: ConfigService, mock: MockUpstream) => {
+      const url = config.get<string>('UPSTREAM_OPENAI_URL');
+      return url ? HttpUpstream.openai(url, config.get<string>('OPENAI_API_KEY')) : mock;
+    },
+    inject: [ConfigService, MockUpstream],
+  },
+  {
+    provide: ANTHROPIC_UPSTREAM,
+    useFactory: (config: ConfigService, mock: MockUpstream) => {
+      const url = config.get<string>('UPSTREAM_ANTHROPIC_URL');
+      return url ? HttpUpstream.anthropic(url, config.get<string>('ANTHROPIC_API_KEY')) : mock;
+    },
+    inject: [ConfigService, MockUpstream],
+  },
+];

@@ -13,11 +13,44 @@ export class ApiErrorFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<{ url: string; originalUrl?: string }>();
     const path = req.originalUrl ?? req.url;
-    if (!(exception instanceof HttpException) || !isApiPath(path) || !reshaped(exception)) return super.catch(exception, host);
+    if (!isApiPath(path)) return super.catch(exception, host);
+    const parser = bodyError(path, exception);
+    if (parser) return this.reply(host, parser.status, parser.body);
+    if (!(exception instanceof HttpException) || !reshaped(exception)) return super.catch(exception, host);
     const status = exception.getStatus();
-    const body = apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : {});
+    this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : {}));
+  }
+
+  private reply(host: ArgumentsHost, status: number, body: object): void {
     this.httpAdapterHost!.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
   }
+}
+
+/**
+ * An error of the platform's body parser, as Nest hands it to filters (an `HttpException` made
+ * from body-parser's or Fastify's error: 413 too large, 415 media type, 400 with the JSON parser's
+ * message), shaped to say what to do; `undefined` for any other error.
+ */
+function bodyError(path: string, exception: unknown): { status: number; body: object } | undefined {
+  const shaped = (status: number, body: object) => ({ status, body });
+  const parsed = parserError(exception);
+  if (!parsed) return undefined;
+  const { status, detail } = parsed;
+  if (status === 413) return shaped(413, apiErrorBody(path, 413, 'The request body is larger than the gateway accepts (MAX_BODY_BYTES). Send a smaller body.', { code: 'request_too_large' }));
+  if (status === 415) return shaped(415, apiErrorBody(path, 415, 'Send the body as JSON (Content-Type: application/json).', { code: 'unsupported_media_type' }));
+  if (status === 400 && /JSON/i.test(detail)) {
+    return shaped(400, apiErrorBody(path, 400, `The request body is not valid JSON (${detail}). Send a JSON object, e.g. {"model":"gpt-4o-mini","messages":[...]}.`, { code: 'invalid_json' }));
+  }
+  return undefined;
+}
+
+/** Status and message of a body parser error: Nest maps some to an `HttpException`; body-parser's 413 comes as is (`type: 'entity.too.large'`). */
+function parserError(exception: unknown): { status: number; detail: string } | undefined {
+  if (exception instanceof ApiError || exception instanceof UpstreamErrorException) return undefined;
+  if (exception instanceof HttpException) return { status: exception.getStatus(), detail: messageOf(exception) };
+  const { type, status, message } = (exception ?? {}) as { type?: unknown; status?: unknown; message?: unknown };
+  if (typeof type === 'string' && type.startsWith('entity.') && typeof status === 'number') return { status, detail: String(message) };
+  return undefined;
 }
 
 function reshaped(exception: HttpException): boolean {

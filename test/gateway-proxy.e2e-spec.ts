@@ -7,7 +7,7 @@ import { freePort } from './setup/redis-server';
 
 const SERVER_OPENAI_KEY = 'sk-server-openai-key';
 const SERVER_ANTHROPIC_KEY = 'sk-server-anthropic-key';
-const USERS = ['chat', 'chat-stream', 'raw-stream', 'responses', 'responses-stream', 'embeddings', 'messages', 'messages-stream', 'failing', 'failing-stream', 'abort'];
+const USERS = ['waiting', 'chat', 'chat-stream', 'raw-stream', 'responses', 'responses-stream', 'embeddings', 'messages', 'messages-stream', 'failing', 'failing-stream', 'abort'];
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say something' }];
 /** The text the fake streams by default (5 chunks). */
 const FAKE_TEXT = Array.from({ length: 5 }, (_, i) => FakeProvider.chunkText(i)).join('');
@@ -153,6 +153,23 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
     const error = await openai('failing-stream').chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }).catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
     expect(await settled(t.url, 'sk-failing-stream')).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('a caller that goes away before the upstream answered: the upstream request is aborted, nothing is counted', async () => {
+    fake.knobDefaults = { 'x-fake-response-delay-ms': '3000' };
+    const before = { requests: fake.requests.length, aborted: fake.aborted };
+    const abort = new AbortController();
+    const pending = fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-waiting' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages, max_tokens: 50 }),
+      signal: abort.signal,
+    }).catch((e: unknown) => e);
+    await eventually(async () => fake.requests.length === before.requests + 1, 5_000);
+    abort.abort();
+    await pending;
+    await eventually(async () => fake.aborted === before.aborted + 1, 5_000);
+    expect(await settled(t.url, 'sk-waiting')).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('a caller that goes away mid-stream: the upstream call is cancelled and the hold settled', async () => {

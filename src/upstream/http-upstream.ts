@@ -90,13 +90,16 @@ export class HttpUpstream implements OpenAiUpstream, AnthropicUpstream {
 /** The provider's error answer: its status, and its JSON body (text wrapped in the OpenAI shape). */
 async function errorAnswer(response: Response): Promise<UpstreamErrorException> {
   const text = await response.text().catch(() => '');
-  let body: object;
+  let body: unknown;
   try {
-    body = JSON.parse(text) as object;
+    body = JSON.parse(text);
   } catch {
+    body = undefined;
+  }
+  if (typeof body !== 'object' || body === null) {
     body = { error: { message: text || response.statusText || `Upstream answered ${response.status}`, type: 'upstream_error', param: null, code: null } };
   }
-  return new UpstreamErrorException(body, response.status);
+  return new UpstreamErrorException(body as object, response.status);
 }
 
 function headerOf(call: UpstreamCall, name: string): string | undefined {

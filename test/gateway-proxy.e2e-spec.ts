@@ -143,6 +143,7 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('rate_limit_exceeded'); // the fake's error body, passed on
+    if (status === 429) expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
     const anthropicError = await anthropic('failing').messages.create({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
     expect((anthropicError as InstanceType<typeof Anthropic.APIError>).status).toBe(status);
     expect(await settled(t.url, 'sk-failing')).toMatchObject({ used: 0, reserved: 0 });

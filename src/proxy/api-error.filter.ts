@@ -6,7 +6,7 @@ import { ApiError, apiErrorBody, isApiPath, UpstreamErrorException } from './api
 /**
  * Errors of `/v1/*` routes as the provider APIs shape them (see {@link apiErrorBody}), so SDK
  * clients read their message. Left as they are: the library's 429 bodies, an upstream's own error
- * answer, bodies already shaped, and every other route.
+ * answer (sent with its retry headers), bodies already shaped, and every other route.
  */
 @Catch()
 export class ApiErrorFilter extends BaseExceptionFilter {
@@ -14,6 +14,7 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     const req = host.switchToHttp().getRequest<{ url: string; originalUrl?: string }>();
     const path = req.originalUrl ?? req.url;
     if (!isApiPath(path)) return super.catch(exception, host);
+    if (exception instanceof UpstreamErrorException) return this.reply(host, exception.getStatus(), exception.getResponse() as object, exception.headers);
     const parser = bodyError(path, exception);
     if (parser) return this.reply(host, parser.status, parser.body);
     if (!(exception instanceof HttpException) || !reshaped(exception)) return super.catch(exception, host);
@@ -21,8 +22,11 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : {}));
   }
 
-  private reply(host: ArgumentsHost, status: number, body: object): void {
-    this.httpAdapterHost!.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
+  private reply(host: ArgumentsHost, status: number, body: object, headers: Record<string, string> = {}): void {
+    const adapter = this.httpAdapterHost!.httpAdapter;
+    const res = host.switchToHttp().getResponse();
+    for (const [name, value] of Object.entries(headers)) adapter.setHeader(res, name, value);
+    adapter.reply(res, body, status);
   }
 }
 

@@ -21,8 +21,20 @@ export class ApiError extends HttpException {
   }
 }
 
-/** An upstream's own error answer, sent on with its status and body unchanged. */
-export class UpstreamErrorException extends HttpException {}
+/** Headers of an upstream error answer that tell a client when to retry; passed on with it. */
+export const RETRY_HEADERS = /^(retry-after|retry-after-ms|x-ratelimit-[\w-]+|anthropic-ratelimit-[\w-]+)$/i;
+
+/** An upstream's own error answer, sent on with its status, body and retry headers unchanged. */
+export class UpstreamErrorException extends HttpException {
+  constructor(
+    body: object,
+    status: number,
+    /** The answer's {@link RETRY_HEADERS}. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(body, status);
+  }
+}
 
 const OPENAI_TYPES: Record<number, string> = { 401: 'authentication_error', 403: 'permission_error', 404: 'invalid_request_error', 502: 'upstream_error', 504: 'upstream_error' };
 const OPENAI_CODES: Record<number, string> = { 401: 'invalid_api_key', 413: 'request_too_large', 502: 'upstream_unavailable' };

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ApiError, UpstreamErrorException } from '../proxy/api-error';
+import { ApiError, RETRY_HEADERS, UpstreamErrorException } from '../proxy/api-error';
 import type { AnthropicUpstream, OpenAiUpstream, UpstreamCall } from './upstream';
 
 /** Headers sent to the upstream for one call: the server's own key, never the caller's. */
@@ -87,7 +87,7 @@ export class HttpUpstream implements OpenAiUpstream, AnthropicUpstream {
   }
 }
 
-/** The provider's error answer: its status, and its JSON body (text wrapped in the OpenAI shape). */
+/** The provider's error answer: its status, its JSON body (text wrapped in the OpenAI shape) and its retry headers. */
 async function errorAnswer(response: Response): Promise<UpstreamErrorException> {
   const text = await response.text().catch(() => '');
   let body: unknown;
@@ -99,7 +99,11 @@ async function errorAnswer(response: Response): Promise<UpstreamErrorException> 
   if (typeof body !== 'object' || body === null) {
     body = { error: { message: text || response.statusText || `Upstream answered ${response.status}`, type: 'upstream_error', param: null, code: null } };
   }
-  return new UpstreamErrorException(body as object, response.status);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (RETRY_HEADERS.test(name)) headers[name] = value;
+  });
+  return new UpstreamErrorException(body as object, response.status, headers);
 }
 
 function headerOf(call: UpstreamCall, name: string): string | undefined {

@@ -1,65 +1,24 @@
 import { Logger } from '@nestjs/common';
 import { ApiError, RETRY_HEADERS, UpstreamErrorException } from '../proxy/api-error';
-import type { AnthropicUpstream, OpenAiUpstream, UpstreamCall } from './upstream';
-
-/** Headers sent to the upstream for one call: the server's own key, never the caller's. */
-type UpstreamHeaders = (call: UpstreamCall) => Record<string, string>;
-
-/** The version header Anthropic requires, when the caller sends none. */
-export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+import type { UpstreamCall } from './upstream';
 
 /**
- * Forwards calls to a provider's HTTP API with global `fetch`. Results come back as the provider
- * sent them: JSON parsed, a stream as the fetch `Response` (its SSE bytes reach the caller
- * unchanged). An error status is thrown on with the provider's status and body; an upstream that
- * cannot be reached is a 502.
+ * Forwards calls to a provider's HTTP API with global `fetch`, with the headers `headersOf` gives
+ * (the server's own key, never the caller's). Results come back as the provider sent them: JSON
+ * parsed, a stream as the fetch `Response` (its SSE bytes reach the caller unchanged). An error
+ * status is thrown on with the provider's status, body and retry headers; an upstream that cannot
+ * be reached is a 502. The call is aborted when the caller goes away.
  */
-export class HttpUpstream implements OpenAiUpstream, AnthropicUpstream {
+export abstract class HttpUpstream {
   private readonly logger = new Logger(HttpUpstream.name);
 
-  private constructor(
-    readonly target: string,
-    private readonly paths: { chat: string; responses: string; embeddings: string; messages: string },
-    private readonly headersOf: UpstreamHeaders,
-  ) {}
+  /** @param target the base URL, for logs and the start-up banner */
+  constructor(readonly target: string) {}
 
-  /** An OpenAI-compatible API at `baseUrl` (ending in `/v1`), with `Authorization: Bearer <apiKey>` when a key is set. */
-  static openai(baseUrl: string, apiKey?: string): HttpUpstream {
-    const base = baseUrl.replace(/\/+$/, '');
-    const auth: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-    return new HttpUpstream(base, { chat: `${base}/chat/completions`, responses: `${base}/responses`, embeddings: `${base}/embeddings`, messages: `${base}/messages` }, () => auth);
-  }
+  /** Headers of one call besides `content-type` and `accept`. */
+  protected abstract headersOf(call: UpstreamCall): Record<string, string>;
 
-  /** The Anthropic API at `baseUrl` (e.g. `https://api.anthropic.com`), with `x-api-key` and the caller's `anthropic-version` / `anthropic-beta`. */
-  static anthropic(baseUrl: string, apiKey?: string): HttpUpstream {
-    const base = baseUrl.replace(/\/+$/, '');
-    const messages = `${base}/v1/messages`;
-    return new HttpUpstream(base, { chat: messages, responses: messages, embeddings: messages, messages }, (call) => {
-      const headers: Record<string, string> = { 'anthropic-version': headerOf(call, 'anthropic-version') ?? DEFAULT_ANTHROPIC_VERSION };
-      const beta = headerOf(call, 'anthropic-beta');
-      if (beta) headers['anthropic-beta'] = beta;
-      if (apiKey) headers['x-api-key'] = apiKey;
-      return headers;
-    });
-  }
-
-  chatCompletions(call: UpstreamCall): Promise<unknown> {
-    return this.post(this.paths.chat, call);
-  }
-
-  responses(call: UpstreamCall): Promise<unknown> {
-    return this.post(this.paths.responses, call);
-  }
-
-  embeddings(call: UpstreamCall): Promise<unknown> {
-    return this.post(this.paths.embeddings, call);
-  }
-
-  messages(call: UpstreamCall): Promise<unknown> {
-    return this.post(this.paths.messages, call);
-  }
-
-  private async post(url: string, call: UpstreamCall): Promise<unknown> {
+  protected async post(url: string, call: UpstreamCall): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(url, {
@@ -106,7 +65,8 @@ async function errorAnswer(response: Response): Promise<UpstreamErrorException> 
   return new UpstreamErrorException(body as object, response.status, headers);
 }
 
-function headerOf(call: UpstreamCall, name: string): string | undefined {
+/** A header of the caller's request, several values joined. */
+export function headerOf(call: UpstreamCall, name: string): string | undefined {
   const value = call.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 }

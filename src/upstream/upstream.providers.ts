@@ -2,8 +2,9 @@ import type { Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
-import { HttpUpstream } from './http-upstream';
+import { AnthropicHttpUpstream } from './anthropic-http-upstream';
 import { MockUpstream } from './mock-upstream';
+import { OpenAiHttpUpstream } from './openai-http-upstream';
 import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM } from './upstream';
 
 /** Each provider family goes to its `UPSTREAM_*_URL` when set, else to the built-in mock. */
@@ -17,7 +18,7 @@ export const UPSTREAM_PROVIDERS: Provider[] = [
     provide: OPENAI_UPSTREAM,
     useFactory: (config: ConfigService, mock: MockUpstream) => {
       const url = config.get<string>('UPSTREAM_OPENAI_URL');
-      return url ? HttpUpstream.openai(url, config.get<string>('OPENAI_API_KEY')) : mock;
+      return url ? new OpenAiHttpUpstream(url, config.get<string>('OPENAI_API_KEY')) : mock;
     },
     inject: [ConfigService, MockUpstream],
   },
@@ -25,7 +26,7 @@ export const UPSTREAM_PROVIDERS: Provider[] = [
     provide: ANTHROPIC_UPSTREAM,
     useFactory: (config: ConfigService, mock: MockUpstream) => {
       const url = config.get<string>('UPSTREAM_ANTHROPIC_URL');
-      return url ? HttpUpstream.anthropic(url, config.get<string>('ANTHROPIC_API_KEY')) : mock;
+      return url ? new AnthropicHttpUpstream(url, config.get<string>('ANTHROPIC_API_KEY')) : mock;
     },
     inject: [ConfigService, MockUpstream],
   },

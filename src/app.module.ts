@@ -15,7 +15,17 @@ export { GATEWAY_TIERS, gatewayBudgets } from './config/budget-options';
 
 /** Overrides for tests and embedding: replace the budget options or the key table. */
 export interface GatewayModuleOptions {
+  /**
+   * Budget options in place of those from the environment (the demo tiers when they set none).
+   * @default from TOKEN_BUDGET_CONFIG, else MONTHLY_TOKENS_PER_USER / DAILY_TOKENS_GLOBAL
+   * @example { budgets: [{ scope: 'user', period: 'day', tokens: 10_000 }] }
+   */
   budget?: TokenBudgetModuleOptions;
+  /**
+   * API keys and the user each one identifies.
+   * @default the demo keys (sk-demo-alice, sk-demo-bob)
+   * @example { 'sk-test': { id: 'test-user', tenantId: 'acme' } }
+   */
   keys?: Readonly<Record<string, GatewayUser>>;
 }
 

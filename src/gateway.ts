@@ -7,9 +7,17 @@ import { DEFAULT_MAX_BODY_BYTES, validateEnv } from './config/env.validation';
 
 /** How to build the gateway; every field is optional (the environment decides the rest). */
 export interface GatewayOptions extends GatewayModuleOptions {
-  /** HTTP platform. Default: `PLATFORM`, else express. */
+  /**
+   * HTTP platform.
+   * @default the `PLATFORM` variable, else 'express'
+   * @example 'fastify'
+   */
   platform?: 'express' | 'fastify';
-  /** Nest logger. Default: Nest's console logger. */
+  /**
+   * Nest logger, or `false` for none.
+   * @default Nest's console logger
+   * @example ['error', 'warn']
+   */
   logger?: LoggerService | LogLevel[] | false;
 }
 

@@ -1,15 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { BudgetRule, RedisAdapter, TierOptions, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
-import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard';
-import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
+import { ADMIN_CONTROLLERS, ADMIN_PROVIDERS } from './admin/admin-providers';
 import { ChatController } from './chat/chat.controller';
 import { validateEnv } from './config/env.validation';
 import { HealthController } from './health/health.controller';
+import { DEMO_KEYS } from './keys/demo-keys';
+import { withVirtualKeys } from './keys/key-budgets';
+import { keyProviders } from './keys/key-providers';
+import type { KeySeed } from './keys/key-seed';
+import type { KeyStore } from './keys/key-store';
 import { MOCK_OUTPUT_TOKENS, MockUpstream } from './upstream/mock-upstream';
 
 /**
- * Request rates of the demo keys: alice is on the free tier (the default), bob on pro. Over its
+ * Request rates by tier; a key's tier comes with it (the demo keys: alice free, bob pro). Over its
  * rate, a free request is served by a cheaper model; a pro request is refused with 429.
  */
 export const GATEWAY_TIERS: TierOptions = {
@@ -18,7 +22,6 @@ export const GATEWAY_TIERS: TierOptions = {
     pro: { limit: 200, ttl: '1m' },
   },
   default: 'free',
-  assignments: { bob: 'pro' },
   enforce: 'degrade',
 };
 
@@ -29,13 +32,16 @@ export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions 
     { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
   ];
   const redisUrl = config.get<string>('REDIS_URL');
-  return { budgets, tiers: GATEWAY_TIERS, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) };
+  return withVirtualKeys({ budgets, tiers: GATEWAY_TIERS, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}) });
 }
 
-/** Overrides for tests and embedding: replace the budget options or the key table. */
+/** Overrides for tests and embedding: replace the budget options, the keys seeded at boot or the key store. */
 export interface GatewayModuleOptions {
   budget?: TokenBudgetModuleOptions;
-  keys?: Readonly<Record<string, GatewayUser>>;
+  /** Plain key -> user, seeded (hashed) into the key store at boot. Default: the demo keys. */
+  keys?: Readonly<Record<string, KeySeed>>;
+  /** Default: RedisKeyStore when REDIS_URL is set, else MemoryKeyStore. */
+  keyStore?: KeyStore;
 }
 
 @Module({})
@@ -47,8 +53,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), budgetModule],
-      controllers: [ChatController, HealthController],
-      providers: [MockUpstream, ApiKeyGuard, { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS }],
+      controllers: [ChatController, HealthController, ...ADMIN_CONTROLLERS],
+      providers: [MockUpstream, ...keyProviders(options.keys ?? DEMO_KEYS, options.keyStore), ...ADMIN_PROVIDERS],
     };
   }
 }

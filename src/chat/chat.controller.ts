@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import { BudgetService, RequestWithTokenBudget, SkipTokenBudget, TierThrottlerGuard, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
-import { ApiKeyGuard } from '../auth/api-key.guard';
-import type { GatewayUser } from '../auth/api-keys';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { GatewayUser } from '../keys/gateway-user';
 import { MockUpstream } from '../upstream/mock-upstream';
 
 type ChatBody = { model?: string } & Record<string, unknown>;
@@ -39,6 +39,6 @@ export class ChatController {
   @SkipTokenBudget()
   @SkipThrottle()
   budget(@Req() req: { user: GatewayUser }) {
-    return this.budgets.getUsage({ user: req.user.id, tenant: req.user.tenantId });
+    return this.budgets.getUsage({ user: req.user.id, tenant: req.user.tenantId, ...(req.user.keyId ? { key: req.user.keyId } : {}) });
   }
 }

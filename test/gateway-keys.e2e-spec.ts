@@ -1,9 +1,13 @@
 import { inspect } from 'node:util';
+import Redis from 'ioredis';
+import { AppModule } from '../src/app.module';
 import { hashApiKey } from '../src/keys/api-key-hash';
 import { DEMO_KEYS } from '../src/keys/demo-keys';
-import { get, PLATFORMS, post } from './fixtures/create-app';
+import { RedisKeyStore } from '../src/keys/redis-key.store';
+import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
 import { chat, CHAT_PROMPT, dumpRedis, KeysGateway, startKeysGateway } from './fixtures/keys-gateway';
 import { STORAGE_KINDS } from './fixtures/storages';
+import { freePort } from './setup/redis-server';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const claude = { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 20 };
@@ -116,5 +120,26 @@ describe.each(PLATFORMS.flatMap((platform) => STORAGE_KINDS.map((kind) => [platf
     expect(unknown.status).toBe(401);
     expect(unknown.body.error.code).toBe('invalid_api_key');
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(1), { 'x-api-key': 'sk-demo-alice-typo' })).status).toBe(401);
+  });
+});
+
+describe.each(PLATFORMS)('virtual keys on %s when Redis is unreachable', (platform) => {
+  let t: TestApp;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    // a loopback port nothing listens on; no offline queue, so each command fails at once
+    redis = new Redis(await freePort(), '127.0.0.1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    t = await startApp(platform, { imports: [AppModule.register({ keys: { 'sk-demo-alice': DEMO_KEYS['sk-demo-alice'] }, keyStore: new RedisKeyStore(redis), budget: { budgets: [{ scope: 'user', period: 'month', tokens: 1000 }] } })] });
+  });
+  afterAll(async () => {
+    await t.close();
+    redis.disconnect();
+  });
+
+  it('boots anyway and answers 503 key_store_unavailable, OpenAI-style', async () => {
+    const res = await post(`${t.url}/v1/chat/completions`, chat(1), bearer('sk-demo-alice'));
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: { message: expect.stringContaining('key store is unreachable'), type: 'server_error', param: null, code: 'key_store_unavailable' } });
   });
 });

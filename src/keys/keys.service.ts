@@ -40,8 +40,16 @@ export class KeysService implements OnApplicationBootstrap {
     @Inject(KEY_SEEDS) private readonly seeds: Readonly<Record<string, KeySeed>>,
   ) {}
 
+  /** Files the seeded keys; a store that cannot be reached is logged, not fatal (those keys get 401 until a restart seeds them). */
   async onApplicationBootstrap(): Promise<void> {
-    for (const [plain, seed] of Object.entries(this.seeds)) await this.seed(plain, seed);
+    for (const [plain, seed] of Object.entries(this.seeds)) {
+      try {
+        await this.seed(plain, seed);
+      } catch (error) {
+        if (error instanceof InvalidKeyRequestError) throw error;
+        this.logger.error(`Could not seed the key of user '${seed.id}': ${(error as Error).message}. It is refused until the gateway restarts with the key store reachable.`);
+      }
+    }
   }
 
   /** The caller a plain key stands for; undefined when the key is unknown or revoked. One store read. */

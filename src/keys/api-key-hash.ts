@@ -22,7 +22,10 @@ export function hashApiKey(plain: string): string {
   return createHash('sha256').update(plain, 'utf8').digest('hex');
 }
 
-/** Id of a key seeded from configuration: derived from its digest, so every instance agrees on it. */
+/**
+ * Id of a key seeded from configuration: derived from its digest, so every instance agrees on it,
+ * through a second hash, so the id shows no part of the digest.
+ */
 export function seededKeyId(hash: string): string {
-  return `key_${hash.slice(0, 16)}`;
+  return `key_${createHash('sha256').update(`key-id:${hash}`, 'utf8').digest('base64url').slice(0, 16)}`;
 }

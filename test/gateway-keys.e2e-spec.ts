@@ -37,9 +37,11 @@ describe.each(PLATFORMS.flatMap((platform) => STORAGE_KINDS.map((kind) => [platf
     const budget = await get(`${g.t.url}/v1/budget`, bearer('sk-demo-bob'));
     expect(budget.body.map((u: { scope: string; id: string }) => `${u.scope}:${u.id}`)).toContain('user:bob');
     const stored = kind === 'redis' ? await dumpRedis(g.redis!, `${g.keyPrefix}:*`) : inspect(g.store, { depth: 10 });
+    const listed = JSON.stringify((await get(`${g.t.url}/admin/api/keys`, g.admin)).body);
     for (const plain of Object.keys(DEMO_KEYS)) {
       expect(stored).toContain(hashApiKey(plain));
       expect(stored).not.toContain(plain);
+      expect(listed).not.toContain(hashApiKey(plain).slice(0, 12));
     }
   });
 

@@ -2,31 +2,40 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
-import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard';
-import { DEMO_KEYS, GatewayUser } from './auth/api-keys';
+import { ADMIN_CONTROLLERS, ADMIN_PROVIDERS } from './admin/admin-providers';
 import { GATEWAY_BUDGET_OPTIONS, GatewayConfigModule } from './config/gateway-config.module';
 import { validateEnv } from './config/env.validation';
 import { HealthController } from './health/health.controller';
+import { DEMO_KEYS } from './keys/demo-keys';
+import { keyProviders } from './keys/key-providers';
+import type { KeySeed } from './keys/key-seed';
+import type { KeyStore } from './keys/key-store';
 import { ApiErrorFilter } from './proxy/api-error.filter';
 import { PROXY_CONTROLLERS } from './proxy/proxy.controllers';
 import { UPSTREAM_PROVIDERS } from './upstream/upstream.providers';
 
 export { GATEWAY_TIERS, gatewayBudgets } from './config/budget-options';
 
-/** Overrides for tests and embedding: replace the budget options or the key table. */
+/** Overrides for tests and embedding: replace the budget options, the keys seeded at boot or the key store. */
 export interface GatewayModuleOptions {
   /**
-   * Budget options in place of those from the environment (the demo tiers when they set none).
+   * Budget options in place of those from the environment (the demo tiers when they set none;
+   * the per-key budget rule and tiers read from the caller's key are added either way).
    * @default from TOKEN_BUDGET_CONFIG, else MONTHLY_TOKENS_PER_USER / DAILY_TOKENS_GLOBAL
    * @example { budgets: [{ scope: 'user', period: 'day', tokens: 10_000 }] }
    */
   budget?: TokenBudgetModuleOptions;
   /**
-   * API keys and the user each one identifies.
-   * @default the demo keys (sk-demo-alice, sk-demo-bob)
-   * @example { 'sk-test': { id: 'test-user', tenantId: 'acme' } }
+   * Plain API keys and the user each one identifies, seeded (hashed) into the key store at boot.
+   * @default the demo keys (sk-demo-alice on the free tier, sk-demo-bob on pro)
+   * @example { 'sk-test': { id: 'test-user', tenantId: 'acme', tier: 'pro' } }
    */
-  keys?: Readonly<Record<string, GatewayUser>>;
+  keys?: Readonly<Record<string, KeySeed>>;
+  /**
+   * Where virtual keys are kept.
+   * @default RedisKeyStore when REDIS_URL is set, else MemoryKeyStore
+   */
+  keyStore?: KeyStore;
 }
 
 @Module({})
@@ -37,11 +46,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), config, budgetModule],
-      controllers: [...PROXY_CONTROLLERS, HealthController],
+      controllers: [...PROXY_CONTROLLERS, HealthController, ...ADMIN_CONTROLLERS],
       providers: [
         ...UPSTREAM_PROVIDERS,
-        ApiKeyGuard,
-        { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS },
+        ...keyProviders(options.keys ?? DEMO_KEYS, options.keyStore),
+        ...ADMIN_PROVIDERS,
         { provide: APP_FILTER, useClass: ApiErrorFilter },
       ],
     };

@@ -8,6 +8,8 @@ export interface BannerInfo {
   /** A key to try the gateway with, and a line on each demo key. */
   demoKey: string;
   keys: string[];
+  /** How to authenticate on the admin API and the dashboard: the generated key, or where it comes from. */
+  adminKey: string;
 }
 
 /**
@@ -22,6 +24,7 @@ export function gatewayBanner(info: BannerInfo): string {
     `  storage:   ${info.storage === 'redis' ? 'Redis (REDIS_URL), shared by every instance' : 'in memory (set REDIS_URL to share budgets across instances)'}`,
     `  upstreams: openai -> ${info.upstreams.openai}; anthropic -> ${info.upstreams.anthropic}`,
     `  keys:      ${info.keys.join('; ')}`,
+    `  admin:     ${info.url}/admin (admin key: ${info.adminKey})`,
     '',
     'Try it:',
     `curl -s ${info.url}/v1/chat/completions ${headers} -d '${body}}'`,

@@ -1,11 +1,12 @@
 import { ConfigService } from '@nestjs/config';
 import type { TokenBudgetModuleOptions } from 'nestjs-token-budget';
-import { API_KEYS } from './auth/api-key.guard';
-import type { GatewayUser } from './auth/api-keys';
+import { ADMIN_KEY, AdminKey } from './admin/admin-key';
 import { gatewayBanner } from './banner';
 import { validateEnv } from './config/env.validation';
 import { GATEWAY_BUDGET_OPTIONS } from './config/gateway-config.module';
 import { createGateway } from './gateway';
+import type { KeySeed } from './keys/key-seed';
+import { KEY_SEEDS } from './keys/keys.service';
 import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM, type Upstream } from './upstream/upstream';
 
 async function bootstrap(): Promise<void> {
@@ -13,9 +14,10 @@ async function bootstrap(): Promise<void> {
   const app = await createGateway();
   await app.listen(env.PORT ?? 3000, env.HOST ?? '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-  const keys = app.get<Readonly<Record<string, GatewayUser>>>(API_KEYS);
+  const keys = app.get<Readonly<Record<string, KeySeed>>>(KEY_SEEDS);
   const tiers = app.get<TokenBudgetModuleOptions>(GATEWAY_BUDGET_OPTIONS).tiers;
-  const tierOf = (user: GatewayUser) => user.tier ?? tiers?.assignments?.[user.id] ?? tiers?.default ?? 'no';
+  const tierOf = (user: KeySeed) => user.tier ?? tiers?.assignments?.[user.id] ?? tiers?.default ?? 'no';
+  const adminKey = app.get<AdminKey>(ADMIN_KEY);
   process.stdout.write(
     gatewayBanner({
       url,
@@ -23,6 +25,7 @@ async function bootstrap(): Promise<void> {
       upstreams: { openai: app.get<Upstream>(OPENAI_UPSTREAM).target, anthropic: app.get<Upstream>(ANTHROPIC_UPSTREAM).target },
       demoKey: Object.keys(keys)[0],
       keys: Object.entries(keys).map(([key, user]) => `${key} (user ${user.id}, ${tierOf(user)} tier)`),
+      adminKey: adminKey.generated ? `${adminKey.value} (generated for this run; set ADMIN_KEY to choose one)` : 'the value of ADMIN_KEY',
     }),
   );
 }

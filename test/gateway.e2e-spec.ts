@@ -1,5 +1,5 @@
 import { AppModule } from '../src/app.module';
-import { DEMO_KEYS } from '../src/auth/api-keys';
+import { DEMO_KEYS } from '../src/keys/demo-keys';
 import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
 
 const alice = { authorization: 'Bearer sk-demo-alice' };

@@ -3,7 +3,7 @@ import { BudgetRule, MemoryAdapter, readTokenBudgetConfig, RedisAdapter, TierOpt
 import { MOCK_OUTPUT_TOKENS } from '../upstream/mock-upstream';
 
 /**
- * Request rates of the demo keys: alice is on the free tier (the default), bob on pro. Over its
+ * Request rates by tier; a key's tier comes with it (the demo keys: alice free, bob pro). Over its
  * rate, a free request is served by a cheaper model; a pro request is refused with 429.
  */
 export const GATEWAY_TIERS: TierOptions = {
@@ -12,7 +12,6 @@ export const GATEWAY_TIERS: TierOptions = {
     pro: { limit: 200, ttl: '1m' },
   },
   default: 'free',
-  assignments: { bob: 'pro' },
   enforce: 'degrade',
 };
 

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { TierThrottlerGuard, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
-import { ApiKeyGuard } from '../auth/api-key.guard';
+import { ApiKeyGuard } from '../keys/api-key.guard';
 import { ANTHROPIC_UPSTREAM, type AnthropicUpstream, type JsonBody } from '../upstream/upstream';
 import { ModelRequiredGuard } from './model-required.guard';
 import { PlatformResponse, ProxyRequest, upstreamCall } from './upstream-call';

@@ -1,0 +1,13 @@
+import { Provider, Type } from '@nestjs/common';
+import { AdminErrorsFilter } from './admin-errors.filter';
+import { adminKeyProvider } from './admin-key';
+import { AdminKeyGuard } from './admin-key.guard';
+import { AdminKeysController } from './admin-keys.controller';
+import { AdminUsageController } from './admin-usage.controller';
+import { AdminUsersController } from './admin-users.controller';
+
+/** Controllers of the admin JSON API (`/admin/api/...`). */
+export const ADMIN_CONTROLLERS: Type[] = [AdminKeysController, AdminUsersController, AdminUsageController];
+
+/** The admin key (ADMIN_KEY, else generated), its guard and the admin error filter. */
+export const ADMIN_PROVIDERS: Provider[] = [adminKeyProvider, AdminKeyGuard, AdminErrorsFilter];

@@ -1,0 +1,102 @@
+import Redis from 'ioredis';
+import { hashApiKey } from '../src/keys/api-key-hash';
+import { get, post } from './fixtures/create-app';
+import { chat, CHAT_PROMPT, dumpRedis } from './fixtures/keys-gateway';
+import { buildGateway, spawnGateway, SpawnedGateway } from './fixtures/spawned-gateway';
+import { redisUrl } from './fixtures/storages';
+
+const ADMIN = 'instances-admin-key-0123456789';
+const admin = { authorization: `Bearer ${ADMIN}` };
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const run = `${process.pid}-${Date.now().toString(36)}`;
+let users = 0;
+const newUser = () => `multi-${run}-${++users}`;
+async function send(method: string, url: string, body: unknown, headers: Record<string, string>) {
+  const json: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  const res = await fetch(url, { method, headers: { ...json, ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+type Usage = { scope: string; id: string; used: number; limit: number };
+
+/** Two gateway processes (A on Express, B on Fastify) over one Redis: keys, usage and limits agree on both. */
+describe('two gateway processes over one Redis', () => {
+  let a: SpawnedGateway;
+  let b: SpawnedGateway;
+  let redis: Redis;
+  const USER_TOKENS = 1_000;
+
+  beforeAll(async () => {
+    buildGateway();
+    const env = { REDIS_URL: redisUrl(), ADMIN_KEY: ADMIN, MONTHLY_TOKENS_PER_USER: String(USER_TOKENS) };
+    [a, b] = await Promise.all([spawnGateway({ ...env, PLATFORM: 'express' }), spawnGateway({ ...env, PLATFORM: 'fastify' })]);
+    redis = new Redis(redisUrl());
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.quit();
+  });
+
+  const createKey = async (on: SpawnedGateway, body: Record<string, unknown>) => {
+    const res = await post(`${on.url}/admin/api/keys`, body, admin);
+    expect(res.status).toBe(201);
+    return res.body as { id: string; key: string };
+  };
+
+  it('both seeded the demo keys into the shared store once, hashed', async () => {
+    const listed = (await get(`${b.url}/admin/api/keys`, admin)).body as Array<{ user: string }>;
+    expect(listed.filter((k) => k.user === 'alice')).toHaveLength(1);
+    expect(listed.filter((k) => k.user === 'bob')).toHaveLength(1);
+    const stored = await dumpRedis(redis, 'tokenbudget:gateway:*');
+    expect(stored).toContain(hashApiKey('sk-demo-alice'));
+    expect(stored).not.toContain('sk-demo-alice');
+    expect((await post(`${b.url}/v1/chat/completions`, chat(1), bearer('sk-demo-alice'))).status).toBe(200);
+  });
+
+  it('a key created on A works on B; revoked on A, B refuses it on the very next request', async () => {
+    const { id, key } = await createKey(a, { user: newUser() });
+    expect((await post(`${b.url}/v1/chat/completions`, chat(5), bearer(key))).status).toBe(200);
+    expect((await send('DELETE', `${a.url}/admin/api/keys/${id}`, undefined, admin)).status).toBe(200);
+    const refused = await post(`${b.url}/v1/chat/completions`, chat(5), bearer(key));
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('invalid_api_key');
+    expect((await post(`${a.url}/v1/chat/completions`, chat(5), bearer(key))).status).toBe(401);
+    const listedOnB = (await get(`${b.url}/admin/api/keys`, admin)).body as Array<{ id: string; revoked_at: string | null }>;
+    expect(listedOnB.find((k) => k.id === id)?.revoked_at).toEqual(expect.any(String));
+  });
+
+  it("usage spent through A shows in B's /v1/budget and /admin/api/usage", async () => {
+    const user = newUser();
+    const { id, key } = await createKey(a, { user });
+    expect((await post(`${a.url}/v1/chat/completions`, chat(300), bearer(key))).status).toBe(200);
+    const budget = await get(`${b.url}/v1/budget`, bearer(key));
+    expect(budget.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 300, limit: USER_TOKENS }), expect.objectContaining({ scope: 'key', id, used: CHAT_PROMPT + 300 })]),
+    );
+    const top = (await get(`${b.url}/admin/api/usage?scope=user&limit=1000`, admin)).body as Usage[];
+    expect(top.find((u) => u.id === user)).toMatchObject({ used: CHAT_PROMPT + 300 });
+  });
+
+  it("a limit set on B binds on A; a key's token_budget set on A binds on B", async () => {
+    const user = newUser();
+    const { key } = await createKey(a, { user });
+    expect((await send('PUT', `${b.url}/admin/api/users/${user}/limit`, { tokens: 50 }, admin)).status).toBe(200);
+    const refused = await post(`${a.url}/v1/chat/completions`, chat(100), bearer(key));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ reason: 'user_token_limit_exceeded', limit: 50 });
+
+    const capped = await createKey(a, { user: newUser(), token_budget: CHAT_PROMPT + 20 });
+    expect((await post(`${b.url}/v1/chat/completions`, chat(20), bearer(capped.key))).status).toBe(200);
+    const over = await post(`${b.url}/v1/chat/completions`, chat(1), bearer(capped.key));
+    expect(over.status).toBe(429);
+    expect(over.body).toMatchObject({ reason: 'key_token_limit_exceeded', used: CHAT_PROMPT + 20 });
+  });
+
+  it('a grant made on A admits the next request on B', async () => {
+    const user = newUser();
+    const { key } = await createKey(b, { user });
+    expect((await post(`${b.url}/v1/chat/completions`, chat(900), bearer(key))).status).toBe(200);
+    expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(429);
+    expect((await post(`${a.url}/admin/api/users/${user}/grants`, { tokens: 500 }, admin)).status).toBe(200);
+    expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(200);
+  });
+});

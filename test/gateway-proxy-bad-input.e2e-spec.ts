@@ -26,7 +26,7 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
   /** Every budget of the caller (user and global): nothing used, nothing held. */
   async function expectNothingCounted() {
     const rules = (await (await fetch(`${t.url}/v1/budget`, { headers: KEY })).json()) as { scope: string; used: number; reserved: number }[];
-    expect(rules.map((r) => r.scope).sort()).toEqual(['global', 'user']);
+    expect(rules.map((r) => r.scope).sort()).toEqual(['global', 'key', 'user']);
     for (const rule of rules) expect(rule).toMatchObject({ used: 0, reserved: 0 });
   }
 

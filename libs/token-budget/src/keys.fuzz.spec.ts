@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { fuzzRuns, subjectIdArb } from '../../../test/fixtures/fuzz';
+import { escapeId, subjectTag } from './keys';
+
+// cluster-key-slot (an ioredis dependency) is what ioredis routes Cluster commands with
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const calculateSlot = require('cluster-key-slot') as (key: string) => number;
+
+const RUNS = fuzzRuns(500);
+const KEY_SYNTAX = /[:{}*?[\]\\\s]/;
+
+/** Reference decoder of the escaping: `%XX` (up to U+00FF) or `%uXXXX`; throws on anything else. */
+function unescapeId(escaped: string): string {
+  let out = '';
+  for (let i = 0; i < escaped.length; ) {
+    if (escaped[i] !== '%') {
+      out += escaped[i++];
+      continue;
+    }
+    const long = escaped[i + 1] === 'u';
+    const hex = long ? escaped.slice(i + 2, i + 6) : escaped.slice(i + 1, i + 3);
+    if (!/^[0-9A-F]+$/.test(hex) || hex.length !== (long ? 4 : 2)) throw new Error(`bad escape at ${i} in ${JSON.stringify(escaped)}`);
+    out += String.fromCharCode(parseInt(hex, 16));
+    i += long ? 6 : 3;
+  }
+  return out;
+}
+
+/**
+ * Pairs of ids one edit apart where the edit is what an escaping scheme might confuse: one
+ * character of `a` replaced by its code spelled in hex, as `%XX`, `%XXXX` or `%uXXXX`.
+ */
+const nearPairArb: fc.Arbitrary<[string, string]> = fc
+  .tuple(subjectIdArb.filter((id) => id.length > 0), fc.nat(), fc.constantFrom('%', '%u'), fc.constantFrom(2, 4))
+  .map(([a, at, mark, digits]) => {
+    const i = at % a.length;
+    const hex = a.charCodeAt(i).toString(16).toUpperCase().padStart(digits, '0');
+    return [a, `${a.slice(0, i)}${mark}${hex}${a.slice(i + 1)}`];
+  });
+
+/** True when the text is the same after UTF-8 encoding (what ioredis sends to Redis). */
+const survivesUtf8 = (text: string) => Buffer.from(text, 'utf8').toString('utf8') === text;
+
+describe('subject keys of arbitrary ids (property)', () => {
+  it('an escaped id has no key syntax, survives UTF-8, and decodes back to the id', () => {
+    fc.assert(
+      fc.property(subjectIdArb, (id) => {
+        const escaped = escapeId(id);
+        expect(escaped).not.toMatch(KEY_SYNTAX);
+        expect(survivesUtf8(escaped)).toBe(true);
+        expect(unescapeId(escaped)).toBe(id);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('two different ids never give the same key', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(subjectIdArb, subjectIdArb), nearPairArb), ([a, b]) => {
+        fc.pre(a !== b);
+        expect(subjectTag('tokenbudget', 'user', a)).not.toBe(subjectTag('tokenbudget', 'user', b));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('ids made of the escape text of other ids stay apart', () => {
+    // b spells out, character for character, the escapes a is written with
+    fc.assert(
+      fc.property(subjectIdArb, (a) => {
+        const b = escapeId(a);
+        fc.pre(a !== b);
+        expect(escapeId(b)).not.toBe(escapeId(a));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('the key has one hash tag, the subject, whatever the id, feature and period', () => {
+    fc.assert(
+      fc.property(subjectIdArb, fc.constantFrom('user', 'tenant', 'key', 'session'), subjectIdArb, (id, scope, feature) => {
+        const tag = subjectTag('tokenbudget', scope, id);
+        const keys = [`${tag}:2026-11`, `${tag}:f:${escapeId(feature)}:2026-11-23T14`, `${tag}:limits`];
+        const slot = calculateSlot(`${scope}:${escapeId(id)}`);
+        for (const key of keys) {
+          expect(key.split('{')).toHaveLength(2);
+          expect(key.split('}')).toHaveLength(2);
+          expect(key.slice(key.indexOf('{') + 1, key.indexOf('}'))).toBe(`${scope}:${escapeId(id)}`);
+          expect(calculateSlot(key)).toBe(slot);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});

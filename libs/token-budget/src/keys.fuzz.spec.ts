@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fuzzRuns, subjectIdArb } from '../../../test/fixtures/fuzz';
+import { fuzzRuns, nearPairArb, subjectIdArb, unescapeId } from '../../../test/fixtures/fuzz';
 import { escapeId, subjectTag } from './keys';
 
 // cluster-key-slot (an ioredis dependency) is what ioredis routes Cluster commands with
@@ -8,35 +8,6 @@ const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
 const RUNS = fuzzRuns(500);
 const KEY_SYNTAX = /[:{}*?[\]\\\s]/;
-
-/** Reference decoder of the escaping: `%XX` (up to U+00FF) or `%uXXXX`; throws on anything else. */
-function unescapeId(escaped: string): string {
-  let out = '';
-  for (let i = 0; i < escaped.length; ) {
-    if (escaped[i] !== '%') {
-      out += escaped[i++];
-      continue;
-    }
-    const long = escaped[i + 1] === 'u';
-    const hex = long ? escaped.slice(i + 2, i + 6) : escaped.slice(i + 1, i + 3);
-    if (!/^[0-9A-F]+$/.test(hex) || hex.length !== (long ? 4 : 2)) throw new Error(`bad escape at ${i} in ${JSON.stringify(escaped)}`);
-    out += String.fromCharCode(parseInt(hex, 16));
-    i += long ? 6 : 3;
-  }
-  return out;
-}
-
-/**
- * Pairs of ids one edit apart where the edit is what an escaping scheme might confuse: one
- * character of `a` replaced by its code spelled in hex, as `%XX`, `%XXXX` or `%uXXXX`.
- */
-const nearPairArb: fc.Arbitrary<[string, string]> = fc
-  .tuple(subjectIdArb.filter((id) => id.length > 0), fc.nat(), fc.constantFrom('%', '%u'), fc.constantFrom(2, 4))
-  .map(([a, at, mark, digits]) => {
-    const i = at % a.length;
-    const hex = a.charCodeAt(i).toString(16).toUpperCase().padStart(digits, '0');
-    return [a, `${a.slice(0, i)}${mark}${hex}${a.slice(i + 1)}`];
-  });
 
 /** True when the text is the same after UTF-8 encoding (what ioredis sends to Redis). */
 const survivesUtf8 = (text: string) => Buffer.from(text, 'utf8').toString('utf8') === text;

@@ -14,6 +14,13 @@ describe('keys', () => {
     expect(new Set(ids.map(escapeId)).size).toBe(ids.length);
   });
 
+  it('escapes Unicode whitespace past U+00FF and lone surrogates in their own form', () => {
+    expect(escapeId('\u2000')).toBe('%u2000');
+    expect(escapeId(' 00')).toBe('%2000');
+    expect(escapeId('a\ud800b\udc00')).toBe('a%uD800b%uDC00');
+    expect(escapeId('\ud83d\ude00')).toBe('\ud83d\ude00');
+  });
+
   it('keeps braces out of the hash tag', () => {
     const key = subjectTag('p', 'user', '}{evil}:2026-11');
     expect(key.match(/\{/g)).toHaveLength(1);

@@ -1,12 +1,22 @@
-/** Characters that could let one id address another subject's key (or break a Redis hash tag). */
-const UNSAFE = /[%:{}*?[\]\\\s]/g;
+/**
+ * Characters that could let one id address another subject's key (or break a Redis hash tag), and
+ * lone surrogates, which UTF-8 (what Redis stores) cannot carry: they would all become U+FFFD.
+ */
+const UNSAFE = /[%:{}*?[\]\\\s]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `%XX` for a character up to U+00FF, `%uXXXX` past it: every escape reads back one way only. */
+function escapeChar(ch: string): string {
+  const code = ch.charCodeAt(0);
+  const hex = code.toString(16).toUpperCase();
+  return code <= 0xff ? `%${hex.padStart(2, '0')}` : `%u${hex.padStart(4, '0')}`;
+}
 
 /**
- * Escapes an id for use inside a storage key. Injective: `%` itself is escaped, so two different
- * ids never share a key.
+ * Escapes an id for use inside a storage key. Injective: `%` itself is escaped, and an escape has
+ * a fixed length for its range (`%3A`, `%u3000`), so two different ids never share a key.
  */
 export function escapeId(id: string): string {
-  return id.replace(UNSAFE, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return id.replace(UNSAFE, escapeChar);
 }
 
 /**

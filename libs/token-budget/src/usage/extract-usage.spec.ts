@@ -249,6 +249,11 @@ describe('readProviderUsage', () => {
       });
     });
 
+    it('charges prompt + completion when total_tokens is smaller', () => {
+      const result = { usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 20 } };
+      expect(readProviderUsage(result)).toStrictEqual({ kind: 'usage', usage: { inputTokens: 100, outputTokens: 50, totalTokens: 150 } });
+    });
+
     it('reads the Ollama /v1 usage', () => {
       const result = { object: 'chat.completion', model: 'llama3.2', usage: { prompt_tokens: 26, completion_tokens: 298, total_tokens: 324 } };
       expect(readProviderUsage(result)).toStrictEqual({

@@ -55,6 +55,7 @@ function keysFor(result: unknown, usage: UnknownRecord, path: string): UsageKeys
  * Reads token usage from an OpenAI-shaped result: a Chat Completions object or final
  * `include_usage` chunk, an Embeddings list, a Responses API `response` object, or a Groq
  * result (top-level `usage`, else `x_groq.usage`, never both). Also fits Ollama's `/v1` API.
+ * `totalTokens` is `total_tokens`, or input + output when the provider omits it or reports less.
  * Never throws.
  */
 export function readOpenAiUsage(result: unknown): UsageReading {
@@ -67,10 +68,13 @@ export function readOpenAiUsage(result: unknown): UsageReading {
     const outputTokens = optionalCount(usage, keys.output, path) ?? 0;
     const inputDetails = optionalRecord(usage, keys.inputDetails, path);
     const outputDetails = optionalRecord(usage, keys.outputDetails, path);
+    const sum = addCounts(`${path} token counts`, inputTokens, outputTokens);
+    // a total below its parts would charge the budget less than the tokens billed
+    const reportedTotal = optionalCount(usage, 'total_tokens', path) ?? 0;
     return usageFound({
       inputTokens,
       outputTokens,
-      totalTokens: optionalCount(usage, 'total_tokens', path) ?? addCounts(`${path} token counts`, inputTokens, outputTokens),
+      totalTokens: Math.max(reportedTotal, sum),
       cachedInputTokens: optionalCount(inputDetails, 'cached_tokens', `${path}.${keys.inputDetails}`),
       cacheWriteTokens: optionalCount(inputDetails, 'cache_write_tokens', `${path}.${keys.inputDetails}`),
       reasoningTokens: optionalCount(outputDetails, 'reasoning_tokens', `${path}.${keys.outputDetails}`),

@@ -32,7 +32,7 @@ export function median(values: ArrayLike<number>): number {
 }
 
 /** Nearest-rank percentile of a sorted array. */
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }

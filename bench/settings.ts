@@ -33,8 +33,8 @@ export function readSettings(): BenchSettings {
   };
 }
 
-export function commandLine(): string {
-  const env = ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_VARIANTS'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
+export function commandLine(envNames = ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_VARIANTS']): string {
+  const env = envNames.filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
   const node = `node ${relative(process.cwd(), process.argv[1])}`;
   const npmScript = process.env.npm_lifecycle_event;
   const run = npmScript ? `npm run ${npmScript}` : node;

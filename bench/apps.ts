@@ -1,30 +1,15 @@
-import { CallHandler, CanActivate, Controller, DynamicModule, ExecutionContext, Get, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
+import { CallHandler, Controller, DynamicModule, ExecutionContext, Get, Inject, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { RedisAdapter, TierThrottlerGuard, TokenBudget, TokenBudgetGuard, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { BudgetRule, RedisAdapter, TierThrottlerGuard, TokenBudget, TokenBudgetGuard, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { Observable } from 'rxjs';
-import { BENCH_USER, VariantId } from './variants';
+import { BENCH_TENANT, BENCH_USER, keyPrefix, VariantId } from './variants';
+
+const UPSTREAM_URL = Symbol('UPSTREAM_URL');
 
 @Injectable()
 export class NoopInterceptor implements NestInterceptor {
   intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return next.handle();
-  }
-}
-
-@Injectable()
-export class NoopGuard implements CanActivate {
-  canActivate(): boolean {
-    return true;
-  }
-}
-
-@Controller()
-export class NoopGuardedController {
-  @Get('/hello')
-  @UseGuards(NoopGuard)
-  @UseInterceptors(NoopInterceptor)
-  hello() {
-    return { ok: true };
   }
 }
 
@@ -56,6 +41,16 @@ export class BudgetedController {
 }
 
 @Controller()
+export class TieredBudgetedController {
+  @Get('/hello')
+  @UseGuards(TierThrottlerGuard, TokenBudgetGuard)
+  @TokenBudget({ estimate: 1 })
+  hello() {
+    return { ok: true };
+  }
+}
+
+@Controller()
 export class ThrottledController {
   @Get('/hello')
   @UseGuards(ThrottlerGuard)
@@ -73,54 +68,106 @@ export class TierThrottledController {
   }
 }
 
+/** Answers with what the mock upstream answered (an OpenAI chat completion, usage included). */
+async function callUpstream(url: string): Promise<unknown> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`mock upstream answered ${response.status}`);
+  return response.json();
+}
+
+@Controller()
+export class UpstreamController {
+  constructor(@Inject(UPSTREAM_URL) private readonly upstream: string) {}
+
+  @Get('/hello')
+  hello() {
+    return callUpstream(this.upstream);
+  }
+}
+
+@Controller()
+export class BudgetedUpstreamController {
+  constructor(@Inject(UPSTREAM_URL) private readonly upstream: string) {}
+
+  @Get('/hello')
+  @UseGuards(TokenBudgetGuard)
+  @TokenBudget({ estimate: 1 })
+  hello() {
+    return callUpstream(this.upstream);
+  }
+}
+
 @Module({})
 export class BenchAppModule {}
 
 /** Never reached during a run, so every request is counted and admitted: the cost of counting alone. */
-const HOT_KEY_LIMIT = 1_000_000_000;
+const NEVER_REACHED = 1_000_000_000_000;
 const WINDOW_MS = 60_000;
 
-function tierOptions(redisUrl?: string): TokenBudgetModuleOptions {
+export interface BenchTargets {
+  redisUrl?: string;
+  upstreamUrl?: string;
+}
+
+function options(variant: VariantId, targets: BenchTargets, extra: Partial<TokenBudgetModuleOptions>): TokenBudgetModuleOptions {
   return {
+    keyPrefix: keyPrefix(variant),
     extractUserId: () => BENCH_USER,
-    tiers: { definitions: { bench: { limit: HOT_KEY_LIMIT, ttl: WINDOW_MS } }, default: 'bench' },
-    ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}),
+    ...(targets.redisUrl ? { storage: new RedisAdapter(targets.redisUrl) } : {}),
+    ...extra,
   };
 }
 
-function budgetOptions(redisUrl?: string): TokenBudgetModuleOptions {
-  return {
-    budgets: [{ scope: 'user', period: 'month', tokens: 0 }],
-    extractUserId: () => BENCH_USER,
-    ...(redisUrl ? { storage: new RedisAdapter(redisUrl) } : {}),
-  };
+const USER_BUDGET: BudgetRule = { scope: 'user', period: 'month', tokens: NEVER_REACHED };
+const MULTI_SCOPE: BudgetRule[] = [
+  USER_BUDGET,
+  { scope: 'tenant', id: () => BENCH_TENANT, period: 'month', tokens: NEVER_REACHED },
+  { scope: 'global', period: 'month', tokens: NEVER_REACHED },
+];
+const TIERS: TokenBudgetModuleOptions['tiers'] = { definitions: { bench: { limit: 1_000_000_000, ttl: WINDOW_MS } }, default: 'bench' };
+
+function need(value: string | undefined, what: string, variant: VariantId): string {
+  if (!value) throw new Error(`variant ${variant} needs ${what}`);
+  return value;
 }
 
-export function benchAppModule(variant: VariantId, redisUrl?: string): DynamicModule {
+export function benchAppModule(variant: VariantId, targets: BenchTargets): DynamicModule {
+  const app = (controller: DynamicModule['controllers'], more: Partial<DynamicModule> = {}): DynamicModule => ({ module: BenchAppModule, controllers: controller, ...more });
+  const budget = (extra: Partial<TokenBudgetModuleOptions>) => TokenBudgetModule.forRoot(options(variant, targets, extra));
   switch (variant) {
     case 'a':
-      return { module: BenchAppModule, controllers: [BareController] };
+      return app([BareController]);
+    case 'a2':
+      return app([NoopController], { providers: [NoopInterceptor] });
     case 'b':
-      return { module: BenchAppModule, controllers: [NoopController], providers: [NoopInterceptor] };
+      return app([ThrottledController], {
+        imports: [ThrottlerModule.forRoot({ throttlers: [{ limit: 1_000_000_000, ttl: WINDOW_MS }], getTracker: () => BENCH_USER })],
+      });
     case 'c':
-      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions())], controllers: [BudgetedController] };
+      return app([BudgetedController], { imports: [budget({ budgets: [USER_BUDGET] })] });
     case 'd':
-      if (!redisUrl) throw new Error('variant d needs a Redis URL');
-      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions(redisUrl))], controllers: [BudgetedController] };
-    case 'f':
-      return { module: BenchAppModule, controllers: [NoopGuardedController], providers: [NoopInterceptor, NoopGuard] };
+      need(targets.redisUrl, 'a Redis URL', variant);
+      return app([BudgetedController], { imports: [budget({ budgets: [USER_BUDGET] })] });
     case 'e':
-      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(budgetOptions())], controllers: [BareController] };
+      need(targets.redisUrl, 'a Redis URL', variant);
+      return app([TieredBudgetedController], { imports: [budget({ budgets: [USER_BUDGET], tiers: TIERS })] });
+    case 'f':
+      need(targets.redisUrl, 'a Redis URL', variant);
+      return app([BudgetedController], { imports: [budget({ budgets: MULTI_SCOPE })] });
+    case 'g0':
+      return app([UpstreamController], { providers: [{ provide: UPSTREAM_URL, useValue: need(targets.upstreamUrl, 'the mock upstream URL', variant) }] });
     case 'g':
-      return {
-        module: BenchAppModule,
-        imports: [ThrottlerModule.forRoot({ throttlers: [{ limit: HOT_KEY_LIMIT, ttl: WINDOW_MS }], getTracker: () => BENCH_USER })],
-        controllers: [ThrottledController],
-      };
-    case 'h':
-      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(tierOptions())], controllers: [TierThrottledController] };
-    case 'i':
-      if (!redisUrl) throw new Error('variant i needs a Redis URL');
-      return { module: BenchAppModule, imports: [TokenBudgetModule.forRoot(tierOptions(redisUrl))], controllers: [TierThrottledController] };
+      need(targets.redisUrl, 'a Redis URL', variant);
+      return app([BudgetedUpstreamController], {
+        imports: [budget({ budgets: [USER_BUDGET] })],
+        providers: [{ provide: UPSTREAM_URL, useValue: need(targets.upstreamUrl, 'the mock upstream URL', variant) }],
+      });
+    case 'm':
+      return app([BareController], { imports: [budget({ budgets: [USER_BUDGET] })] });
+    case 't':
+      return app([TierThrottledController], { imports: [budget({ tiers: TIERS })] });
+    case 'tr':
+      need(targets.redisUrl, 'a Redis URL', variant);
+      return app([TierThrottledController], { imports: [budget({ tiers: TIERS })] });
   }
 }

@@ -1,6 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { ChildMessage, ParentMessage } from './messages';
+import type { BenchTargets } from './apps';
+import type { ChildMessage, ParentMessage, ScopeUsage } from './messages';
 import { stopProcess, track } from './processes';
 import type { VariantId } from './variants';
 
@@ -23,9 +24,9 @@ export class BenchServer {
     this.failure.catch(() => undefined);
   }
 
-  static async start(variant: VariantId, redisUrl?: string, timeoutMs = 20_000): Promise<BenchServer> {
+  static async start(variant: VariantId, targets: BenchTargets, timeoutMs = 20_000): Promise<BenchServer> {
     const script = join(__dirname, 'server.js');
-    const child = fork(script, redisUrl ? [variant, redisUrl] : [variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, [variant, JSON.stringify(targets)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     track(child);
     child.on('error', (error) => console.error(`[bench] server ${variant}: ${error.message}`));
     const port = await new Promise<number>((resolve, reject) => {
@@ -59,9 +60,9 @@ export class BenchServer {
     return (await this.ask('cpu', 'cpu')).micros;
   }
 
-  async budgetUsage(): Promise<{ used: number | null; reserved: number | null; rateHits?: number }> {
-    const { used, reserved, rateHits } = await this.ask('usage', 'usage');
-    return { used, reserved, rateHits };
+  async budgetUsage(): Promise<{ budgets: ScopeUsage[] | null; rateHits?: number }> {
+    const { budgets, rateHits } = await this.ask('usage', 'usage');
+    return { budgets, rateHits };
   }
 
   async stop(): Promise<void> {

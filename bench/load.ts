@@ -8,17 +8,23 @@ export interface LoadSettings {
 
 export interface Measurement {
   requestsPerSecond: number;
-  p99Ms: number;
   cpuMicrosPerRequest: number;
   completed: number;
+  /** Latency of every 2xx response of the run, in ms (autocannon's own histogram keeps whole ms only). */
+  latenciesMs: Float64Array;
 }
 
-function fire(url: string, seconds: number, settings: LoadSettings, crashed: Promise<never>): Promise<autocannon.Result> {
+function fire(url: string, seconds: number, settings: LoadSettings, crashed: Promise<never>, latencies?: number[]): Promise<autocannon.Result> {
   let instance: autocannon.Instance | undefined;
   const run = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon({ url, duration: seconds, connections: settings.connections, pipelining: settings.pipelining }, (error, result) =>
       error ? reject(error) : resolve(result),
     );
+    if (latencies) {
+      instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+        if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      });
+    }
   });
   return Promise.race([run, crashed]).catch((error: unknown) => {
     instance?.stop();
@@ -41,15 +47,16 @@ export async function warmUp(server: BenchServer, seconds: number, settings: Loa
 }
 
 export async function measure(server: BenchServer, seconds: number, settings: LoadSettings, phase: string): Promise<Measurement> {
+  const latencies: number[] = [];
   const before = await server.cpuMicros();
-  const result = await fire(server.url, seconds, settings, server.failure);
+  const result = await fire(server.url, seconds, settings, server.failure, latencies);
   const after = await server.cpuMicros();
   assertAllOk(server, result, phase);
   const completed = result.requests.total;
   return {
     requestsPerSecond: result.requests.average,
-    p99Ms: result.latency.p99,
     cpuMicrosPerRequest: (after - before) / completed,
     completed,
+    latenciesMs: Float64Array.from(latencies),
   };
 }

@@ -8,6 +8,12 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+export interface RedisSettings {
+  /** Extra redis-server arguments, e.g. `['--maxmemory', '4gb']`. */
+  args?: string[];
+  timeoutMs?: number;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -37,9 +43,9 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(timeoutMs = 10_000): Promise<RedisServer> {
+export async function startRedis({ args: extra = [], timeoutMs = 10_000 }: RedisSettings = {}): Promise<RedisServer> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let log = '';

@@ -7,6 +7,8 @@ export interface BenchSettings {
   rounds: number;
   warmUpSeconds: number;
   connections: number;
+  /** Connections of the variants that await the mock upstream: few enough that the app is never saturated, so latency is the route's own. */
+  upstreamConnections: number;
   pipelining: number;
 }
 
@@ -22,16 +24,17 @@ function positive(name: string, fallback: number, integer: boolean): number {
 
 export function readSettings(): BenchSettings {
   return {
-    durationSeconds: positive('BENCH_DURATION', 5, false),
-    rounds: positive('BENCH_ROUNDS', 3, true),
+    durationSeconds: positive('BENCH_DURATION', 3, false),
+    rounds: positive('BENCH_ROUNDS', 5, true),
     warmUpSeconds: 2,
     connections: 50,
+    upstreamConnections: 10,
     pipelining: 1,
   };
 }
 
-export function commandLine(): string {
-  const env = ['BENCH_DURATION', 'BENCH_ROUNDS'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
+export function commandLine(envNames = ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_VARIANTS']): string {
+  const env = envNames.filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
   const node = `node ${relative(process.cwd(), process.argv[1])}`;
   const npmScript = process.env.npm_lifecycle_event;
   const run = npmScript ? `npm run ${npmScript}` : node;

@@ -35,6 +35,9 @@ import { TierRules } from './tiers/tier-rules';
 /** Subjects whose counters are kept built per rule and period. */
 const TARGET_CACHE_SIZE = 10_000;
 
+/** Key of the hidden property that links a counter to its budget (for events). */
+const COUNTER_TARGET = Symbol('tokenbudget.counterTarget');
+
 /**
  * The one place that knows rules, periods and rollover. Use it directly for work outside HTTP
  * (queues, cron jobs, websockets); the guard and interceptor are thin adapters over it.
@@ -53,8 +56,6 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly callRules = new WeakMap<BudgetRule, ResolvedRule>();
   private readonly tierRules = new TierRules();
   private readonly costs: CostCalculator;
-  /** The budget each counter belongs to, for events (counters are built once per subject and period). */
-  private readonly counterTargets = new WeakMap<BudgetCounter, BudgetTarget>();
   /** Admission events of reservations made with `announce: false`, until they are kept. */
   private readonly unannounced = new WeakMap<Reservation, () => void>();
   private readonly bus = new BudgetEventBus();
@@ -386,7 +387,9 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     };
     const target: BudgetTarget = { rule, id, counter, periodKey: window.key, resetAt: window.end };
     cache.byId.set(id, target);
-    this.counterTargets.set(counter, target);
+    // the budget a counter belongs to, for events; a hidden property rather than a WeakMap, whose
+    // table V8 keeps at its largest size after a million subjects' counters are gone
+    Object.defineProperty(counter, COUNTER_TARGET, { value: target });
     return target;
   }
 
@@ -505,7 +508,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage): void {
     if (!result || !this.bus.observed) return;
     try {
-      this.notifier.committed(id, counters.map((c) => this.counterTargets.get(c)), result, usage);
+      this.notifier.committed(id, counters.map((c) => (c as { [COUNTER_TARGET]?: BudgetTarget })[COUNTER_TARGET]), result, usage);
     } catch (error) {
       this.logger.error(`Emitting the events of commit ${id} failed: ${String(error)}`);
     }

@@ -80,7 +80,7 @@ export class AppModule {
       ],
       controllers: [ChatController, HealthController, MetricsController],
       providers: [
-        MockUpstream,
+        { provide: MockUpstream, inject: [ConfigService], useFactory: (config: ConfigService) => new MockUpstream(config.get<number>('MOCK_STREAM_DELAY_MS') ?? 0) },
         ApiKeyGuard,
         { provide: API_KEYS, useValue: options.keys ?? DEMO_KEYS },
         BudgetMetricsListener,

@@ -1,19 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { AppModule } from './app.module';
 import { DEMO_KEYS } from './auth/api-keys';
 import { validateEnv } from './config/env.validation';
+import { adminKeyOf, createGateway, installGracefulShutdown } from './gateway';
 
 async function bootstrap(): Promise<void> {
   const env = validateEnv(process.env);
-  const module = AppModule.register();
-  const app = env.PLATFORM === 'fastify' ? await NestFactory.create(module, new FastifyAdapter()) : await NestFactory.create(module);
-  app.enableShutdownHooks();
-  const port = env.PORT ?? 3000;
-  await app.listen(port, '127.0.0.1');
+  const app = await createGateway(env);
+  await app.listen(env.PORT ?? 3000, '127.0.0.1');
+  installGracefulShutdown(app, env);
+  const port = Number(new URL(await app.getUrl()).port);
   const logger = new Logger('Gateway');
   logger.log(`Listening on http://127.0.0.1:${port} (${env.REDIS_URL ? 'Redis' : 'in-memory'} budgets)`);
+  logger.log(`Dashboard: http://127.0.0.1:${port}/admin with admin key ${env.ADMIN_KEY ? '(ADMIN_KEY)' : adminKeyOf(app)}; metrics: http://127.0.0.1:${port}/metrics`);
   logger.log(`Demo keys: ${Object.keys(DEMO_KEYS).join(', ')} (sk-demo-alice on the free tier, sk-demo-bob on pro)`);
   logger.log(
     `Try: curl -s http://127.0.0.1:${port}/v1/chat/completions -H 'Authorization: Bearer sk-demo-alice' -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":50}'`,

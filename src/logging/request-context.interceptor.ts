@@ -1,17 +1,18 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { noteRequest, RequestContext } from './request-context';
+import { noteRequest } from './request-context';
 
 /**
- * Notes the caller and the budget state of an admitted request for its log line. Needed on
- * Fastify, whose guards write to its own request object rather than the Node request the logger sees.
+ * Links the Node request the logger sees to the platform's request, where guards and the budget
+ * interceptor leave the caller and the budget state. Needed on Fastify, whose request object is
+ * not the Node request.
  */
 @Injectable()
 export class RequestContextInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') {
-      const req = context.switchToHttp().getRequest<Pick<RequestContext, 'user' | 'tokenBudget'>>();
-      noteRequest(req, { user: req.user, tokenBudget: req.tokenBudget });
+      const req = context.switchToHttp().getRequest<object>();
+      noteRequest(req, { platform: req });
     }
     return next.handle();
   }

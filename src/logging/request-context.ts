@@ -1,10 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { TokenBudgetRequestState } from 'nestjs-token-budget';
 
-/** Who made a request and what became of it, kept on the Node request for the request log line. */
-export interface RequestContext {
+/** What guards and interceptors leave on the platform's request object. */
+export interface PlatformRequest {
   user?: { id: string; tenantId?: string; tier?: string };
   tokenBudget?: Partial<TokenBudgetRequestState>;
+}
+
+/** What became of a request, kept beside the Node request for the request log line. */
+export interface RequestContext {
+  /** The platform's request (Fastify's own object; on Express the Node request itself), read when the line is written. */
+  platform?: PlatformRequest;
   /** Why the request was refused (a rejection reason of the metrics). */
   rejection?: string;
 }
@@ -25,6 +31,11 @@ export function noteRequest(req: object, patch: RequestContext): void {
 
 export function requestContext(raw: object): RequestContext {
   return contexts.get(raw) ?? {};
+}
+
+/** The caller and the budget state of a Node request, wherever the platform keeps them. */
+export function platformRequest(raw: IncomingMessage): PlatformRequest {
+  return requestContext(raw).platform ?? (raw as PlatformRequest);
 }
 
 function definedOnly(patch: RequestContext): RequestContext {

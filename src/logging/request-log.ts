@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
-import { requestContext } from './request-context';
+import { platformRequest, requestContext } from './request-context';
 
 /** A client's `x-request-id` is kept when it is a plain token of at most 128 characters. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -20,27 +20,36 @@ export interface BudgetDecision {
 }
 
 export function budgetDecision(req: IncomingMessage): BudgetDecision {
-  const context = requestContext(req);
-  const state = context.tokenBudget ?? (req as { tokenBudget?: typeof context.tokenBudget }).tokenBudget;
-  if (context.rejection) return { decision: 'rejected', reason: context.rejection };
+  const rejection = requestContext(req).rejection;
+  const state = platformRequest(req).tokenBudget;
+  if (rejection) return { decision: 'rejected', reason: rejection };
   if (state?.degraded) return { decision: 'degraded', degradedTo: state.degraded.model, ...held(state) };
   if (state?.feature !== undefined) return { decision: 'admitted', ...held(state) };
   return { decision: 'unmetered' };
 }
 
-function held(state: NonNullable<ReturnType<typeof requestContext>['tokenBudget']>): { estimate?: number } {
+function held(state: NonNullable<ReturnType<typeof platformRequest>['tokenBudget']>): { estimate?: number } {
   return state.reservation ? { estimate: state.estimate } : {};
+}
+
+/**
+ * The request's id: the client's `x-request-id` when it is a plain token, else a new UUID; set on
+ * the request (`req.id`) and echoed in the response header. Idempotent.
+ */
+export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+  const assigned = res.getHeader('x-request-id');
+  if (typeof assigned === 'string') return assigned;
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader('x-request-id', id);
+  (req as { id?: unknown }).id = id;
+  return id;
 }
 
 /** pino-http options: one line per request with its id, user, route, status, budget decision and duration. */
 export function requestLogOptions(): Options {
   return {
-    genReqId(req: IncomingMessage, res: ServerResponse) {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      res.setHeader('x-request-id', id);
-      return id;
-    },
+    genReqId: assignRequestId,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessObject: (req, res, line: Record<string, unknown>) => ({ ...line, ...summary(req, res) }),
@@ -51,7 +60,7 @@ export function requestLogOptions(): Options {
 }
 
 function summary(req: IncomingMessage, res: ServerResponse) {
-  const user = requestContext(req).user ?? (req as { user?: { id: string; tenantId?: string } }).user;
+  const user = platformRequest(req).user;
   return {
     requestId: (req as { id?: unknown }).id,
     userId: user?.id,

@@ -18,9 +18,9 @@ export class RejectionFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() === 'http') {
       const reason = rejectionReason(exception);
-      const req = host.switchToHttp().getRequest<{ user?: { id: string }; tokenBudget?: object }>();
+      const req = host.switchToHttp().getRequest<object>();
       if (reason) this.metrics.rejections.inc({ reason });
-      noteRequest(req, { rejection: reason, user: req.user, tokenBudget: req.tokenBudget });
+      noteRequest(req, { rejection: reason, platform: req });
     }
     super.catch(exception, host);
   }

@@ -14,6 +14,9 @@ function mockUsage(body: unknown): { input: number; output: number } {
  * and always uses the whole output allowance, so its usage equals the gateway's estimate.
  */
 export class MockUpstream {
+  /** @param chunkDelayMs pause before each streamed text chunk (`MOCK_STREAM_DELAY_MS`); 0 yields at once. */
+  constructor(private readonly chunkDelayMs = 0) {}
+
   chatCompletion(body: { model?: string } & Record<string, unknown>) {
     const { input: prompt, output: completion } = mockUsage(body);
     return {
@@ -47,7 +50,7 @@ export class MockUpstream {
   async *chatCompletionStream(body: { model?: string } & Record<string, unknown>) {
     const base = { id: `chatcmpl-mock-${Date.now().toString(36)}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model ?? 'mock-gpt' };
     for (const word of REPLY_WORDS) {
-      await tick();
+      await tick(this.chunkDelayMs);
       yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], usage: null };
     }
     yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null };
@@ -63,7 +66,7 @@ export class MockUpstream {
     yield { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } };
     yield { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } };
     for (const word of REPLY_WORDS) {
-      await tick();
+      await tick(this.chunkDelayMs);
       yield { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } };
     }
     yield { type: 'content_block_stop', index: 0 };
@@ -73,4 +76,4 @@ export class MockUpstream {
 }
 
 const REPLY_WORDS = ['This', ' is', ' the', ' mock', ' upstream', '.'];
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+const tick = (ms: number) => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));

@@ -39,7 +39,8 @@ export class GracefulShutdown {
       if (this.closing) res.setHeader('Connection', 'close');
       res.once('close', () => {
         this.inFlight.delete(req);
-        if (reservationOf(req) && !reservationOf(req)?.settled) this.settling.add(req);
+        for (const earlier of this.settling) if (isSettled(earlier)) this.settling.delete(earlier);
+        if (!isSettled(req)) this.settling.add(req);
       });
     });
     for (const signal of this.options.signals ?? ['SIGTERM', 'SIGINT']) process.once(signal, () => void this.shutdown(signal));
@@ -75,7 +76,7 @@ export class GracefulShutdown {
   /** Waits for the reservations of ended requests to settle; releases those still held after `settleMs`. */
   private async settleReservations(): Promise<void> {
     const reservations = [...this.settling].map(reservationOf).filter((r): r is Reservation => r !== undefined);
-    if (await until(() => reservations.every((r) => r.state === 'committed' || r.state === 'released'), this.options.settleMs ?? 5_000)) return;
+    if (await until(() => [...this.settling].every(isSettled), this.options.settleMs ?? 5_000)) return;
     const held = reservations.filter((r) => r.state === 'held');
     this.options.logger.warn(`Releasing ${held.length} reservation(s) still held`, 'Shutdown');
     await Promise.allSettled(held.map((r) => r.release()));
@@ -88,6 +89,12 @@ export class GracefulShutdown {
 
 function reservationOf(req: IncomingMessage): Reservation | undefined {
   return platformRequest(req).tokenBudget?.reservation;
+}
+
+/** True when the request holds no reservation, or its reservation is committed or released. */
+function isSettled(req: IncomingMessage): boolean {
+  const state = reservationOf(req)?.state;
+  return state === undefined || state === 'committed' || state === 'released';
 }
 
 /** Polls `done` every 10 ms until it holds (true) or `ms` pass (false). */

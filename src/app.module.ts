@@ -1,15 +1,23 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
-import { TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
-import { ADMIN_CONTROLLERS, ADMIN_PROVIDERS } from './admin/admin-providers';
+import { MemoryAdapter, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { ADMIN_CONTROLLERS, adminProviders } from './admin/admin-providers';
 import { GATEWAY_BUDGET_OPTIONS, GatewayConfigModule } from './config/gateway-config.module';
 import { validateEnv } from './config/env.validation';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardSummaryService } from './dashboard/dashboard-summary';
 import { HealthController } from './health/health.controller';
 import { DEMO_KEYS } from './keys/demo-keys';
 import { keyProviders } from './keys/key-providers';
 import type { KeySeed } from './keys/key-seed';
 import type { KeyStore } from './keys/key-store';
+import { GatewayLoggingModule, GatewayLoggingOptions } from './logging/logging.module';
+import { BudgetMetricsListener } from './metrics/budget-metrics.listener';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { instrumentStorage } from './metrics/instrumented-storage';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsModule } from './metrics/metrics.module';
 import { ApiErrorFilter } from './proxy/api-error.filter';
 import { PROXY_CONTROLLERS } from './proxy/proxy.controllers';
 import { UPSTREAM_PROVIDERS } from './upstream/upstream.providers';
@@ -36,21 +44,49 @@ export interface GatewayModuleOptions {
    * @default RedisKeyStore when REDIS_URL is set, else MemoryKeyStore
    */
   keyStore?: KeyStore;
+  /**
+   * Key of the admin API and the `/admin` dashboard.
+   * @default the ADMIN_KEY variable, else a random key printed at start-up
+   */
+  adminKey?: string;
+  /**
+   * Where the JSON logs go and from which level.
+   * @default stdout, LOG_LEVEL else 'info'
+   */
+  log?: GatewayLoggingOptions;
+}
+
+/** The options with their storage (MemoryAdapter by default) timed and error-counted by the metrics. */
+function instrumented(options: TokenBudgetModuleOptions, metrics: GatewayMetrics): TokenBudgetModuleOptions {
+  return { ...options, storage: instrumentStorage(options.storage ?? new MemoryAdapter(), metrics) };
 }
 
 @Module({})
 export class AppModule {
   static register(options: GatewayModuleOptions = {}): DynamicModule {
     const config = GatewayConfigModule.register(options.budget);
-    const budgetModule = TokenBudgetModule.forRootAsync({ imports: [config], inject: [GATEWAY_BUDGET_OPTIONS], useFactory: (budget: TokenBudgetModuleOptions) => budget });
+    const budgetModule = TokenBudgetModule.forRootAsync({
+      isGlobal: true,
+      imports: [config],
+      inject: [GATEWAY_BUDGET_OPTIONS, GatewayMetrics],
+      useFactory: (budget: TokenBudgetModuleOptions, metrics: GatewayMetrics) => instrumented(budget, metrics),
+    });
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }), config, budgetModule],
-      controllers: [...PROXY_CONTROLLERS, HealthController, ...ADMIN_CONTROLLERS],
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, validate: validateEnv, ignoreEnvFile: true }),
+        MetricsModule,
+        config,
+        budgetModule,
+        GatewayLoggingModule.forRoot(options.log),
+      ],
+      controllers: [...PROXY_CONTROLLERS, HealthController, ...ADMIN_CONTROLLERS, DashboardController, MetricsController],
       providers: [
         ...UPSTREAM_PROVIDERS,
         ...keyProviders(options.keys ?? DEMO_KEYS, options.keyStore),
-        ...ADMIN_PROVIDERS,
+        ...adminProviders(options.adminKey),
+        DashboardSummaryService,
+        BudgetMetricsListener,
         { provide: APP_FILTER, useClass: ApiErrorFilter },
       ],
     };

@@ -2,8 +2,11 @@ import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { ADMIN_KEY, AdminKey } from './admin/admin-key';
 import { AppModule, GatewayModuleOptions } from './app.module';
-import { DEFAULT_MAX_BODY_BYTES, validateEnv } from './config/env.validation';
+import { DEFAULT_MAX_BODY_BYTES, GatewayEnv, validateEnv } from './config/env.validation';
+import { GracefulShutdown } from './shutdown/graceful-shutdown';
 
 /** How to build the gateway; every field is optional (the environment decides the rest). */
 export interface GatewayOptions extends GatewayModuleOptions {
@@ -14,8 +17,9 @@ export interface GatewayOptions extends GatewayModuleOptions {
    */
   platform?: 'express' | 'fastify';
   /**
-   * Nest logger, or `false` for none.
-   * @default Nest's console logger
+   * Nest's own logger, or `false` for none. Request logs are JSON lines from pino either way
+   * (`log` option, `LOG_LEVEL`).
+   * @default the JSON logger (pino)
    * @example ['error', 'warn']
    */
   logger?: LoggerService | LogLevel[] | false;
@@ -24,7 +28,7 @@ export interface GatewayOptions extends GatewayModuleOptions {
 /**
  * The gateway app as `main.ts` runs it (not yet listening): the platform, the request body limit
  * (`MAX_BODY_BYTES`, 413 over it; a body that is not JSON is a 400, both as JSON errors by
- * `ApiErrorFilter`), shutdown hooks.
+ * `ApiErrorFilter`), JSON logs through pino. Signals are left to {@link installGracefulShutdown}.
  * Throws, naming the variable or the file, when the environment or the budget config file is bad.
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<INestApplication> {
@@ -33,7 +37,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
   const bodyLimit = env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES;
   const module = AppModule.register(options);
   // a boot error (a bad config file) is thrown to the caller, which prints it, rather than exiting here
-  const appOptions = { abortOnError: false, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  const appOptions = { abortOnError: false, ...(options.logger === undefined ? { bufferLogs: true } : { logger: options.logger }) };
   let app: INestApplication;
   if (platform === 'fastify') {
     app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), appOptions);
@@ -43,6 +47,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
     express.useBodyParser('urlencoded', { limit: bodyLimit, extended: true });
     app = express;
   }
-  app.enableShutdownHooks();
+  if (options.logger === undefined) app.useLogger(app.get(Logger));
+  // no enableShutdownHooks(): Nest's signal listeners close the app at once and re-raise the signal;
+  // main.ts installs GracefulShutdown, which drains and settles first, then closes and exits 0
   return app;
+}
+
+/** On SIGTERM / SIGINT: drain in-flight requests within `SHUTDOWN_TIMEOUT_MS`, settle their reservations, exit 0. Call after `listen`. */
+export function installGracefulShutdown(app: INestApplication, env: GatewayEnv): GracefulShutdown {
+  return new GracefulShutdown(app, { timeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 10_000, logger: app.get(Logger) }).install();
+}
+
+/** The admin key in force (given, from `ADMIN_KEY`, or generated at boot). */
+export function adminKeyOf(app: INestApplication): AdminKey {
+  return app.get<AdminKey>(ADMIN_KEY);
 }

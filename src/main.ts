@@ -1,10 +1,9 @@
 import { ConfigService } from '@nestjs/config';
 import type { TokenBudgetModuleOptions } from 'nestjs-token-budget';
-import { ADMIN_KEY, AdminKey } from './admin/admin-key';
 import { gatewayBanner } from './banner';
 import { validateEnv } from './config/env.validation';
 import { GATEWAY_BUDGET_OPTIONS } from './config/gateway-config.module';
-import { createGateway } from './gateway';
+import { adminKeyOf, createGateway, installGracefulShutdown } from './gateway';
 import type { KeySeed } from './keys/key-seed';
 import { KEY_SEEDS } from './keys/keys.service';
 import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM, type Upstream } from './upstream/upstream';
@@ -13,11 +12,12 @@ async function bootstrap(): Promise<void> {
   const env = validateEnv(process.env);
   const app = await createGateway();
   await app.listen(env.PORT ?? 3000, env.HOST ?? '127.0.0.1');
+  installGracefulShutdown(app, env);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   const keys = app.get<Readonly<Record<string, KeySeed>>>(KEY_SEEDS);
   const tiers = app.get<TokenBudgetModuleOptions>(GATEWAY_BUDGET_OPTIONS).tiers;
   const tierOf = (user: KeySeed) => user.tier ?? tiers?.assignments?.[user.id] ?? tiers?.default ?? 'no';
-  const adminKey = app.get<AdminKey>(ADMIN_KEY);
+  const adminKey = adminKeyOf(app);
   process.stdout.write(
     gatewayBanner({
       url,

@@ -156,6 +156,21 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
     expect(committed[0].resetAt).toEqual(new Date('2026-12-01T00:00:00Z'));
   });
 
+  it("committed events carry the call's own cost and the model it was priced at, beside the budget's total", async () => {
+    const budgets = await start({ budgets: [{ scope: 'user', period: 'month' }] });
+    const committed: BudgetCommittedEvent[] = [];
+    const subscription = budgets.on('committed').subscribe((e) => committed.push(e));
+    for (let i = 0; i < 2; i++) await (await budgets.reserve({ user: 'c1' }, 10)).commit({ inputTokens: 1_000, outputTokens: 1_000, model: 'gpt-4o-mini' });
+    await (await budgets.reserve({ user: 'c1' }, 10)).commit(7); // usage that names no model, and no estimate model to price it
+    subscription.unsubscribe();
+    // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens
+    expect(committed.map((e) => [e.callCostUsd, e.costUsd, e.model])).toEqual([
+      [0.00075, 0.00075, 'gpt-4o-mini'],
+      [0.00075, 0.0015, 'gpt-4o-mini'],
+      [0, 0.0015, undefined],
+    ]);
+  });
+
   it('thresholds count grants and overrides in the effective limit, and money against the money limit', async () => {
     const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 100, thresholds: [0.5] }] });
     const thresholds: BudgetThresholdEvent[] = [];

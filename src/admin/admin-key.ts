@@ -12,12 +12,14 @@ export interface AdminKey {
 /** DI token of the AdminKey. */
 export const ADMIN_KEY = Symbol('ADMIN_KEY');
 
-/** `ADMIN_KEY` from the environment, else 24 random bytes (base64url) for the life of the process. */
-export const adminKeyProvider: Provider = {
-  provide: ADMIN_KEY,
-  inject: [ConfigService],
-  useFactory: (config: ConfigService): AdminKey => {
-    const value = config.get<string>('ADMIN_KEY');
-    return value ? { value, generated: false } : { value: `sk-admin-${randomBytes(24).toString('base64url')}`, generated: true };
-  },
-};
+/** The key given (`AppModule.register({ adminKey })`), else `ADMIN_KEY`, else 24 random bytes (base64url) for the life of the process. */
+export function adminKeyProvider(given?: string): Provider {
+  return {
+    provide: ADMIN_KEY,
+    inject: [ConfigService],
+    useFactory: (config: ConfigService): AdminKey => {
+      const value = given ?? config.get<string>('ADMIN_KEY');
+      return value ? { value, generated: false } : { value: `sk-admin-${randomBytes(24).toString('base64url')}`, generated: true };
+    },
+  };
+}

@@ -9,5 +9,7 @@ import { AdminUsersController } from './admin-users.controller';
 /** Controllers of the admin JSON API (`/admin/api/...`). */
 export const ADMIN_CONTROLLERS: Type[] = [AdminKeysController, AdminUsersController, AdminUsageController];
 
-/** The admin key (ADMIN_KEY, else generated), its guard and the admin error filter. */
-export const ADMIN_PROVIDERS: Provider[] = [adminKeyProvider, AdminKeyGuard, AdminErrorsFilter];
+/** The admin key (given, else ADMIN_KEY, else generated), its guard and the admin error filter. */
+export function adminProviders(adminKey?: string): Provider[] {
+  return [adminKeyProvider(adminKey), AdminKeyGuard, AdminErrorsFilter];
+}

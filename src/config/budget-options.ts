@@ -29,6 +29,7 @@ export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions 
   const budgets: BudgetRule[] = [
     { scope: 'user', period: 'month', tokens: config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000, rollover: { enabled: true, maxCarryover: 50_000 } },
     { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
+    { scope: 'feature', period: 'month' }, // no limit: counts spend per route for the dashboard
   ];
   return { budgets, tiers: GATEWAY_TIERS, defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, storage };
 }

@@ -30,6 +30,12 @@ export class GatewayEnv {
   @IsOptional() @IsString() TOKEN_BUDGET_CONFIG?: string;
   /** Key of the admin endpoints and the /admin dashboard. Default: a random key printed at start-up. */
   @IsOptional() @IsString() @MinLength(16) @MaxLength(256) ADMIN_KEY?: string;
+  /** Lowest level of the JSON logs (`silent` turns them off). Default info. */
+  @IsOptional() @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** On SIGTERM / SIGINT, how long in-flight requests (streams too) may take to finish before they are cut. Default 10000. */
+  @IsOptional() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_TIMEOUT_MS?: number;
+  /** Pause between the chunks the built-in mock upstream streams, in ms (to watch or test long streams). Default 0. */
+  @IsOptional() @IsInt() @Min(0) @Max(60_000) MOCK_STREAM_DELAY_MS?: number;
 }
 
 const VARIABLES = [
@@ -46,8 +52,11 @@ const VARIABLES = [
   'ANTHROPIC_API_KEY',
   'TOKEN_BUDGET_CONFIG',
   'ADMIN_KEY',
+  'LOG_LEVEL',
+  'SHUTDOWN_TIMEOUT_MS',
+  'MOCK_STREAM_DELAY_MS',
 ] as const;
-const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL']);
+const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS']);
 
 /** Request body limit when `MAX_BODY_BYTES` is unset: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;

@@ -46,7 +46,6 @@ export class KeysService implements OnApplicationBootstrap {
       try {
         await this.seed(plain, seed);
       } catch (error) {
-        if (error instanceof InvalidKeyRequestError) throw error;
         this.logger.error(`Could not seed the key of user '${seed.id}': ${(error as Error).message}. It is refused until the gateway restarts with the key store reachable.`);
       }
     }
@@ -86,10 +85,24 @@ export class KeysService implements OnApplicationBootstrap {
     const hash = hashApiKey(plain);
     const id = seededKeyId(hash);
     if (await this.store.findById(id)) return;
-    this.assertTier(seed.tier);
-    const record = this.record(id, seed.id, seed.tenantId, seed.tier, seed.tokenBudget ?? 0, seed.name);
+    const record = this.record(id, seed.id, seed.tenantId, this.seedTier(seed), seed.tokenBudget ?? 0, seed.name);
     await this.applyBudget(record);
     if (await this.store.add(hash, record)) this.logger.log(`Seeded key ${id} for user '${seed.id}'`);
+  }
+
+  /**
+   * A seed's tier, or none (the tiers' default) when the tiers do not define it: the demo keys name
+   * `free` and `pro`, and a config file with tiers of its own must still boot.
+   */
+  private seedTier(seed: KeySeed): string | undefined {
+    try {
+      this.assertTier(seed.tier);
+      return seed.tier;
+    } catch (error) {
+      if (!(error instanceof InvalidKeyRequestError)) throw error;
+      this.logger.warn(`The seeded key of user '${seed.id}' names tier '${seed.tier}', which the gateway's tiers do not define: it gets the default tier.`);
+      return undefined;
+    }
   }
 
   private record(id: string, userId: string, tenantId: string, tier: string | undefined, tokenBudget: number, name: string | undefined): KeyRecord {

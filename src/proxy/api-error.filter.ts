@@ -1,17 +1,30 @@
 import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { BudgetExceededException, TierLimitExceededException } from 'nestjs-token-budget';
+import { noteRequest } from '../logging/request-context';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { rejectionReason } from '../metrics/rejection-reason';
 import { ApiError, apiErrorBody, isApiPath, UpstreamErrorException } from './api-error';
 
 /**
- * Errors of `/v1/*` routes as the provider APIs shape them (see {@link apiErrorBody}), so SDK
- * clients read their message. Left as they are: the library's 429 bodies, an upstream's own error
- * answer (sent with its retry headers), bodies already shaped, and every other route.
+ * Every error of the gateway passes here (guards refuse by throwing): each refusal is counted by
+ * reason in the metrics and noted for the request's log line. Errors of `/v1/*` routes are then
+ * shaped as the provider APIs shape them (see {@link apiErrorBody}), so SDK clients read their
+ * message. Left as they are: the library's 429 bodies, an upstream's own error answer (sent with its
+ * retry headers), bodies already shaped, and every other route.
  */
 @Catch()
 export class ApiErrorFilter extends BaseExceptionFilter {
+  constructor(private readonly metrics: GatewayMetrics) {
+    super();
+  }
+
   override catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return super.catch(exception, host);
     const req = host.switchToHttp().getRequest<{ url: string; originalUrl?: string }>();
+    const reason = rejectionReason(exception);
+    if (reason) this.metrics.rejections.inc({ reason });
+    noteRequest(req, { rejection: reason, platform: req as object });
     const path = req.originalUrl ?? req.url;
     if (!isApiPath(path)) return super.catch(exception, host);
     if (exception instanceof UpstreamErrorException) return this.reply(host, exception.getStatus(), exception.getResponse() as object, exception.headers);
@@ -19,7 +32,7 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     if (parser) return this.reply(host, parser.status, parser.body);
     if (!(exception instanceof HttpException) || !reshaped(exception)) return super.catch(exception, host);
     const status = exception.getStatus();
-    this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : {}));
+    this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : { code: reasonCode(exception) }));
   }
 
   private reply(host: ArgumentsHost, status: number, body: object, headers: Record<string, string> = {}): void {
@@ -68,4 +81,11 @@ function messageOf(exception: HttpException): string {
   if (typeof body === 'string') return body;
   const message = (body as { message?: unknown }).message;
   return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
+}
+
+/** A machine-readable reason a library exception carries in its `error` field (e.g. `rate_storage_unavailable`), kept as the error's `code`. */
+function reasonCode(exception: HttpException): string | undefined {
+  const body = exception.getResponse();
+  const error = typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
+  return typeof error === 'string' && /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(error) ? error : undefined;
 }

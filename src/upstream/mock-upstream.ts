@@ -10,7 +10,7 @@ export const MOCK_EMBEDDING_DIMENSIONS = 1536;
 
 const REPLY_WORDS = ['This', ' is', ' the', ' mock', ' upstream', '.'];
 const REPLY = REPLY_WORDS.join('');
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+const tick = (ms: number) => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 const now = () => Math.floor(Date.now() / 1000);
 const idOf = (prefix: string) => `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
@@ -31,7 +31,14 @@ function mockUsage(body: unknown): { input: number; output: number } {
 export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
   readonly target = 'built-in mock';
 
-  constructor(private readonly pricing: PricingTable = {}) {}
+  /**
+   * @param pricing the `pricing` option: models it names are served too
+   * @param chunkDelayMs pause before each streamed text chunk (`MOCK_STREAM_DELAY_MS`); 0 yields at once
+   */
+  constructor(
+    private readonly pricing: PricingTable = {},
+    private readonly chunkDelayMs = 0,
+  ) {}
 
   async chatCompletions({ body }: UpstreamCall): Promise<unknown> {
     this.checkModel(body);
@@ -87,7 +94,7 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
   private async *chatCompletionStream(body: JsonBody) {
     const base = { id: idOf('chatcmpl-mock-'), object: 'chat.completion.chunk', created: now(), model: body.model };
     for (const word of REPLY_WORDS) {
-      await tick();
+      await tick(this.chunkDelayMs);
       yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], usage: null };
     }
     yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null };
@@ -128,7 +135,7 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
     yield { type: 'response.output_item.added', sequence_number: sequence_number++, output_index: 0, item: this.responseMessage(started.id, 'in_progress') };
     yield { type: 'response.content_part.added', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, part: part('') };
     for (const word of REPLY_WORDS) {
-      await tick();
+      await tick(this.chunkDelayMs);
       yield { type: 'response.output_text.delta', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, delta: word, logprobs: [] };
     }
     yield { type: 'response.output_text.done', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, text: REPLY, logprobs: [] };
@@ -157,7 +164,7 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
     yield { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } };
     yield { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } };
     for (const word of REPLY_WORDS) {
-      await tick();
+      await tick(this.chunkDelayMs);
       yield { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } };
     }
     yield { type: 'content_block_stop', index: 0 };

@@ -11,8 +11,8 @@ import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM } from './upstream';
 export const UPSTREAM_PROVIDERS: Provider[] = [
   {
     provide: MockUpstream,
-    useFactory: (budget: TokenBudgetModuleOptions) => new MockUpstream(budget.pricing),
-    inject: [GATEWAY_BUDGET_OPTIONS],
+    useFactory: (budget: TokenBudgetModuleOptions, config: ConfigService) => new MockUpstream(budget.pricing, config.get<number>('MOCK_STREAM_DELAY_MS') ?? 0),
+    inject: [GATEWAY_BUDGET_OPTIONS, ConfigService],
   },
   {
     provide: OPENAI_UPSTREAM,

@@ -173,7 +173,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const cost = this.costs.usageCost(normalized, now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }), normalized);
+    this.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }), normalized, cost, normalized.model);
     return normalized;
   }
 
@@ -488,13 +488,13 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     }
     if (!isPromise(pending)) {
       reservation.markCommitted();
-      this.afterCommit(reservation.id, reservation.counters, pending, usage);
+      this.afterCommit(reservation.id, reservation.counters, pending, usage, cost, usage.model ?? reservation.model);
       return usage;
     }
     return pending.then(
       (result) => {
         reservation.markCommitted();
-        this.afterCommit(reservation.id, reservation.counters, result, usage);
+        this.afterCommit(reservation.id, reservation.counters, result, usage, cost, usage.model ?? reservation.model);
         return usage;
       },
       (error: unknown) => {
@@ -505,10 +505,10 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   }
 
   /** Events of a commit; a failure to build them never fails the commit. */
-  private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage): void {
+  private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage, cost: number, model: string | undefined): void {
     if (!result || !this.bus.observed) return;
     try {
-      this.notifier.committed(id, counters.map((c) => (c as { [COUNTER_TARGET]?: BudgetTarget })[COUNTER_TARGET]), result, usage);
+      this.notifier.committed(id, counters.map((c) => (c as { [COUNTER_TARGET]?: BudgetTarget })[COUNTER_TARGET]), result, usage, { cost, model });
     } catch (error) {
       this.logger.error(`Emitting the events of commit ${id} failed: ${String(error)}`);
     }

@@ -34,6 +34,10 @@ export interface BudgetCommittedEvent extends BudgetEventBudget {
   reservationId: string;
   /** Tokens this call counted. */
   tokens: number;
+  /** Money this call counted, in USD (0 when its model has no price). `costUsd` is the budget's total. */
+  callCostUsd: number;
+  /** Model the call was priced at: the one its usage names, else the one its estimate named. */
+  model?: string;
   usage: Usage;
 }
 

@@ -41,8 +41,11 @@ export class BudgetNotifier {
     }
   }
 
-  /** After a commit: the thresholds it crossed, then one `committed` event per budget. */
-  committed(reservationId: string, targets: readonly (BudgetTarget | undefined)[], result: CommitResult, usage: Usage): void {
+  /**
+   * After a commit: the thresholds it crossed, then one `committed` event per budget. `call` is
+   * what the call was charged: its cost in nano-dollars and the model it was priced at.
+   */
+  committed(reservationId: string, targets: readonly (BudgetTarget | undefined)[], result: CommitResult, usage: Usage, call: { cost: number; model: string | undefined }): void {
     if (!this.bus.observed) return;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
@@ -51,7 +54,15 @@ export class BudgetNotifier {
       for (const crossed of result.crossed[i] ?? []) {
         this.bus.emit({ type: 'threshold', threshold: crossed.fraction, dimension: crossed.dimension, ...figures(target, state) });
       }
-      this.bus.emit({ type: 'committed', reservationId, tokens: usage.totalTokens, usage, ...figures(target, state) });
+      this.bus.emit({
+        type: 'committed',
+        reservationId,
+        tokens: usage.totalTokens,
+        callCostUsd: nanosToUsd(call.cost),
+        ...(call.model !== undefined ? { model: call.model } : {}),
+        usage,
+        ...figures(target, state),
+      });
     }
   }
 }

@@ -1,0 +1,78 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BudgetService, BudgetUsage, SpendReport } from 'nestjs-token-budget';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+
+/** One user's bar on the dashboard. */
+export interface DashboardUser {
+  id: string;
+  used: number;
+  reserved: number;
+  /** `limit + carryover + granted`; 0 = unlimited. */
+  limit: number;
+  costUsd: number;
+  requests: number;
+}
+
+/** What `/admin` polls. */
+export interface DashboardSummary {
+  refreshedAt: string;
+  /** The user rule ranked, e.g. `user:month`, and its period key. */
+  rule: string | null;
+  period: string | null;
+  resetAt: string | null;
+  /** Top users by committed tokens in the current period. */
+  users: DashboardUser[];
+  /** Spend of the current period by feature; `null` when no `feature` rule counts it. */
+  spend: Pick<SpendReport, 'period' | 'tokens' | 'costUsd' | 'requests' | 'lines'> | null;
+  /** Refusals since start-up, by reason (from the metrics counters). */
+  rejections: Record<string, number>;
+}
+
+const TOP_USERS = 10;
+
+/** Builds the dashboard's figures from BudgetService and the metrics counters. */
+@Injectable()
+export class DashboardSummaryService {
+  private readonly logger = new Logger(DashboardSummaryService.name);
+
+  constructor(
+    private readonly budgets: BudgetService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async summary(): Promise<DashboardSummary> {
+    const [users, spend, rejections] = await Promise.all([this.topUsers(), this.spend(), this.metrics.rejectionCounts()]);
+    const first = users[0];
+    return {
+      refreshedAt: new Date().toISOString(),
+      rule: first?.name ?? null,
+      period: first?.period ?? null,
+      resetAt: first?.resetAt ? first.resetAt.toISOString() : null,
+      users: users.map(toUser),
+      spend,
+      rejections,
+    };
+  }
+
+  private async topUsers(): Promise<BudgetUsage[]> {
+    try {
+      return await this.budgets.listUsage({ scope: 'user', limit: TOP_USERS });
+    } catch (error) {
+      this.logger.warn(`No user ranking for the dashboard: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
+  }
+
+  private async spend(): Promise<DashboardSummary['spend']> {
+    try {
+      const { period, tokens, costUsd, requests, lines } = await this.budgets.spendReport({ by: 'feature' });
+      return { period, tokens, costUsd, requests, lines };
+    } catch {
+      return null; // no feature rule: spend is not broken down
+    }
+  }
+}
+
+function toUser(usage: BudgetUsage): DashboardUser {
+  return { id: usage.id, used: usage.used, reserved: usage.reserved, limit: usage.effectiveLimit, costUsd: usage.costUsd, requests: usage.requests };
+}

@@ -1,0 +1,42 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { BudgetExceededException } from 'nestjs-token-budget';
+
+const BY_STATUS: Record<number, string> = {
+  [HttpStatus.BAD_REQUEST]: 'bad_request',
+  [HttpStatus.UNAUTHORIZED]: 'unauthorized',
+  [HttpStatus.FORBIDDEN]: 'forbidden',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'payload_too_large',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'unsupported_media_type',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'too_many_requests',
+};
+
+/**
+ * The reason a request was refused, as `tokenbudget_rejections_total` labels it: the budget's
+ * reason (`user_token_limit_exceeded`, `global_cost_limit_exceeded`, ...), the body's `error` code
+ * of tier and storage refusals (`tier_rate_limited`, `budget_storage_unavailable`,
+ * `rate_storage_unavailable`), else one word per 4xx status (`unauthorized`, `bad_request`,
+ * `payload_too_large`, ...). `undefined` for what is not a refusal (404, server faults).
+ */
+export function rejectionReason(exception: unknown): string | undefined {
+  if (exception instanceof BudgetExceededException) return exception.info.reason;
+  const status = statusOf(exception);
+  if (status === undefined || status === HttpStatus.NOT_FOUND) return undefined;
+  const code = exception instanceof HttpException ? errorCode(exception.getResponse()) : undefined;
+  if (status === HttpStatus.SERVICE_UNAVAILABLE) return code ?? 'service_unavailable';
+  if (status === HttpStatus.TOO_MANY_REQUESTS) return code ?? BY_STATUS[status];
+  if (status >= 400 && status < 500) return BY_STATUS[status] ?? `http_${status}`;
+  return undefined;
+}
+
+/** Status of an HttpException, or of a body-parser / Fastify error (`status` / `statusCode`). */
+function statusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const e = exception as { status?: unknown; statusCode?: unknown } | null;
+  const status = e?.status ?? e?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function errorCode(body: unknown): string | undefined {
+  const error = (body as { error?: unknown } | null)?.error;
+  return typeof error === 'string' && /^[a-z]+(_[a-z]+)+$/.test(error) ? error : undefined;
+}

@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { AppModule } from '../src/app.module';
+import { get, post, startApp, TestApp } from './fixtures/create-app';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts');
+const ADMIN_KEY = 'adm-dashboard-test-key-0123456789';
+const alice = { authorization: 'Bearer sk-demo-alice' };
+const bob = { authorization: 'Bearer sk-demo-bob' };
+const chat = (maxTokens: number) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in twelve words.' }], max_tokens: maxTokens });
+
+/** Figures of a user's row as the page shows them. */
+const row = (page: Page, user: string) =>
+  page.locator(`[data-testid="user-row"][data-user="${user}"] [data-testid="user-figures"]`).evaluate((el) => ({
+    used: Number(el.getAttribute('data-used')),
+    limit: Number(el.getAttribute('data-limit')),
+    cost: Number(el.getAttribute('data-cost')),
+    text: el.textContent,
+  }));
+
+describe('the /admin dashboard in headless Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  const env = { ...process.env };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`);
+    }
+    process.env.MONTHLY_TOKENS_PER_USER = '1000';
+    delete process.env.REDIS_URL;
+    t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY })] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+  });
+  afterAll(async () => {
+    process.env = env;
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('shows each user against their limit, the spend and the rejections, and follows new usage without a reload', async () => {
+    expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(300), bob)).status).toBe(200);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(5_000), alice)).status).toBe(429);
+
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    await page.goto(`${t.url}/admin`);
+    await page.fill('[data-testid="admin-key"]', 'adm-wrong-key-000000000000');
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="login-error"]:has-text("refused")');
+    await page.fill('[data-testid="admin-key"]', ADMIN_KEY);
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="user-row"][data-user="bob"]');
+
+    const [aliceApi] = (await get(`${t.url}/v1/budget`, alice)).body;
+    const [bobApi] = (await get(`${t.url}/v1/budget`, bob)).body;
+    expect(await row(page, 'alice')).toMatchObject({ used: aliceApi.used, limit: 1_000, cost: aliceApi.costUsd });
+    expect(await row(page, 'bob')).toMatchObject({ used: bobApi.used, limit: 1_000, cost: bobApi.costUsd });
+    expect((await row(page, 'bob')).text).toContain(`${bobApi.used} / 1,000 tokens`);
+    // bob used more: his bar comes first and is wider
+    expect(await page.locator('[data-testid="user-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual(['bob', 'alice']);
+    const width = (user: string) => page.locator(`[data-testid="user-row"][data-user="${user}"] [data-testid="user-bar"]`).getAttribute('style');
+    expect(await width('bob')).toBe(`width: ${((bobApi.used / 1_000) * 100).toFixed(1)}%;`);
+    const spend = Number(await page.getAttribute('[data-testid="spend-total"]', 'data-cost'));
+    expect(spend).toBeCloseTo(aliceApi.costUsd + bobApi.costUsd, 12);
+    expect(await page.getAttribute('[data-testid="rejection"][data-reason="user_token_limit_exceeded"]', 'data-count')).toBe('1');
+
+    // more usage: the page catches up on its own
+    const refreshedBefore = await page.getAttribute('[data-testid="refreshed"]', 'data-at');
+    await page.evaluate('window.__samePage = true');
+    expect((await post(`${t.url}/v1/chat/completions`, chat(200), alice)).status).toBe(200);
+    const [aliceAfter] = (await get(`${t.url}/v1/budget`, alice)).body;
+    await page.waitForSelector(`[data-testid="user-row"][data-user="alice"] [data-testid="user-figures"][data-used="${aliceAfter.used}"]`, { timeout: 10_000 });
+    expect(await page.getAttribute('[data-testid="refreshed"]', 'data-at')).not.toBe(refreshedBefore);
+    expect(await page.evaluate('window.__samePage')).toBe(true); // no reload
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    expect(existsSync(join(ARTIFACTS, 'dashboard.png'))).toBe(true);
+    await page.close();
+  });
+
+  it('serves the summary only with the admin key', async () => {
+    expect((await get(`${t.url}/admin/api/summary`)).status).toBe(401);
+    expect((await get(`${t.url}/admin/api/summary`, { authorization: 'Bearer sk-demo-alice' })).status).toBe(401);
+    const summary = await get(`${t.url}/admin/api/summary`, { authorization: `Bearer ${ADMIN_KEY}` });
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({ rule: 'user:month', users: expect.any(Array), rejections: { user_token_limit_exceeded: 1 } });
+  });
+});

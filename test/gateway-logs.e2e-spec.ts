@@ -1,0 +1,75 @@
+import { Writable } from 'node:stream';
+import { AppModule } from '../src/app.module';
+import { PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+
+/** Collects the gateway's JSON log lines. */
+class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const text of chunk.toString().split('\n')) if (text.trim()) this.lines.push(JSON.parse(text) as Record<string, unknown>);
+    done();
+  }
+  /** The request line of the request with this id. */
+  request(id: string): Record<string, unknown> | undefined {
+    return this.lines.find((l) => l.requestId === id && typeof l.status === 'number');
+  }
+}
+
+const chat = (maxTokens: number, extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: maxTokens, ...extra });
+
+describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
+  let t: TestApp;
+  const capture = new LogCapture();
+  const env = { ...process.env };
+
+  beforeAll(async () => {
+    process.env.MONTHLY_TOKENS_PER_USER = '1000';
+    delete process.env.REDIS_URL;
+    const tiers = { definitions: { free: { limit: 1, ttl: '1m', degradeTo: 'gpt-4o-mini' } }, default: 'free', enforce: 'degrade' as const };
+    t = await startApp(platform, { imports: [AppModule.register({ log: { stream: capture, level: 'info' }, budget: { tiers, budgets: [{ scope: 'user', tokens: 1_000 }] } })] });
+  });
+  afterAll(async () => {
+    process.env = env;
+    await t.close();
+  });
+
+  const lineOf = async (res: { headers: Headers }) => {
+    const id = res.headers.get('x-request-id');
+    expect(id).toBeTruthy();
+    await new Promise((resolve) => setImmediate(resolve)); // the line is written when the response finishes
+    return capture.request(id!);
+  };
+
+  it('writes one line per request with its id, user, route, status, decision and duration, and no key', async () => {
+    const res = await post(`${t.url}/v1/chat/completions?debug=1`, chat(20, { model: 'gpt-4o' }), { authorization: 'Bearer sk-demo-alice', 'x-request-id': 'req-given-1' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('req-given-1');
+    const line = await lineOf(res);
+    expect(line).toMatchObject({ requestId: 'req-given-1', userId: 'alice', tenantId: 'demo', route: '/v1/chat/completions', status: 200, decision: 'admitted', level: 30 });
+    expect(line!.estimate).toEqual(expect.any(Number));
+    expect(line!.responseTime).toEqual(expect.any(Number));
+    expect(capture.lines.filter((l) => l.requestId === 'req-given-1')).toHaveLength(1);
+    const text = JSON.stringify(capture.lines);
+    expect(text).not.toContain('sk-demo-alice');
+    expect((line!.req as { headers: Record<string, string> }).headers.authorization).toBe('[redacted]');
+  });
+
+  it('logs a request over its tier rate as degraded, with the model that served it', async () => {
+    const res = await post(`${t.url}/v1/chat/completions`, chat(20, { model: 'gpt-4o' }), { authorization: 'Bearer sk-demo-alice' });
+    expect(res.status).toBe(200);
+    expect(await lineOf(res)).toMatchObject({ userId: 'alice', decision: 'degraded', degradedTo: 'gpt-4o-mini' });
+  });
+
+  it('logs refusals with their reason, generates request ids, and keeps x-api-key out', async () => {
+    const over = await post(`${t.url}/v1/chat/completions`, chat(5_000), { 'x-api-key': 'sk-demo-bob' });
+    expect(over.status).toBe(429);
+    const line = await lineOf(over);
+    expect(line).toMatchObject({ userId: 'bob', status: 429, decision: 'rejected', reason: 'user_token_limit_exceeded', level: 40 });
+    expect(over.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const anonymous = await post(`${t.url}/v1/chat/completions`, chat(5), { 'x-request-id': 'bad id with spaces' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('x-request-id')).not.toBe('bad id with spaces');
+    expect(await lineOf(anonymous)).toMatchObject({ status: 401, decision: 'rejected', reason: 'unauthorized' });
+    expect(JSON.stringify(capture.lines)).not.toContain('sk-demo-bob');
+  });
+});

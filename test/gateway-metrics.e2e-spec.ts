@@ -1,0 +1,113 @@
+import Redis from 'ioredis';
+import { RedisAdapter } from 'nestjs-token-budget';
+import { AppModule, GATEWAY_TIERS } from '../src/app.module';
+import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+import { sample, scrape } from './fixtures/prometheus';
+import { freePort } from './setup/redis-server';
+
+const o200k = require('gpt-tokenizer/encoding/o200k_base') as { encode(text: string): number[] };
+/** One user message: 3 tokens of framing, 3 to prime the reply, role and content. */
+const PROMPT = 3 + 3 + o200k.encode('user').length + o200k.encode('Say hello in twelve words.').length;
+const chat = (maxTokens: number, model = 'gpt-4o-mini') => ({ model, messages: [{ role: 'user', content: 'Say hello in twelve words.' }], max_tokens: maxTokens });
+/** gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens; gpt-4o: $2.50 and $10. */
+const usd = (input: number, output: number, model: 'gpt-4o-mini' | 'gpt-4o') => (model === 'gpt-4o' ? input * 2.5 + output * 10 : input * 0.15 + output * 0.6) / 1e6;
+const alice = { authorization: 'Bearer sk-demo-alice' };
+const bob = { authorization: 'Bearer sk-demo-bob' };
+
+describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
+  let t: TestApp;
+  const env = { ...process.env };
+
+  beforeAll(async () => {
+    process.env.MONTHLY_TOKENS_PER_USER = '1000';
+    delete process.env.REDIS_URL;
+    t = await startApp(platform, { imports: [AppModule.register()] });
+  });
+  afterAll(async () => {
+    process.env = env;
+    await t.close();
+  });
+
+  it('counts committed tokens and cost by scope and model, rejections by reason, and storage latencies', async () => {
+    expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(50, 'gpt-4o'), bob)).status).toBe(200);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(40), bob)).status).toBe(200);
+    // refusals: over the monthly budget, no key (twice), a body that is not JSON
+    expect((await post(`${t.url}/v1/chat/completions`, chat(5_000), alice)).status).toBe(429);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(10), {})).status).toBe(401);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(10), { authorization: 'Bearer sk-nobody' })).status).toBe(401);
+    const bad = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...alice }, body: '{"model":' });
+    expect(bad.status).toBe(400);
+
+    const text = await scrape(t.url);
+    const mini = 2 * PROMPT + 100 + 40;
+    const big = PROMPT + 50;
+    for (const scope of ['user', 'global', 'feature']) {
+      expect(sample(text, 'tokenbudget_tokens_committed_total', { scope, model: 'gpt-4o-mini' })).toBe(mini);
+      expect(sample(text, 'tokenbudget_tokens_committed_total', { scope, model: 'gpt-4o' })).toBe(big);
+      expect(sample(text, 'tokenbudget_cost_usd_committed_total', { scope, model: 'gpt-4o-mini' })).toBeCloseTo(usd(2 * PROMPT, 140, 'gpt-4o-mini'), 12);
+      expect(sample(text, 'tokenbudget_cost_usd_committed_total', { scope, model: 'gpt-4o' })).toBeCloseTo(usd(PROMPT, 50, 'gpt-4o'), 12);
+    }
+    expect(sample(text, 'tokenbudget_rejections_total', { reason: 'user_token_limit_exceeded' })).toBe(1);
+    expect(sample(text, 'tokenbudget_rejections_total', { reason: 'unauthorized' })).toBe(2);
+    expect(sample(text, 'tokenbudget_rejections_total', { reason: 'bad_request' })).toBe(1);
+    // four requests reached storage (three admitted, one refused); three were committed
+    expect(sample(text, 'tokenbudget_reservation_seconds_count')).toBe(4);
+    expect(sample(text, 'tokenbudget_commit_seconds_count')).toBe(3);
+    expect(sample(text, 'tokenbudget_reservation_seconds_bucket', { le: '+Inf' })).toBe(4);
+    expect(sample(text, 'tokenbudget_storage_errors_total', { operation: 'reserve' })).toBe(0);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('counts oversized bodies and tier refusals by their reason', async () => {
+    const huge = { ...chat(10), messages: [{ role: 'user', content: 'x'.repeat(2_000_000) }] };
+    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...alice }, body: JSON.stringify(huge) });
+    expect(res.status).toBe(413);
+    expect(sample(await scrape(t.url), 'tokenbudget_rejections_total', { reason: 'payload_too_large' })).toBe(1);
+    const tiers = { definitions: { pro: { limit: 1, ttl: '1m' } }, default: 'pro', enforce: 'reject' as const };
+    const limited = await startApp(platform, { imports: [AppModule.register({ budget: { tiers, budgets: [{ scope: 'user', tokens: 10_000 }] } })] });
+    try {
+      expect((await post(`${limited.url}/v1/chat/completions`, chat(10), bob)).status).toBe(200);
+      expect((await post(`${limited.url}/v1/chat/completions`, chat(10), bob)).status).toBe(429);
+      const text = await scrape(limited.url);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'tier_rate_limited' })).toBe(1);
+      expect(sample(text, 'tokenbudget_reservation_seconds_count')).toBe(1); // the refused call never reached the budget
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('is served without an API key, as Prometheus text', async () => {
+    const res = await fetch(`${t.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
+    expect((await get(`${t.url}/v1/budget`)).status).toBe(401);
+  });
+});
+
+describe.each(['open', 'closed'] as const)("gateway /metrics when Redis is unreachable (failMode '%s')", (failMode) => {
+  it(failMode === 'open' ? 'admits and counts the failed storage calls by operation' : 'counts the 503 of the tier rate store by its reason', async () => {
+    const redis = new Redis({ port: await freePort(), host: '127.0.0.1', enableOfflineQueue: false, retryStrategy: () => null, commandTimeout: 1_000 });
+    redis.on('error', () => undefined);
+    const budget = { failMode, storage: new RedisAdapter(redis), tiers: GATEWAY_TIERS, budgets: [{ scope: 'user' as const, tokens: 1_000 }] };
+    const t = await startApp('express', { imports: [AppModule.register({ budget })] });
+    try {
+      const res = await post(`${t.url}/v1/chat/completions`, chat(10), alice);
+      const text = await scrape(t.url);
+      if (failMode === 'open') {
+        // the tier rate and the budget both fail open; the budget's reservation and nothing else reached storage
+        expect(res.status).toBe(200);
+        expect(sample(text, 'tokenbudget_storage_errors_total', { operation: 'reserve' })).toBe(1);
+        expect(sample(text, 'tokenbudget_reservation_seconds_count')).toBe(0);
+        expect(sample(text, 'tokenbudget_commit_seconds_count')).toBe(0);
+      } else {
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ error: { type: 'server_error', code: 'rate_storage_unavailable' } });
+        expect(sample(text, 'tokenbudget_rejections_total', { reason: 'rate_storage_unavailable' })).toBe(1);
+      }
+    } finally {
+      await t.close();
+      if (redis.status !== 'end') redis.disconnect();
+    }
+  });
+});

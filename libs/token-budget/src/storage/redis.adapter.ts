@@ -234,6 +234,11 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;
+    if (this.client.status !== 'ready') {
+      // Redis is away (reconnecting): nothing can be flushed, and QUIT would wait for an 'end' that never comes
+      this.client.disconnect();
+      return;
+    }
     try {
       const ended = new Promise((resolve) => this.client.once('end', resolve));
       await this.client.quit();

@@ -226,10 +226,10 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
   });
 });
 
-describe.each(['memory', 'redis'] as const)('capMaxTokens under concurrency on %s storage', (kind) => {
+describe.each(['memory', 'redis', 'cluster'] as const)('capMaxTokens under concurrency on %s storage', (kind) => {
   it('never overshoots: full requests, then one capped to the rest, then 429', async () => {
     const { makeStorage, uniquePrefix } = await import('./fixtures/storages');
-    const stores = kind === 'memory' ? [makeStorage('memory')] : [makeStorage('redis'), makeStorage('redis')];
+    const stores = kind === 'memory' ? [makeStorage('memory')] : [makeStorage(kind), makeStorage(kind)];
     const limit = 10_000;
     const keyPrefix = uniquePrefix();
     const apps = await Promise.all(

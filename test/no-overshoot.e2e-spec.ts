@@ -1,6 +1,6 @@
 import { BudgetService, MemoryAdapter, RedisAdapter } from 'nestjs-token-budget';
 import { post, startBudgetApp, TestApp } from './fixtures/create-app';
-import { testRedis, uniquePrefix } from './fixtures/storages';
+import { SHARED_KINDS, sharedClient, uniquePrefix } from './fixtures/storages';
 
 const E = 37;
 const LIMIT = 100 * E;
@@ -20,10 +20,10 @@ async function burst(apps: TestApp[], user: string): Promise<Record<number, numb
   return counts;
 }
 
-describe('no overshoot under concurrency', () => {
-  it(`admits exactly 100 of ${REQUESTS} concurrent requests across 3 instances sharing one Redis`, async () => {
+describe.each(SHARED_KINDS)('no overshoot under concurrency on %s', (kind) => {
+  it(`admits exactly 100 of ${REQUESTS} concurrent requests across 3 instances sharing one ${kind === 'cluster' ? 'Redis Cluster' : 'Redis'}`, async () => {
     const keyPrefix = uniquePrefix();
-    const clients = [testRedis(), testRedis(), testRedis()];
+    const clients = [sharedClient(kind), sharedClient(kind), sharedClient(kind)];
     const apps = await Promise.all(
       ['express', 'fastify', 'express'].map((platform, i) =>
         startBudgetApp(platform as 'express' | 'fastify', { keyPrefix, storage: new RedisAdapter(clients[i]), budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }] }),
@@ -38,7 +38,9 @@ describe('no overshoot under concurrency', () => {
       await Promise.all(clients.map((c) => c.quit()));
     }
   });
+});
 
+describe('no overshoot under concurrency in memory', () => {
   it(`admits exactly 100 of ${REQUESTS} concurrent requests on MemoryAdapter in one instance`, async () => {
     const app = await startBudgetApp('express', { storage: new MemoryAdapter(), budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }] });
     try {

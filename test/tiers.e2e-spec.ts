@@ -1,6 +1,6 @@
 import { TierOptions } from 'nestjs-token-budget';
 import { get, PLATFORMS, startBudgetApp, TestApp, TestClock } from './fixtures/create-app';
-import { makeStorage, uniquePrefix } from './fixtures/storages';
+import { makeStorage, SHARED_KINDS, uniquePrefix } from './fixtures/storages';
 import { TierTestController } from './fixtures/tier-test.controller';
 
 const MINUTE = 60_000;
@@ -25,14 +25,14 @@ async function inBatches<T>(count: number, concurrency: number, run: (i: number)
   return results;
 }
 
-describe.each(PLATFORMS)('tier rate limits over 2 instances sharing one Redis (%s)', (platform) => {
+describe.each(PLATFORMS.flatMap((platform) => SHARED_KINDS.map((kind) => [platform, kind] as const)))('tier rate limits over 2 instances sharing one Redis (%s, %s)', (platform, kind) => {
   let apps: TestApp[];
   let stores: ReturnType<typeof makeStorage>[];
   const clock = new TestClock(Date.parse('2026-11-23T14:00:00.000Z'));
 
   beforeAll(async () => {
     const keyPrefix = uniquePrefix();
-    stores = [makeStorage('redis'), makeStorage('redis')];
+    stores = [makeStorage(kind), makeStorage(kind)];
     apps = await Promise.all(
       stores.map((store) => startBudgetApp(platform, { storage: store.storage, keyPrefix, clock: clock.read, tiers }, [TierTestController])),
     );

@@ -6,7 +6,18 @@ export interface RedisServerHandle {
   url: string;
   port: number;
   pid: number;
+  /** Epoch ms at which the server first answered PING (polled every 10 ms). */
+  upAt: number;
+  /** Resolves when the server process has exited (stopped, killed or crashed). */
+  exited: Promise<void>;
+  /** Sends a signal to the server process: SIGKILL to kill it, SIGSTOP / SIGCONT to freeze and thaw it. */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Listen on this port (e.g. to restart a server where its clients expect it); default: a free one. */
+  port?: number;
 }
 
 const INSTALL_HINT =
@@ -54,20 +65,21 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-async function waitUntilUp(port: number, child: ChildProcess, log: () => string): Promise<void> {
+/** Resolves with the epoch ms of the first answered PING. */
+async function waitUntilUp(port: number, child: ChildProcess, log: () => string): Promise<number> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${log()}`);
-    if (await ping(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (await ping(port)) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`redis-server did not answer PING on port ${port} within 10s: ${log()}`);
 }
 
-/** Starts a throwaway redis-server (no persistence) on a free loopback port. */
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServerHandle> {
+/** Starts a throwaway redis-server (no persistence unless `extraArgs` ask for it) on a free loopback port. */
+export async function startRedisServer(extraArgs: string[] = [], options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const binary = findRedisServer();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs],
@@ -76,14 +88,18 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   let output = '';
   child.stdout?.on('data', (chunk) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk) => (output = (output + chunk.toString()).slice(-4000)));
-  await waitUntilUp(port, child, () => output);
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  const upAt = await waitUntilUp(port, child, () => output);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     pid: child.pid as number,
+    upAt,
+    exited,
+    signal: (signal) => void child.kill(signal),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGCONT');
         child.kill('SIGTERM');

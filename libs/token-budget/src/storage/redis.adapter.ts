@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { logConnectionChanges } from './connection-log';
 import { leaseKey } from './lease-key';
 import {
   COMMIT_SCRIPT,
@@ -43,9 +44,15 @@ type ScriptedClient = (Redis | Cluster) & {
 
 /**
  * Settings of a client the adapter creates: a command waits at most a second and is retried once
- * while reconnecting, so an unreachable Redis answers (per failMode) instead of hanging requests.
+ * while reconnecting, so an unreachable Redis answers (per failMode) instead of hanging requests;
+ * reconnection is tried at least every 500 ms (ioredis alone backs off to 2 s), so budgets are
+ * enforced again within about half a second of Redis coming back.
  */
-const OWNED_CLIENT_DEFAULTS: RedisOptions = { commandTimeout: 1_000, maxRetriesPerRequest: 1 };
+const OWNED_CLIENT_DEFAULTS: RedisOptions = {
+  commandTimeout: 1_000,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
+};
 
 /** What RedisAdapter accepts: a client you own, or what it needs to create (and own) one. */
 export type RedisAdapterInput = Redis | Cluster | RedisOptions | string;
@@ -84,6 +91,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
       const RedisClient = loadIoredis();
       this.client = typeof input === 'string' ? new RedisClient(input, OWNED_CLIENT_DEFAULTS) : new RedisClient({ ...OWNED_CLIENT_DEFAULTS, ...input });
       this.owned = true;
+      logConnectionChanges(this.client, this.logger);
     }
     this.isCluster = this.client.isCluster;
     this.client.defineCommand('tokenBudgetReserve', { lua: RESERVE_SCRIPT });
@@ -99,9 +107,9 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     assertStorable(request);
-    if (this.oneSlot(request.counters)) return this.reserveGroup(request, request.counters);
+    if (this.oneSlot(request.counters)) return this.reserveOneSlot(request);
     const groups = this.bySlot(request.counters);
-    if (groups.length === 1) return this.reserveGroup(request, request.counters);
+    if (groups.length === 1) return this.reserveOneSlot(request);
     // Slot by slot; a refusal or a failure releases every slot tried so far (the failing one
     // included: its script may have run), so a hold never outlives a refused reservation.
     // Under 'clamp', each slot holds at most what the slots before it held, so the first slots may
@@ -226,6 +234,11 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;
+    if (this.client.status !== 'ready') {
+      // Redis is away (reconnecting): nothing can be flushed, and QUIT would wait for an 'end' that never comes
+      this.client.disconnect();
+      return;
+    }
     try {
       const ended = new Promise((resolve) => this.client.once('end', resolve));
       await this.client.quit();
@@ -242,6 +255,20 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
       await this.release({ id: request.id, counters, now: request.now });
     } catch (error) {
       this.logger.error(`Releasing the partial reservation ${request.id} failed; its lease will: ${String(error)}`);
+    }
+  }
+
+  /**
+   * A reservation whose reply never came (a command timeout while Redis stalls) may still run when
+   * Redis wakes up: its release is sent right behind it on the same connection, so it runs after
+   * the hold and nothing stays held until the lease. Not awaited: the failure is answered at once.
+   */
+  private async reserveOneSlot(request: ReserveRequest): Promise<ReserveResult> {
+    try {
+      return await this.reserveGroup(request, request.counters);
+    } catch (error) {
+      this.release({ id: request.id, counters: request.counters, now: request.now }).catch(() => undefined);
+      throw error;
     }
   }
 

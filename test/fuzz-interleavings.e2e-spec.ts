@@ -8,7 +8,7 @@ import { makeStorage, STORAGE_KINDS, StorageKind, uniquePrefix } from './fixture
 
 const LEASE_MS = 60_000;
 const START = Date.parse('2026-11-23T10:00:00Z');
-const RUNS: Record<StorageKind, number> = { memory: fuzzRuns(100), redis: fuzzRuns(50) };
+const RUNS: Record<StorageKind, number> = { memory: fuzzRuns(100), redis: fuzzRuns(50), cluster: fuzzRuns(30) };
 const USERS = ['a', 'b'];
 const TENANTS = ['t1', 't2'];
 

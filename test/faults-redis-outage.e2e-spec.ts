@@ -22,6 +22,9 @@ const CONCURRENCY = 20;
 const LIMIT = 200;
 const usage = (tokens: number) => ({ usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens } });
 
+/** The X-TokenBudget-* headers of a response (lower case). */
+const budgetHeaders = (headers: Headers | undefined) => [...(headers?.keys() ?? [])].filter((name) => name.startsWith('x-tokenbudget-'));
+
 type Fault = 'killed' | 'frozen';
 const CASES = PLATFORMS.flatMap((platform) => (['killed', 'frozen'] as const).flatMap((fault) => (['closed', 'open'] as const).map((failMode) => [platform, fault, failMode] as const)));
 
@@ -70,7 +73,11 @@ describe.each(CASES)('%s: Redis %s under load, failMode %s', (platform: Platform
       const budgets = t.app.get(BudgetService);
 
       // committed before the outage: 3 x 37 of 200
-      for (let i = 0; i < 3; i++) expect((await post(`${t.url}/echo`, { estimate: 37, result: usage(37) }, { 'x-user': 'before' })).status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const res = await post(`${t.url}/echo`, { estimate: 37, result: usage(37) }, { 'x-user': 'before' });
+        expect(res.status).toBe(200);
+        expect(budgetHeaders(res.headers)).toContain('x-tokenbudget-limit'); // an admitted request carries them while Redis answers
+      }
 
       const load = new RequestLoad(CONCURRENCY, (worker, signal) =>
         post(`${t.url}/slow-echo`, { estimate: 1, result: usage(1) }, { 'x-user': `load-${worker}` }, signal),
@@ -125,6 +132,8 @@ describe.each(CASES)('%s: Redis %s under load, failMode %s', (platform: Platform
         expect(logger.matching("request refused (failMode 'closed')").length).toBeGreaterThanOrEqual(during.length);
       } else {
         expect(logger.matching("request admitted without a reservation (failMode 'open')").length).toBeGreaterThanOrEqual(during.length);
+        // admitted without a hold: no budget figures are claimed
+        expect(during.flatMap((o) => budgetHeaders(o.headers))).toEqual([]);
       }
       if (fault === 'killed') {
         expect(logger.matching('Redis is unreachable')).toHaveLength(1);

@@ -18,7 +18,8 @@ describe('a client RedisAdapter creates, while Redis is away', () => {
       expect(Math.max(...delays)).toBe(500);
       const closing = Date.now();
       await adapter.onApplicationShutdown();
-      expect(Date.now() - closing).toBeLessThan(100);
+      // a QUIT would wait for an 'end' the client never emits: anything under a second is 'at once' (a loaded CI box included)
+      expect(Date.now() - closing).toBeLessThan(1_000);
     } finally {
       adapter.client.disconnect();
       await server.stop();

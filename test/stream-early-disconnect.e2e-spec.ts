@@ -30,7 +30,7 @@ describe.each(PLATFORMS)('a POST stream route whose client leaves before the ups
     await eventually(async () => (await budgets.getUsage(user))[0].reserved > 0);
     abort.abort();
     await pending;
-    await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 3_000);
+    await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 10_000);
     await eventually(async () => upstream.sent.has(id) && !upstream.openStreams, 5_000);
     expect(upstream.sent.get(id)!.length).toBeLessThan(20);
   });
@@ -49,7 +49,7 @@ describe.each(PLATFORMS)('a POST stream route whose client leaves before the ups
     await eventually(async () => (await budgets.getUsage(user))[0].reserved > 0);
     abort.abort();
     await pending;
-    await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 3_000);
+    await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 10_000);
     // message_start reported 25 input tokens (and 1 output); the route's estimate is 2 000
     expect((await budgets.getUsage(user))[0].used).toBe(26);
   });

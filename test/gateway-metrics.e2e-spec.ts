@@ -77,6 +77,25 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
     }
   });
 
+  it('labels committed usage by the catalog model, not by the model string a caller sent (no series per invented name)', async () => {
+    // the catalog prices 'claude-3-5-sonnet-<anything>' as claude-3-5-sonnet, and the mock echoes the name sent
+    const names = Array.from({ length: 25 }, (_, i) => `claude-3-5-sonnet-x${i}-${Date.now()}`);
+    const big = await startApp(platform, { imports: [AppModule.register({ budget: { budgets: [{ scope: 'user', tokens: 10_000_000 }] } })] });
+    try {
+      for (const model of names) {
+        const res = await post(`${big.url}/v1/messages`, { model, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, bob);
+        expect(res.status).toBe(200);
+      }
+      const text = await scrape(big.url);
+      const series = text.split('\n').filter((line) => line.startsWith('tokenbudget_tokens_committed_total{') && line.includes('scope="user"'));
+      expect(series).toHaveLength(1);
+      expect(sample(text, 'tokenbudget_tokens_committed_total', { scope: 'user', model: 'claude-3-5-sonnet' })).toBeGreaterThan(0);
+      for (const model of names) expect(text).not.toContain(model);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('is served without an API key, as Prometheus text', async () => {
     const res = await fetch(`${t.url}/metrics`);
     expect(res.status).toBe(200);

@@ -2,6 +2,8 @@ import Redis from 'ioredis';
 import { RedisAdapter } from 'nestjs-token-budget';
 import { AppModule, GATEWAY_TIERS } from '../src/app.module';
 import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+import { FakeProvider } from './fixtures/fake-provider';
+import { startGateway, testKeys } from './fixtures/gateway-app';
 import { sample, scrape } from './fixtures/prometheus';
 import { freePort } from './setup/redis-server';
 
@@ -93,6 +95,26 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
       for (const model of names) expect(text).not.toContain(model);
     } finally {
       await big.close();
+    }
+  });
+
+  it("counts an upstream's error answers apart from the gateway's own refusals", async () => {
+    const fake = await new FakeProvider().start();
+    const proxied = await startGateway(platform, { UPSTREAM_OPENAI_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-server-key-the-provider-refuses' }, { keys: testKeys('carol'), log: { level: 'silent' } });
+    try {
+      for (const status of [401, 429]) {
+        fake.knobDefaults = { 'x-fake-status': String(status) };
+        expect((await post(`${proxied.url}/v1/chat/completions`, chat(10), { authorization: 'Bearer sk-carol' })).status).toBe(status);
+      }
+      const text = await scrape(proxied.url);
+      // the caller's key was good: a 401 of the provider (the server's key) is not a refused caller
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'unauthorized' })).toBe(0);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'too_many_requests' })).toBe(0);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'upstream_unauthorized' })).toBe(1);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'upstream_too_many_requests' })).toBe(1);
+    } finally {
+      await proxied.close();
+      await fake.close();
     }
   });
 

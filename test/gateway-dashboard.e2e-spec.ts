@@ -90,3 +90,19 @@ describe('the /admin dashboard in headless Chromium', () => {
     expect(summary.body).toMatchObject({ rule: 'user:month', users: expect.any(Array), rejections: { user_token_limit_exceeded: 1 } });
   });
 });
+
+describe('the /admin summary with several user rules', () => {
+  it('ranks the users of the first user rule instead of showing no users', async () => {
+    const budget = { budgets: [{ scope: 'user' as const, period: 'day' as const, tokens: 5_000 }, { scope: 'user' as const, period: 'month' as const, tokens: 50_000 }] };
+    const t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY, budget, log: { level: 'silent' } })] });
+    try {
+      expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
+      const summary = await get(`${t.url}/admin/api/summary`, { authorization: `Bearer ${ADMIN_KEY}` });
+      expect(summary.status).toBe(200);
+      expect(summary.body).toMatchObject({ rule: 'user:day', users: [{ id: 'alice', limit: 5_000 }] });
+      expect(summary.body.users[0].used).toBeGreaterThan(100);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { BudgetService, BudgetUsage, SpendReport } from 'nestjs-token-budget';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BudgetService, BudgetUsage, ListUsageQuery, SpendReport, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 
 /** One user's bar on the dashboard. */
@@ -34,11 +35,16 @@ const TOP_USERS = 10;
 @Injectable()
 export class DashboardSummaryService {
   private readonly logger = new Logger(DashboardSummaryService.name);
+  /** `undefined` when no `user` rule counts usage per user. */
+  private readonly ranking: ListUsageQuery | undefined;
 
   constructor(
     private readonly budgets: BudgetService,
     private readonly metrics: GatewayMetrics,
-  ) {}
+    @Inject(GATEWAY_BUDGET_OPTIONS) options: TokenBudgetModuleOptions,
+  ) {
+    this.ranking = userRanking(options);
+  }
 
   async summary(): Promise<DashboardSummary> {
     const [users, spend, rejections] = await Promise.all([this.topUsers(), this.spend(), this.metrics.rejectionCounts()]);
@@ -55,8 +61,9 @@ export class DashboardSummaryService {
   }
 
   private async topUsers(): Promise<BudgetUsage[]> {
+    if (!this.ranking) return [];
     try {
-      return await this.budgets.listUsage({ scope: 'user', limit: TOP_USERS });
+      return await this.budgets.listUsage(this.ranking);
     } catch (error) {
       this.logger.warn(`No user ranking for the dashboard: ${error instanceof Error ? error.message : String(error)}`);
       return [];
@@ -71,6 +78,17 @@ export class DashboardSummaryService {
       return null; // no feature rule: spend is not broken down
     }
   }
+}
+
+/**
+ * The rule ranked: the first `user` rule of the budgets, named by its name or period (the library
+ * asks to choose when several rules have the scope, e.g. a daily and a monthly one).
+ */
+function userRanking(options: TokenBudgetModuleOptions): ListUsageQuery | undefined {
+  const rule = (options.budgets ?? []).find((r) => r.scope === 'user' && r.feature === undefined);
+  if (!rule) return undefined;
+  const query: ListUsageQuery = { scope: 'user', limit: TOP_USERS };
+  return rule.name !== undefined ? { ...query, rule: rule.name } : { ...query, period: rule.every ?? rule.period ?? 'month' };
 }
 
 function toUser(usage: BudgetUsage): DashboardUser {

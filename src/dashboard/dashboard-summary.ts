@@ -11,6 +11,9 @@ export interface DashboardUser {
   /** `limit + carryover + granted`; 0 = unlimited. */
   limit: number;
   costUsd: number;
+  costReservedUsd: number;
+  /** Money limit plus credits, in USD; 0 = unlimited. */
+  costLimitUsd: number;
   requests: number;
 }
 
@@ -92,5 +95,14 @@ function userRanking(options: TokenBudgetModuleOptions): ListUsageQuery | undefi
 }
 
 function toUser(usage: BudgetUsage): DashboardUser {
-  return { id: usage.id, used: usage.used, reserved: usage.reserved, limit: usage.effectiveLimit, costUsd: usage.costUsd, requests: usage.requests };
+  return {
+    id: usage.id,
+    used: usage.used,
+    reserved: usage.reserved,
+    limit: usage.effectiveLimit,
+    costUsd: usage.costUsd,
+    costReservedUsd: usage.costReservedUsd,
+    costLimitUsd: usage.costLimitUsd,
+    requests: usage.requests,
+  };
 }

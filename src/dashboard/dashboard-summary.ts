@@ -3,19 +3,10 @@ import { BudgetService, BudgetUsage, ListUsageQuery, SpendReport, TokenBudgetMod
 import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 
-/** One user's bar on the dashboard. */
-export interface DashboardUser {
-  id: string;
-  used: number;
-  reserved: number;
-  /** `limit + carryover + granted`; 0 = unlimited. */
-  limit: number;
-  costUsd: number;
-  costReservedUsd: number;
-  /** Money limit plus credits, in USD; 0 = unlimited. */
-  costLimitUsd: number;
-  requests: number;
-}
+const USER_FIELDS = ['id', 'used', 'reserved', 'costUsd', 'costReservedUsd', 'costLimitUsd', 'requests'] as const;
+
+/** One user's bar on the dashboard: the figures of the user's budget, `limit` being its effective limit (`limit + carryover + granted`; 0 = unlimited). */
+export type DashboardUser = Pick<BudgetUsage, (typeof USER_FIELDS)[number]> & { limit: number };
 
 /** What `/admin` polls. */
 export interface DashboardSummary {
@@ -95,14 +86,6 @@ function userRanking(options: TokenBudgetModuleOptions): ListUsageQuery | undefi
 }
 
 function toUser(usage: BudgetUsage): DashboardUser {
-  return {
-    id: usage.id,
-    used: usage.used,
-    reserved: usage.reserved,
-    limit: usage.effectiveLimit,
-    costUsd: usage.costUsd,
-    costReservedUsd: usage.costReservedUsd,
-    costLimitUsd: usage.costLimitUsd,
-    requests: usage.requests,
-  };
+  const user = Object.fromEntries(USER_FIELDS.map((field) => [field, usage[field]])) as Pick<BudgetUsage, (typeof USER_FIELDS)[number]>;
+  return { ...user, limit: usage.effectiveLimit };
 }

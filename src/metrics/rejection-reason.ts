@@ -26,7 +26,7 @@ export function rejectionReason(exception: unknown): string | undefined {
   if (exception instanceof UpstreamErrorException) return prefixed('upstream_', reasonOf(exception.getStatus(), undefined));
   const status = statusOf(exception);
   if (status === undefined) return undefined;
-  return reasonOf(status, exception instanceof HttpException ? errorCode(exception.getResponse()) : undefined);
+  return reasonOf(status, exception instanceof HttpException ? reasonCode(exception.getResponse()) : undefined);
 }
 
 function reasonOf(status: number, code: string | undefined): string | undefined {
@@ -49,7 +49,8 @@ function statusOf(exception: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-function errorCode(body: unknown): string | undefined {
-  const error = (body as { error?: unknown } | null)?.error;
-  return typeof error === 'string' && /^[a-z]+(_[a-z]+)+$/.test(error) ? error : undefined;
+/** A machine-readable reason an exception's body carries in its `error` field (e.g. `rate_storage_unavailable`); `undefined` otherwise. */
+export function reasonCode(body: unknown): string | undefined {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return typeof error === 'string' && /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(error) ? error : undefined;
 }

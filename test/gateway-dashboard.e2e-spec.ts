@@ -92,8 +92,15 @@ describe('the /admin dashboard in headless Chromium', () => {
 });
 
 describe('the /admin summary with several user rules', () => {
-  it('ranks the users of the first user rule instead of showing no users', async () => {
-    const budget = { budgets: [{ scope: 'user' as const, period: 'day' as const, tokens: 5_000 }, { scope: 'user' as const, period: 'month' as const, tokens: 50_000 }] };
+  it('ranks the users of the first user rule and reports the spend of the first feature rule', async () => {
+    const budget = {
+      budgets: [
+        { scope: 'user' as const, period: 'day' as const, tokens: 5_000 },
+        { scope: 'user' as const, period: 'month' as const, tokens: 50_000 },
+        { scope: 'feature' as const, period: 'day' as const },
+        { scope: 'feature' as const, period: 'month' as const },
+      ],
+    };
     const t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY, budget, log: { level: 'silent' } })] });
     try {
       expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
@@ -101,6 +108,8 @@ describe('the /admin summary with several user rules', () => {
       expect(summary.status).toBe(200);
       expect(summary.body).toMatchObject({ rule: 'user:day', users: [{ id: 'alice', limit: 5_000 }] });
       expect(summary.body.users[0].used).toBeGreaterThan(100);
+      // spend from the first feature rule, not "no feature rule"
+      expect(summary.body.spend).toMatchObject({ tokens: summary.body.users[0].used, requests: 1 });
     } finally {
       await t.close();
     }

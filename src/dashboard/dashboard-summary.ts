@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BudgetService, BudgetUsage, ListUsageQuery, SpendReport, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { BudgetRule, BudgetScope, BudgetService, BudgetUsage, ListUsageQuery, SpendReport, SpendReportQuery, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 
@@ -31,6 +31,7 @@ export class DashboardSummaryService {
   private readonly logger = new Logger(DashboardSummaryService.name);
   /** `undefined` when no `user` rule counts usage per user. */
   private readonly ranking: ListUsageQuery | undefined;
+  private readonly spendQuery: SpendReportQuery;
 
   constructor(
     private readonly budgets: BudgetService,
@@ -38,6 +39,7 @@ export class DashboardSummaryService {
     @Inject(GATEWAY_BUDGET_OPTIONS) options: TokenBudgetModuleOptions,
   ) {
     this.ranking = userRanking(options);
+    this.spendQuery = { by: 'feature', period: periodOf(firstRule(options, 'feature')) };
   }
 
   async summary(): Promise<DashboardSummary> {
@@ -66,7 +68,7 @@ export class DashboardSummaryService {
 
   private async spend(): Promise<DashboardSummary['spend']> {
     try {
-      const { period, tokens, costUsd, requests, lines } = await this.budgets.spendReport({ by: 'feature' });
+      const { period, tokens, costUsd, requests, lines } = await this.budgets.spendReport(this.spendQuery);
       return { period, tokens, costUsd, requests, lines };
     } catch {
       return null; // no feature rule: spend is not broken down
@@ -79,10 +81,20 @@ export class DashboardSummaryService {
  * asks to choose when several rules have the scope, e.g. a daily and a monthly one).
  */
 function userRanking(options: TokenBudgetModuleOptions): ListUsageQuery | undefined {
-  const rule = (options.budgets ?? []).find((r) => r.scope === 'user' && r.feature === undefined);
+  const rule = firstRule(options, 'user');
   if (!rule) return undefined;
   const query: ListUsageQuery = { scope: 'user', limit: TOP_USERS };
-  return rule.name !== undefined ? { ...query, rule: rule.name } : { ...query, period: rule.every ?? rule.period ?? 'month' };
+  return rule.name !== undefined ? { ...query, rule: rule.name } : { ...query, period: periodOf(rule) };
+}
+
+/** The first rule of a scope that is not bound to one feature. */
+function firstRule(options: TokenBudgetModuleOptions, scope: BudgetScope): BudgetRule | undefined {
+  return (options.budgets ?? []).find((r) => r.scope === scope && r.feature === undefined);
+}
+
+/** A rule's period as the library labels it (`every`, else `period`, else `month`). */
+function periodOf(rule: BudgetRule | undefined): string | undefined {
+  return rule && (rule.every ?? rule.period ?? 'month');
 }
 
 function toUser(usage: BudgetUsage): DashboardUser {

@@ -1,10 +1,11 @@
 import Redis from 'ioredis';
 import { RedisAdapter } from 'nestjs-token-budget';
 import { AppModule, GATEWAY_TIERS } from '../src/app.module';
-import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+import { eventually, get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
 import { FakeProvider } from './fixtures/fake-provider';
 import { startGateway, testKeys } from './fixtures/gateway-app';
 import { sample, scrape } from './fixtures/prometheus';
+import { readSse } from './fixtures/sse-client';
 import { freePort } from './setup/redis-server';
 
 const o200k = require('gpt-tokenizer/encoding/o200k_base') as { encode(text: string): number[] };
@@ -116,6 +117,22 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
       await proxied.close();
       await fake.close();
     }
+  });
+
+  it('counts a streamed call once per scope, with the usage its stream reported', async () => {
+    const committed = (text: string, scope: string) => sample(text, 'tokenbudget_tokens_committed_total', { scope, model: 'gpt-4o' });
+    const before = await scrape(t.url);
+    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...bob }, body: JSON.stringify({ ...chat(30, 'gpt-4o'), stream: true }) });
+    expect(res.status).toBe(200);
+    const events = await readSse(res);
+    const usage = events.map((e) => (e.data.startsWith('{') ? (JSON.parse(e.data) as { usage?: { total_tokens: number } }).usage : undefined)).find(Boolean);
+    expect(usage!.total_tokens).toBeGreaterThan(0);
+    const deltas = async () => {
+      const after = await scrape(t.url);
+      return ['user', 'global', 'feature'].map((scope) => committed(after, scope) - committed(before, scope));
+    };
+    await eventually(async () => (await deltas()).every((d) => d > 0), 5_000); // committed when the stream ends
+    expect(await deltas()).toEqual([usage!.total_tokens, usage!.total_tokens, usage!.total_tokens]);
   });
 
   it('is served without an API key, as Prometheus text', async () => {

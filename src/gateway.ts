@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { ADMIN_KEY, AdminKey } from './admin/admin-key';
 import { AppModule, GatewayModuleOptions } from './app.module';
+import { ExpressBodyModule } from './body/express-body.module';
 import { DEFAULT_MAX_BODY_BYTES, GatewayEnv, validateEnv } from './config/env.validation';
 import { GracefulShutdown } from './shutdown/graceful-shutdown';
 
@@ -36,16 +37,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
   const platform = options.platform ?? env.PLATFORM ?? 'express';
   const bodyLimit = env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES;
   const module = AppModule.register(options);
+  if (platform === 'express') module.imports = [...(module.imports ?? []), ExpressBodyModule.register(bodyLimit)];
   // a boot error (a bad config file) is thrown to the caller, which prints it, rather than exiting here
   const appOptions = { abortOnError: false, ...(options.logger === undefined ? { bufferLogs: true } : { logger: options.logger }) };
   let app: INestApplication;
   if (platform === 'fastify') {
     app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), appOptions);
   } else {
-    const express = await NestFactory.create<NestExpressApplication>(module, appOptions);
-    express.useBodyParser('json', { limit: bodyLimit });
-    express.useBodyParser('urlencoded', { limit: bodyLimit, extended: true });
-    app = express;
+    // body parsers as middleware after the request logger's (ExpressBodyModule), not before it
+    app = await NestFactory.create<NestExpressApplication>(module, { ...appOptions, bodyParser: false });
   }
   if (options.logger === undefined) app.useLogger(app.get(Logger));
   // no enableShutdownHooks(): Nest's signal listeners close the app at once and re-raise the signal;

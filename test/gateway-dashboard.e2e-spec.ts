@@ -90,3 +90,67 @@ describe('the /admin dashboard in headless Chromium', () => {
     expect(summary.body).toMatchObject({ rule: 'user:month', users: expect.any(Array), rejections: { user_token_limit_exceeded: 1 } });
   });
 });
+
+describe('the /admin summary with several user rules', () => {
+  it('ranks the users of the first user rule and reports the spend of the first feature rule', async () => {
+    const budget = {
+      budgets: [
+        { scope: 'user' as const, period: 'day' as const, tokens: 5_000 },
+        { scope: 'user' as const, period: 'month' as const, tokens: 50_000 },
+        { scope: 'feature' as const, period: 'day' as const },
+        { scope: 'feature' as const, period: 'month' as const },
+      ],
+    };
+    const t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY, budget, log: { level: 'silent' } })] });
+    try {
+      expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
+      const summary = await get(`${t.url}/admin/api/summary`, { authorization: `Bearer ${ADMIN_KEY}` });
+      expect(summary.status).toBe(200);
+      expect(summary.body).toMatchObject({ rule: 'user:day', users: [{ id: 'alice', limit: 5_000 }] });
+      expect(summary.body.users[0].used).toBeGreaterThan(100);
+      // spend from the first feature rule, not "no feature rule"
+      expect(summary.body.spend).toMatchObject({ tokens: summary.body.users[0].used, requests: 1 });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the /admin dashboard with a money-only user budget, in headless Chromium', () => {
+  const HOSTILE = '<img src=x onerror="window.__xss=1">';
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package (apt-get install chromium) or set CHROMIUM_PATH`);
+    const budget = { budgets: [{ scope: 'user' as const, costUsd: 0.001 }] };
+    const keys = { 'sk-hostile': { id: HOSTILE, tenantId: 'demo', tier: 'pro' } };
+    t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY, budget, keys, log: { level: 'silent' } })] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('draws the bar against the money limit and shows user ids as text', async () => {
+    expect((await post(`${t.url}/v1/chat/completions`, chat(300), { authorization: 'Bearer sk-hostile' })).status).toBe(200);
+    const summary = await get(`${t.url}/admin/api/summary`, { authorization: `Bearer ${ADMIN_KEY}` });
+    const [user] = summary.body.users as { id: string; costUsd: number; costLimitUsd: number }[];
+    expect(user).toMatchObject({ id: HOSTILE, costLimitUsd: 0.001 });
+    expect(user.costUsd).toBeGreaterThan(0);
+
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/admin`);
+    await page.fill('[data-testid="admin-key"]', ADMIN_KEY);
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="user-row"]');
+    expect(await page.textContent('[data-testid="user-id"]')).toBe(HOSTILE);
+    expect(await page.locator('#users img').count()).toBe(0);
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    const share = Math.min(1, user.costUsd / 0.001);
+    expect(await page.getAttribute('[data-testid="user-bar"]', 'style')).toBe(`width: ${(share * 100).toFixed(1)}%;`);
+    expect(await page.textContent('[data-testid="user-figures"]')).toContain('/ $0.001000');
+    await page.close();
+  });
+});

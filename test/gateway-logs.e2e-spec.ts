@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { AppModule } from '../src/app.module';
 import { PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+import { startGateway } from './fixtures/gateway-app';
 
 /** Collects the gateway's JSON log lines. */
 class LogCapture extends Writable {
@@ -71,5 +72,30 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
     expect(anonymous.headers.get('x-request-id')).not.toBe('bad id with spaces');
     expect(await lineOf(anonymous)).toMatchObject({ status: 401, decision: 'rejected', reason: 'unauthorized' });
     expect(JSON.stringify(capture.lines)).not.toContain('sk-demo-bob');
+  });
+});
+
+describe.each(PLATFORMS)('gateway request logs of refused bodies on %s (the gateway as main.ts builds it)', (platform) => {
+  it('logs invalid JSON and oversized bodies with a request id and their reason', async () => {
+    const capture = new LogCapture();
+    const t = await startGateway(platform, { MAX_BODY_BYTES: '100000' }, { log: { stream: capture, level: 'info' } });
+    const lineOf = async (res: Response) => {
+      await new Promise((resolve) => setImmediate(resolve)); // the line is written when the response finishes
+      return capture.request(res.headers.get('x-request-id') ?? 'none');
+    };
+    try {
+      const headers = { 'content-type': 'application/json', authorization: 'Bearer sk-demo-alice' };
+      const bad = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, 'x-request-id': 'req-bad-json' }, body: '{"model":' });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get('x-request-id')).toBe('req-bad-json');
+      expect(await lineOf(bad)).toMatchObject({ requestId: 'req-bad-json', status: 400, decision: 'rejected', reason: 'bad_request' });
+      const huge = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, 'x-request-id': 'req-huge' }, body: JSON.stringify({ ...chat(5), pad: 'x'.repeat(200_000) }) });
+      expect(huge.status).toBe(413);
+      expect(await lineOf(huge)).toMatchObject({ requestId: 'req-huge', status: 413, decision: 'rejected', reason: 'payload_too_large' });
+      const ok = await post(`${t.url}/v1/chat/completions`, chat(5), headers);
+      expect(ok.status).toBe(200); // bodies under the limit are still parsed
+    } finally {
+      await t.close();
+    }
   });
 });

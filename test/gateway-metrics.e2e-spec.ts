@@ -1,8 +1,11 @@
 import Redis from 'ioredis';
 import { RedisAdapter } from 'nestjs-token-budget';
 import { AppModule, GATEWAY_TIERS } from '../src/app.module';
-import { get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+import { eventually, get, PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
+import { FakeProvider } from './fixtures/fake-provider';
+import { startGateway, testKeys } from './fixtures/gateway-app';
 import { sample, scrape } from './fixtures/prometheus';
+import { readSse } from './fixtures/sse-client';
 import { freePort } from './setup/redis-server';
 
 const o200k = require('gpt-tokenizer/encoding/o200k_base') as { encode(text: string): number[] };
@@ -75,6 +78,61 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('labels committed usage by the catalog model, not by the model string a caller sent (no series per invented name)', async () => {
+    // the catalog prices 'claude-3-5-sonnet-<anything>' as claude-3-5-sonnet, and the mock echoes the name sent
+    const names = Array.from({ length: 25 }, (_, i) => `claude-3-5-sonnet-x${i}-${Date.now()}`);
+    const big = await startApp(platform, { imports: [AppModule.register({ budget: { budgets: [{ scope: 'user', tokens: 10_000_000 }] } })] });
+    try {
+      for (const model of names) {
+        const res = await post(`${big.url}/v1/messages`, { model, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, bob);
+        expect(res.status).toBe(200);
+      }
+      const text = await scrape(big.url);
+      const series = text.split('\n').filter((line) => line.startsWith('tokenbudget_tokens_committed_total{') && line.includes('scope="user"'));
+      expect(series).toHaveLength(1);
+      expect(sample(text, 'tokenbudget_tokens_committed_total', { scope: 'user', model: 'claude-3-5-sonnet' })).toBeGreaterThan(0);
+      for (const model of names) expect(text).not.toContain(model);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it("counts an upstream's error answers apart from the gateway's own refusals", async () => {
+    const fake = await new FakeProvider().start();
+    const proxied = await startGateway(platform, { UPSTREAM_OPENAI_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-server-key-the-provider-refuses' }, { keys: testKeys('carol'), log: { level: 'silent' } });
+    try {
+      for (const status of [401, 429]) {
+        fake.knobDefaults = { 'x-fake-status': String(status) };
+        expect((await post(`${proxied.url}/v1/chat/completions`, chat(10), { authorization: 'Bearer sk-carol' })).status).toBe(status);
+      }
+      const text = await scrape(proxied.url);
+      // the caller's key was good: a 401 of the provider (the server's key) is not a refused caller
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'unauthorized' })).toBe(0);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'too_many_requests' })).toBe(0);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'upstream_unauthorized' })).toBe(1);
+      expect(sample(text, 'tokenbudget_rejections_total', { reason: 'upstream_too_many_requests' })).toBe(1);
+    } finally {
+      await proxied.close();
+      await fake.close();
+    }
+  });
+
+  it('counts a streamed call once per scope, with the usage its stream reported', async () => {
+    const committed = (text: string, scope: string) => sample(text, 'tokenbudget_tokens_committed_total', { scope, model: 'gpt-4o' });
+    const before = await scrape(t.url);
+    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...bob }, body: JSON.stringify({ ...chat(30, 'gpt-4o'), stream: true }) });
+    expect(res.status).toBe(200);
+    const events = await readSse(res);
+    const usage = events.map((e) => (e.data.startsWith('{') ? (JSON.parse(e.data) as { usage?: { total_tokens: number } }).usage : undefined)).find(Boolean);
+    expect(usage!.total_tokens).toBeGreaterThan(0);
+    const deltas = async () => {
+      const after = await scrape(t.url);
+      return ['user', 'global', 'feature'].map((scope) => committed(after, scope) - committed(before, scope));
+    };
+    await eventually(async () => (await deltas()).every((d) => d > 0), 5_000); // committed when the stream ends
+    expect(await deltas()).toEqual([usage!.total_tokens, usage!.total_tokens, usage!.total_tokens]);
   });
 
   it('is served without an API key, as Prometheus text', async () => {

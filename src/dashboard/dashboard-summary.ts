@@ -1,17 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { BudgetService, BudgetUsage, SpendReport } from 'nestjs-token-budget';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BudgetRule, BudgetScope, BudgetService, BudgetUsage, ListUsageQuery, SpendReport, SpendReportQuery, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 
-/** One user's bar on the dashboard. */
-export interface DashboardUser {
-  id: string;
-  used: number;
-  reserved: number;
-  /** `limit + carryover + granted`; 0 = unlimited. */
-  limit: number;
-  costUsd: number;
-  requests: number;
-}
+const USER_FIELDS = ['id', 'used', 'reserved', 'costUsd', 'costReservedUsd', 'costLimitUsd', 'requests'] as const;
+
+/** One user's bar on the dashboard: the figures of the user's budget, `limit` being its effective limit (`limit + carryover + granted`; 0 = unlimited). */
+export type DashboardUser = Pick<BudgetUsage, (typeof USER_FIELDS)[number]> & { limit: number };
 
 /** What `/admin` polls. */
 export interface DashboardSummary {
@@ -34,11 +29,18 @@ const TOP_USERS = 10;
 @Injectable()
 export class DashboardSummaryService {
   private readonly logger = new Logger(DashboardSummaryService.name);
+  /** `undefined` when no `user` rule counts usage per user. */
+  private readonly ranking: ListUsageQuery | undefined;
+  private readonly spendQuery: SpendReportQuery;
 
   constructor(
     private readonly budgets: BudgetService,
     private readonly metrics: GatewayMetrics,
-  ) {}
+    @Inject(GATEWAY_BUDGET_OPTIONS) options: TokenBudgetModuleOptions,
+  ) {
+    this.ranking = userRanking(options);
+    this.spendQuery = { by: 'feature', period: periodOf(firstRule(options, 'feature')) };
+  }
 
   async summary(): Promise<DashboardSummary> {
     const [users, spend, rejections] = await Promise.all([this.topUsers(), this.spend(), this.metrics.rejectionCounts()]);
@@ -55,8 +57,9 @@ export class DashboardSummaryService {
   }
 
   private async topUsers(): Promise<BudgetUsage[]> {
+    if (!this.ranking) return [];
     try {
-      return await this.budgets.listUsage({ scope: 'user', limit: TOP_USERS });
+      return await this.budgets.listUsage(this.ranking);
     } catch (error) {
       this.logger.warn(`No user ranking for the dashboard: ${error instanceof Error ? error.message : String(error)}`);
       return [];
@@ -65,7 +68,7 @@ export class DashboardSummaryService {
 
   private async spend(): Promise<DashboardSummary['spend']> {
     try {
-      const { period, tokens, costUsd, requests, lines } = await this.budgets.spendReport({ by: 'feature' });
+      const { period, tokens, costUsd, requests, lines } = await this.budgets.spendReport(this.spendQuery);
       return { period, tokens, costUsd, requests, lines };
     } catch {
       return null; // no feature rule: spend is not broken down
@@ -73,6 +76,28 @@ export class DashboardSummaryService {
   }
 }
 
+/**
+ * The rule ranked: the first `user` rule of the budgets, named by its name or period (the library
+ * asks to choose when several rules have the scope, e.g. a daily and a monthly one).
+ */
+function userRanking(options: TokenBudgetModuleOptions): ListUsageQuery | undefined {
+  const rule = firstRule(options, 'user');
+  if (!rule) return undefined;
+  const query: ListUsageQuery = { scope: 'user', limit: TOP_USERS };
+  return rule.name !== undefined ? { ...query, rule: rule.name } : { ...query, period: periodOf(rule) };
+}
+
+/** The first rule of a scope that is not bound to one feature. */
+function firstRule(options: TokenBudgetModuleOptions, scope: BudgetScope): BudgetRule | undefined {
+  return (options.budgets ?? []).find((r) => r.scope === scope && r.feature === undefined);
+}
+
+/** A rule's period as the library labels it (`every`, else `period`, else `month`). */
+function periodOf(rule: BudgetRule | undefined): string | undefined {
+  return rule && (rule.every ?? rule.period ?? 'month');
+}
+
 function toUser(usage: BudgetUsage): DashboardUser {
-  return { id: usage.id, used: usage.used, reserved: usage.reserved, limit: usage.effectiveLimit, costUsd: usage.costUsd, requests: usage.requests };
+  const user = Object.fromEntries(USER_FIELDS.map((field) => [field, usage[field]])) as Pick<BudgetUsage, (typeof USER_FIELDS)[number]>;
+  return { ...user, limit: usage.effectiveLimit };
 }

@@ -96,13 +96,16 @@ export const DASHBOARD_PAGE = `<!doctype html>
       var row = el('div', { 'class': 'row', 'data-testid': 'user-row', 'data-user': u.id });
       row.appendChild(el('div', { 'data-testid': 'user-id' }, u.id));
       var bar = el('div', { 'class': 'bar' });
-      var share = u.limit > 0 ? Math.min(1, (u.used + u.reserved) / u.limit) : 0;
+      // the fuller of the two limits: tokens, and money when the rule caps it
+      var tokenShare = u.limit > 0 ? (u.used + u.reserved) / u.limit : 0;
+      var costShare = u.costLimitUsd > 0 ? (u.costUsd + u.costReservedUsd) / u.costLimitUsd : 0;
+      var share = Math.min(1, Math.max(tokenShare, costShare));
       var fill = el('div', { 'class': 'fill' + (share >= 1 ? ' full' : share >= 0.8 ? ' warn' : ''), 'data-testid': 'user-bar' });
       fill.style.width = (share * 100).toFixed(1) + '%';
       bar.appendChild(fill);
       row.appendChild(bar);
-      var figures = tokens.format(u.used) + ' / ' + (u.limit > 0 ? tokens.format(u.limit) : 'unlimited') + ' tokens, ' + usd(u.costUsd);
-      row.appendChild(el('div', { 'class': 'figures', 'data-testid': 'user-figures', 'data-used': String(u.used), 'data-limit': String(u.limit), 'data-cost': String(u.costUsd) }, figures));
+      var figures = tokens.format(u.used) + ' / ' + (u.limit > 0 ? tokens.format(u.limit) : 'unlimited') + ' tokens, ' + usd(u.costUsd) + (u.costLimitUsd > 0 ? ' / ' + usd(u.costLimitUsd) : '');
+      row.appendChild(el('div', { 'class': 'figures', 'data-testid': 'user-figures', 'data-used': String(u.used), 'data-limit': String(u.limit), 'data-cost': String(u.costUsd), 'data-cost-limit': String(u.costLimitUsd) }, figures));
       box.appendChild(row);
     });
   }

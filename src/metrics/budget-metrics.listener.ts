@@ -1,21 +1,27 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { BudgetService } from 'nestjs-token-budget';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BudgetService, type TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import { Subscription } from 'rxjs';
+import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from './gateway-metrics';
+import { ModelLabels } from './model-labels';
 
 /** Counts committed tokens and spend from the library's `committed` events (one per budget a call counted on). */
 @Injectable()
 export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
   private subscription?: Subscription;
+  private readonly models: ModelLabels;
 
   constructor(
     private readonly budgets: BudgetService,
     private readonly metrics: GatewayMetrics,
-  ) {}
+    @Inject(GATEWAY_BUDGET_OPTIONS) options: TokenBudgetModuleOptions,
+  ) {
+    this.models = new ModelLabels(options.pricing);
+  }
 
   onModuleInit(): void {
     this.subscription = this.budgets.on('committed').subscribe((event) => {
-      const labels = { scope: event.scope, model: event.model ?? 'unknown' };
+      const labels = { scope: event.scope, model: this.models.of(event.model) };
       this.metrics.tokensCommitted.inc(labels, event.tokens);
       if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
     });

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { BudgetExceededException } from 'nestjs-token-budget';
+import { UpstreamErrorException } from '../proxy/api-error';
 
 const BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: 'bad_request',
@@ -15,17 +16,29 @@ const BY_STATUS: Record<number, string> = {
  * reason (`user_token_limit_exceeded`, `global_cost_limit_exceeded`, ...), the body's `error` code
  * of tier and storage refusals (`tier_rate_limited`, `budget_storage_unavailable`,
  * `rate_storage_unavailable`), else one word per 4xx status (`unauthorized`, `bad_request`,
- * `payload_too_large`, ...). `undefined` for what is not a refusal (404, server faults).
+ * `payload_too_large`, ...); an upstream's error answer as `upstream_` and its status word
+ * (`upstream_unauthorized`, `upstream_too_many_requests`). `undefined` for what is not a refusal
+ * (404, server faults).
  */
 export function rejectionReason(exception: unknown): string | undefined {
   if (exception instanceof BudgetExceededException) return exception.info.reason;
+  // the provider's own error answer (its 401 is the server's key, its 429 the provider's rate): kept apart from the gateway's refusals
+  if (exception instanceof UpstreamErrorException) return prefixed('upstream_', reasonOf(exception.getStatus(), undefined));
   const status = statusOf(exception);
-  if (status === undefined || status === HttpStatus.NOT_FOUND) return undefined;
-  const code = exception instanceof HttpException ? errorCode(exception.getResponse()) : undefined;
+  if (status === undefined) return undefined;
+  return reasonOf(status, exception instanceof HttpException ? reasonCode(exception.getResponse()) : undefined);
+}
+
+function reasonOf(status: number, code: string | undefined): string | undefined {
+  if (status === HttpStatus.NOT_FOUND) return undefined;
   if (status === HttpStatus.SERVICE_UNAVAILABLE) return code ?? 'service_unavailable';
   if (status === HttpStatus.TOO_MANY_REQUESTS) return code ?? BY_STATUS[status];
   if (status >= 400 && status < 500) return BY_STATUS[status] ?? `http_${status}`;
   return undefined;
+}
+
+function prefixed(prefix: string, reason: string | undefined): string | undefined {
+  return reason === undefined ? undefined : prefix + reason;
 }
 
 /** Status of an HttpException, or of a body-parser / Fastify error (`status` / `statusCode`). */
@@ -36,7 +49,8 @@ function statusOf(exception: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-function errorCode(body: unknown): string | undefined {
-  const error = (body as { error?: unknown } | null)?.error;
-  return typeof error === 'string' && /^[a-z]+(_[a-z]+)+$/.test(error) ? error : undefined;
+/** A machine-readable reason an exception's body carries in its `error` field (e.g. `rate_storage_unavailable`); `undefined` otherwise. */
+export function reasonCode(body: unknown): string | undefined {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return typeof error === 'string' && /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(error) ? error : undefined;
 }

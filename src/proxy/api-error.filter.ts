@@ -3,7 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import { BudgetExceededException, TierLimitExceededException } from 'nestjs-token-budget';
 import { noteRequest } from '../logging/request-context';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { rejectionReason } from '../metrics/rejection-reason';
+import { reasonCode, rejectionReason } from '../metrics/rejection-reason';
 import { ApiError, apiErrorBody, isApiPath, UpstreamErrorException } from './api-error';
 
 /**
@@ -32,7 +32,7 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     if (parser) return this.reply(host, parser.status, parser.body);
     if (!(exception instanceof HttpException) || !reshaped(exception)) return super.catch(exception, host);
     const status = exception.getStatus();
-    this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : { code: reasonCode(exception) }));
+    this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : { code: reasonCode(exception.getResponse()) }));
   }
 
   private reply(host: ArgumentsHost, status: number, body: object, headers: Record<string, string> = {}): void {
@@ -81,11 +81,4 @@ function messageOf(exception: HttpException): string {
   if (typeof body === 'string') return body;
   const message = (body as { message?: unknown }).message;
   return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
-}
-
-/** A machine-readable reason a library exception carries in its `error` field (e.g. `rate_storage_unavailable`), kept as the error's `code`. */
-function reasonCode(exception: HttpException): string | undefined {
-  const body = exception.getResponse();
-  const error = typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
-  return typeof error === 'string' && /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(error) ? error : undefined;
 }

@@ -11,16 +11,25 @@ const NO_USAGE = { input_tokens: 0, output_tokens: 0 };
  * `pricing` option. Any other model gets 404 `model_not_found`, as a provider answers.
  */
 export function isKnownModel(model: string, pricing: PricingTable = {}): boolean {
-  const name = model.trim().toLowerCase();
-  if (Object.keys(pricing).some((key) => key.toLowerCase() === name)) return true;
-  if (lookUp(name)) return true;
-  return PROVIDERS.some((providerId) => lookUp(name, providerId));
+  return knownModelName(model, pricing) !== undefined;
 }
 
-function lookUp(model: string, providerId?: string): boolean {
+/**
+ * The canonical name of a model the gateway knows: the `pricing` option's key that names it, else
+ * the catalog's id of the entry that prices it (many names match one entry: the catalog matches
+ * prefixes, so `claude-3-5-sonnet-<anything>` is `claude-3-5-sonnet`); `undefined` when unknown.
+ */
+export function knownModelName(model: string, pricing: PricingTable = {}): string | undefined {
+  const name = model.trim().toLowerCase();
+  const configured = Object.keys(pricing).find((key) => key.toLowerCase() === name);
+  if (configured !== undefined) return configured;
+  return lookUp(name) ?? PROVIDERS.map((providerId) => lookUp(name, providerId)).find((id) => id !== undefined);
+}
+
+function lookUp(model: string, providerId?: string): string | undefined {
   try {
-    return calcPrice(NO_USAGE, model, providerId ? { providerId } : undefined) != null;
+    return calcPrice(NO_USAGE, model, providerId ? { providerId } : undefined)?.model.id ?? undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -43,7 +43,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
     app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), appOptions);
   } else {
     const express = await NestFactory.create<NestExpressApplication>(module, appOptions);
-    express.useBodyParser('json', { limit: bodyLimit });
+    // not strict: valid JSON that is not an object (null, "text", 42) is refused by ModelRequiredGuard
+    // as `invalid_body`, as on Fastify, rather than reported as a JSON syntax error
+    express.useBodyParser('json', { limit: bodyLimit, strict: false });
     express.useBodyParser('urlencoded', { limit: bodyLimit, extended: true });
     app = express;
   }

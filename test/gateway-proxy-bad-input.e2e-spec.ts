@@ -33,6 +33,9 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
   it.each([
     ['invalid JSON', '{"model": "gpt-4o-mini", "messages": [', 400, 'invalid_json'],
     ['a body that is not an object', '["gpt-4o-mini"]', 400, 'invalid_body'],
+    ['a JSON null body', 'null', 400, 'invalid_body'],
+    ['a JSON string body', '"gpt-4o-mini"', 400, 'invalid_body'],
+    ['a JSON number body', '42', 400, 'invalid_body'],
     ['no model', '{"messages":[{"role":"user","content":"Hi"}]}', 400, 'missing_required_parameter'],
     ['a model that is not a string', '{"model":42,"messages":[]}', 400, 'missing_required_parameter'],
     ['an unknown model', '{"model":"gpt-nonexistent-9","messages":[{"role":"user","content":"Hi"}]}', 404, 'model_not_found'],

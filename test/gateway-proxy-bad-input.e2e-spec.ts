@@ -47,6 +47,13 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
     await expectNothingCounted();
   });
 
+  it('a path in other case (/V1/..., which Express routes as /v1/...): errors in the provider shape too', async () => {
+    const openai = await send(`${t.url}/V1/chat/completions`, '{"model":', KEY);
+    expect(openai.body).toMatchObject({ error: { message: expect.any(String), type: 'invalid_request_error' } });
+    const anthropic = await send(`${t.url}/V1/messages`, '{"model":', KEY);
+    expect(anthropic.body).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
+  });
+
   it.each(['/v1/responses', '/v1/embeddings'])('%s without a model: 400 before admission', async (path) => {
     const res = await send(`${t.url}${path}`, '{"input":"Hi"}', KEY);
     expect(res.status).toBe(400);

@@ -1,6 +1,8 @@
+import { isAnthropicPath } from '../proxy/api-error';
+
 /** The 401 body for a request without a valid key: Anthropic's error shape on `/v1/messages`, OpenAI's elsewhere. */
 export function invalidApiKeyBody(url: string | undefined, message: string): object {
-  if (url?.startsWith('/v1/messages')) return { type: 'error', error: { type: 'authentication_error', message } };
+  if (url !== undefined && isAnthropicPath(url)) return { type: 'error', error: { type: 'authentication_error', message } };
   return { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
 }
 

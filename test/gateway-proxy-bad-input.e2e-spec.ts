@@ -47,6 +47,16 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
     await expectNothingCounted();
   });
 
+  it.each([
+    ['Bearer sk-bad extra', 'Malformed Authorization header'],
+    ['Basic c2stYmFk', 'Malformed Authorization header'],
+    ['Bearer sk-unknown', 'Invalid API key'],
+  ])('Authorization: %s: a 401 saying what is wrong with the key', async (authorization, message) => {
+    const res = await send(`${t.url}/v1/chat/completions`, '{"model":"gpt-4o-mini","messages":[]}', { authorization });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: { code: 'invalid_api_key', message: expect.stringContaining(message) } });
+  });
+
   it('a path in other case (/V1/..., which Express routes as /v1/...): errors in the provider shape too', async () => {
     const openai = await send(`${t.url}/V1/chat/completions`, '{"model":', KEY);
     expect(openai.body).toMatchObject({ error: { message: expect.any(String), type: 'invalid_request_error' } });

@@ -7,4 +7,6 @@ export function invalidApiKeyBody(url: string | undefined, message: string): obj
 }
 
 export const MISSING_KEY_MESSAGE = 'Missing API key: send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.';
+export const MALFORMED_KEY_MESSAGE =
+  'Malformed Authorization header: it must be `Bearer <key>`, one key without spaces (or send the key as `x-api-key: <key>`).';
 export const INVALID_KEY_MESSAGE = 'Invalid API key: it is unknown or was revoked. Ask the gateway admin for a key (POST /admin/api/keys).';

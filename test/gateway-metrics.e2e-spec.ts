@@ -19,17 +19,10 @@ const bob = { authorization: 'Bearer sk-demo-bob' };
 
 describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
   let t: TestApp;
-  const env = { ...process.env };
-
   beforeAll(async () => {
-    process.env.MONTHLY_TOKENS_PER_USER = '1000';
-    delete process.env.REDIS_URL;
-    t = await startApp(platform, { imports: [AppModule.register()] });
+    t = await startGateway(platform, { MONTHLY_TOKENS_PER_USER: '1000' });
   });
-  afterAll(async () => {
-    process.env = env;
-    await t.close();
-  });
+  afterAll(() => t?.close());
 
   it('counts committed tokens and cost by scope and model, rejections by reason, and storage latencies', async () => {
     expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);

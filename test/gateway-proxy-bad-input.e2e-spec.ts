@@ -33,6 +33,9 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
   it.each([
     ['invalid JSON', '{"model": "gpt-4o-mini", "messages": [', 400, 'invalid_json'],
     ['a body that is not an object', '["gpt-4o-mini"]', 400, 'invalid_body'],
+    ['a JSON null body', 'null', 400, 'invalid_body'],
+    ['a JSON string body', '"gpt-4o-mini"', 400, 'invalid_body'],
+    ['a JSON number body', '42', 400, 'invalid_body'],
     ['no model', '{"messages":[{"role":"user","content":"Hi"}]}', 400, 'missing_required_parameter'],
     ['a model that is not a string', '{"model":42,"messages":[]}', 400, 'missing_required_parameter'],
     ['an unknown model', '{"model":"gpt-nonexistent-9","messages":[{"role":"user","content":"Hi"}]}', 404, 'model_not_found'],
@@ -42,6 +45,23 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
     expect(res.type).toMatch(/^application\/json/);
     expect(res.body).toMatchObject({ error: { type: 'invalid_request_error', code, message: expect.any(String) } });
     await expectNothingCounted();
+  });
+
+  it.each([
+    ['Bearer sk-bad extra', 'Malformed Authorization header'],
+    ['Basic c2stYmFk', 'Malformed Authorization header'],
+    ['Bearer sk-unknown', 'Invalid API key'],
+  ])('Authorization: %s: a 401 saying what is wrong with the key', async (authorization, message) => {
+    const res = await send(`${t.url}/v1/chat/completions`, '{"model":"gpt-4o-mini","messages":[]}', { authorization });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: { code: 'invalid_api_key', message: expect.stringContaining(message) } });
+  });
+
+  it('a path in other case (/V1/..., which Express routes as /v1/...): errors in the provider shape too', async () => {
+    const openai = await send(`${t.url}/V1/chat/completions`, '{"model":', KEY);
+    expect(openai.body).toMatchObject({ error: { message: expect.any(String), type: 'invalid_request_error' } });
+    const anthropic = await send(`${t.url}/V1/messages`, '{"model":', KEY);
+    expect(anthropic.body).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
   });
 
   it.each(['/v1/responses', '/v1/embeddings'])('%s without a model: 400 before admission', async (path) => {

@@ -1,21 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { AppModule } from '../src/app.module';
-import { get, PLATFORMS, startApp, TestApp } from './fixtures/create-app';
+import { get, PLATFORMS, TestApp } from './fixtures/create-app';
+import { startGateway } from './fixtures/gateway-app';
 
 describe.each(PLATFORMS)('example gateway streaming on %s', (platform) => {
   let t: TestApp;
-  const env = { ...process.env };
-
   beforeAll(async () => {
-    process.env.MONTHLY_TOKENS_PER_USER = '1000';
-    delete process.env.REDIS_URL;
-    t = await startApp(platform, { imports: [AppModule.register()] });
+    t = await startGateway(platform, { MONTHLY_TOKENS_PER_USER: '1000' });
   });
-  afterAll(async () => {
-    process.env = env;
-    await t.close();
-  });
+  afterAll(() => t?.close());
 
   it('streams chat completions to the openai SDK and charges the usage chunk', async () => {
     const client = new OpenAI({ apiKey: 'sk-demo-alice', baseURL: `${t.url}/v1`, maxRetries: 0 });

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
-import { INVALID_KEY_MESSAGE, invalidApiKeyBody, MISSING_KEY_MESSAGE } from './api-key-errors';
+import { INVALID_KEY_MESSAGE, invalidApiKeyBody, MALFORMED_KEY_MESSAGE, MISSING_KEY_MESSAGE } from './api-key-errors';
 import type { GatewayUser } from './gateway-user';
 import { KeysService } from './keys.service';
 
@@ -20,7 +20,7 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<KeyedRequest>();
     const plain = presentedKey(req.headers);
     const user = plain ? await this.lookup(plain) : undefined;
-    if (!user) throw new UnauthorizedException(invalidApiKeyBody(req.url, plain ? INVALID_KEY_MESSAGE : MISSING_KEY_MESSAGE));
+    if (!user) throw new UnauthorizedException(invalidApiKeyBody(req.url, plain ? INVALID_KEY_MESSAGE : req.headers.authorization ? MALFORMED_KEY_MESSAGE : MISSING_KEY_MESSAGE));
     req.user = user;
     return true;
   }

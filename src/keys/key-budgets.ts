@@ -15,16 +15,23 @@ export const KEY_BUDGET_RULE: BudgetRule = {
   name: 'key:month',
 };
 
+/** Ids the caller's key gives the rules that name none (a config file cannot name a resolver). */
+const KEY_IDS: Partial<Record<BudgetRule['scope'], (req: KeyedRequest) => string | undefined>> = {
+  tenant: (req) => req?.user?.tenantId,
+  key: (req) => req?.user?.keyId,
+};
+
 /** The tier a request's key carries (`undefined`: the tiers' default). */
 export const keyTier: NonNullable<TierOptions['resolve']> = (_userId, req: KeyedRequest) => req?.user?.tier;
 
 /**
  * Budget options with what virtual keys need: the per-key budget rule (unless the options already
- * count a `key` scope) and, when tiers are configured without a resolver, tiers read from the
+ * count a `key` scope), the caller's tenant and key ids for `tenant` and `key` rules without an
+ * `id` (else such a rule, e.g. from `TOKEN_BUDGET_CONFIG`, would apply to no request) and, when tiers are configured without a resolver, tiers read from the
  * caller's key on every request (no cache: a key's tier applies from its first request).
  */
 export function withVirtualKeys(options: TokenBudgetModuleOptions): TokenBudgetModuleOptions {
-  const budgets = options.budgets ?? [];
+  const budgets = (options.budgets ?? []).map((rule) => (rule.id || !KEY_IDS[rule.scope] ? rule : { ...rule, id: KEY_IDS[rule.scope] }));
   const tiers = options.tiers;
   return {
     ...options,

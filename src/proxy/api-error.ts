@@ -60,8 +60,8 @@ export function apiErrorBody(path: string, status: number, message: string, deta
   return { error: { message, type, param: details.param ?? null, code: details.code ?? OPENAI_CODES[status] ?? null } };
 }
 
-/** True for the routes of the Anthropic Messages API. */
-export const isAnthropicPath = (path: string): boolean => /^\/v1\/messages(?:[/?]|$)/.test(path);
+/** True for the routes of the Anthropic Messages API (in any case: Express routes `/V1/Messages` there too). */
+export const isAnthropicPath = (path: string): boolean => /^\/v1\/messages(?:[/?]|$)/i.test(path);
 
-/** True for the routes whose errors are shaped as the provider APIs shape them. */
-export const isApiPath = (path: string): boolean => /^\/v1\//.test(path);
+/** True for the routes whose errors are shaped as the provider APIs shape them (in any case, as Express routes them). */
+export const isApiPath = (path: string): boolean => /^\/v1\//i.test(path);

@@ -3,11 +3,18 @@ import { ApiError, RETRY_HEADERS, UpstreamErrorException } from '../proxy/api-er
 import type { UpstreamCall } from './upstream';
 
 /**
+ * The result of a call whose caller went away before the provider answered (the call is then
+ * aborted): the provider already has the request and may bill it, so the result carries no usage
+ * and the hold's estimate is committed, as for any answer without usage. It is sent nowhere.
+ */
+export const CALLER_GONE: object = Object.freeze({});
+
+/**
  * Forwards calls to a provider's HTTP API with global `fetch`, with the headers `headersOf` gives
  * (the server's own key, never the caller's). Results come back as the provider sent them: JSON
  * parsed, a stream as the fetch `Response` (its SSE bytes reach the caller unchanged). An error
  * status is thrown on with the provider's status, body and retry headers; an upstream that cannot
- * be reached is a 502. The call is aborted when the caller goes away.
+ * be reached is a 502. The call is aborted when the caller goes away (see {@link CALLER_GONE}).
  */
 export abstract class HttpUpstream {
   private readonly logger = new Logger(HttpUpstream.name);
@@ -28,6 +35,7 @@ export abstract class HttpUpstream {
         signal: call.signal,
       });
     } catch (error) {
+      if (call.signal.aborted) return CALLER_GONE;
       throw this.unreachable(url, error);
     }
     if (!response.ok) throw await errorAnswer(response);
@@ -35,6 +43,7 @@ export abstract class HttpUpstream {
     try {
       return await response.json();
     } catch (error) {
+      if (call.signal.aborted) return CALLER_GONE;
       throw this.unreachable(url, error);
     }
   }

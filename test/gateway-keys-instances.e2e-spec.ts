@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { hashApiKey } from '../src/keys/api-key-hash';
 import { get, post } from './fixtures/create-app';
 import { chat, CHAT_PROMPT, dumpRedis } from './fixtures/keys-gateway';
-import { buildGateway, spawnGateway, SpawnedGateway } from './fixtures/spawned-gateway';
+import { buildGatewayApp, GatewayProcess, startGatewayProcess } from './fixtures/gateway-process';
 import { redisUrl } from './fixtures/storages';
 
 const ADMIN = 'instances-admin-key-0123456789';
@@ -20,15 +20,15 @@ type Usage = { scope: string; id: string; used: number; limit: number };
 
 /** Two gateway processes (A on Express, B on Fastify) over one Redis: keys, usage and limits agree on both. */
 describe('two gateway processes over one Redis', () => {
-  let a: SpawnedGateway;
-  let b: SpawnedGateway;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
   let redis: Redis;
   const USER_TOKENS = 1_000;
 
   beforeAll(async () => {
-    buildGateway();
+    buildGatewayApp();
     const env = { REDIS_URL: redisUrl(), ADMIN_KEY: ADMIN, MONTHLY_TOKENS_PER_USER: String(USER_TOKENS) };
-    [a, b] = await Promise.all([spawnGateway({ ...env, PLATFORM: 'express' }), spawnGateway({ ...env, PLATFORM: 'fastify' })]);
+    [a, b] = await Promise.all([startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'express' }), startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'fastify' })]);
     redis = new Redis(redisUrl());
   }, 180_000);
   afterAll(async () => {
@@ -36,7 +36,7 @@ describe('two gateway processes over one Redis', () => {
     await redis?.quit();
   });
 
-  const createKey = async (on: SpawnedGateway, body: Record<string, unknown>) => {
+  const createKey = async (on: GatewayProcess, body: Record<string, unknown>) => {
     const res = await post(`${on.url}/admin/api/keys`, body, admin);
     expect(res.status).toBe(201);
     return res.body as { id: string; key: string };

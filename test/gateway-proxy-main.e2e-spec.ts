@@ -1,18 +1,11 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { buildGatewayApp } from './fixtures/gateway-process';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..');
 const MAIN = resolve(ROOT, 'dist/app/src/main.js');
-
-/** Builds the gateway as `npm start` does (the library first when it was not built). */
-async function buildGateway(): Promise<void> {
-  const tsc = resolve(ROOT, 'node_modules/typescript/bin/tsc');
-  if (!existsSync(resolve(ROOT, 'libs/token-budget/dist/index.js'))) await run(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  await run(process.execPath, [tsc, '-p', 'tsconfig.app.json'], { cwd: ROOT });
-}
 
 /** Starts `node dist/app/src/main.js` with only PATH, HOME and PORT=0, and resolves with its stdout once the banner is complete. */
 function startMain(): Promise<{ child: ChildProcess; banner: string }> {
@@ -40,7 +33,7 @@ describe('npm start: the printed examples work against the running gateway', () 
   const lines = () => banner.split('\n');
 
   beforeAll(async () => {
-    await buildGateway();
+    buildGatewayApp();
     ({ child, banner } = await startMain());
     url = /listening on (http:\/\/\S+)/.exec(banner)![1];
   }, 120_000);

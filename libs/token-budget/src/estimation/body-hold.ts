@@ -63,7 +63,16 @@ function holdLowered(estimate: RequestBodyEstimate, lowering: OutputLowering, co
   const reserve = (perCompletion: number) =>
     reserveCapped(context.reserve, context.settler, { ...estimate, outputTokens: perCompletion * choices }, { ...context, minOutputTokens: least });
   if (!needsRoom(requestedPerCompletion, lowering)) return reserve(asked);
-  return then(context.room(), (room) => reserve(fairOutputPerCompletion({ inputTokens, requestedPerCompletion, choices, room }, lowering)));
+  return then(context.room(), (room) => {
+    // not even the least fits what was just read: asked strictly for the least (a 429 unless room came back)
+    if (room < inputTokens + least * choices) return reserveLeast(estimate, least, context);
+    return reserve(fairOutputPerCompletion({ inputTokens, requestedPerCompletion, choices, room }, lowering));
+  });
+}
+
+function reserveLeast(estimate: RequestBodyEstimate, least: number, context: BodyHoldContext): MaybePromise<CappedReservation> {
+  const usage = { inputTokens: estimate.inputTokens, outputTokens: least * estimate.choices, ...(estimate.model !== undefined ? { model: estimate.model } : {}) };
+  return then(context.reserve(usage, 'strict', true), (reservation: Reservation) => ({ reservation, usage }));
 }
 
 function holdAsEstimated(estimate: RequestBodyEstimate, context: BodyHoldContext): MaybePromise<CappedReservation> {

@@ -186,3 +186,38 @@ describe.each(PLATFORMS.flatMap((platform) => (['memory', 'redis'] as const).map
     expect(counted.used).toBe(upstream.calls[0].inputTokens + UNLIMITED_OUTPUT); // 256 held, 16,384 billed
   });
 });
+
+describe.each(['redis', 'cluster'] as const)('fair holds oversubscribed on %s storage', (kind) => {
+  let t: TestApp;
+  let budgets: BudgetService;
+  let closeStorage: () => Promise<void>;
+  beforeAll(async () => {
+    await upstream.start();
+    const storage = makeStorage(kind);
+    closeStorage = storage.close;
+    t = await startBudgetApp('express', { storage: storage.storage, keyPrefix: uniquePrefix(), budgets: [{ scope: 'user', period: 'month', tokens: LEFT }], fairHolds: true }, [FairProxyController]);
+    budgets = t.app.get(BudgetService);
+  });
+  afterAll(async () => {
+    await t.close();
+    await closeStorage();
+    await upstream.close();
+  });
+
+  it('16 concurrent 64,000-token calls that read the same "left": the holds never sum past it, and no call is billed past its hold', async () => {
+    upstream.reset();
+    const user = `${kind}-sixteen`;
+    const results = await Promise.all(Array.from({ length: 16 }, () => post(`${t.url}/v1/chat/completions`, chat({ max_tokens: 64_000 }), { 'x-user': user })));
+    const admitted = results.filter((res) => res.status === 200).length;
+    expect(results.every((res) => res.status === 200 || res.status === 429)).toBe(true);
+    // with a share of 1/4, at least four calls arriving together are served
+    expect(admitted).toBeGreaterThanOrEqual(4);
+    expect(upstream.calls).toHaveLength(admitted);
+    const billed = upstream.calls.map((call) => call.inputTokens + call.outputTokens);
+    const after = (await budgets.getUsage(user))[0];
+    expect(after.reserved).toBe(0);
+    expect(after.used).toBe(sum(billed));
+    expect(after.used).toBeLessThanOrEqual(LEFT);
+    for (const call of upstream.calls) expect(call.limit).toBeGreaterThanOrEqual(256);
+  });
+});

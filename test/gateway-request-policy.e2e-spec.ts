@@ -284,3 +284,35 @@ describe.each(PLATFORMS)('gateway on %s: the requestPolicy section of TOKEN_BUDG
     });
   });
 });
+
+describe.each(PLATFORMS)('gateway on %s: a priced tool under capMaxTokens (fair holds)', (platform) => {
+  let upstream: RecordingUpstream;
+  let t: TestApp;
+  beforeAll(async () => {
+    upstream = await new RecordingUpstream().start();
+    t = await startGateway(
+      platform,
+      { UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, UPSTREAM_PAID: 'true' },
+      {
+        keys: testKeys('pat'),
+        budget: { budgets: [{ scope: 'user', period: 'month', tokens: 200, costUsd: 10 }], pricing: PRICING, capMaxTokens: true },
+        requestPolicy: { tools: { web_search: 0.5 } },
+        log: { level: 'silent' },
+      },
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+    await upstream?.close();
+  });
+
+  it('a call capped to the tokens left still holds and is charged its fee', async () => {
+    const answer = await call(t.url, '/v1/responses', responses({ max_output_tokens: 5_000, tools: [{ type: 'web_search' }] }));
+    expect(answer.status).toBe(200);
+    const sent = upstream.requests.at(-1)!.body.max_output_tokens as number;
+    expect(sent).toBeLessThan(200);
+    const after = await budgetOf(t.url);
+    expect(after.costUsd).toBeCloseTo(0.5 + (10 + sent) / 1e6, 9);
+    expect(after.costReservedUsd).toBe(0);
+  });
+});

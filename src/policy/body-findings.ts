@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const given = (value: unknown) => value !== undefined && value !== null && value !== false && value !== '';
 
-/** Deepest nesting and most nodes walked in messages / input: a body past them is not walked further (the body bounds refuse such bodies first). */
+/** Deepest nesting and most nodes walked in messages / input: content past them cannot be checked, so it counts as a reference (refused unless stored objects are allowed). */
 const MAX_DEPTH = 64;
 const MAX_NODES = 100_000;
 
@@ -88,7 +88,8 @@ function anthropicRefs(body: Json): BodyFinding[] {
 function storedIn(value: unknown, root: string): BodyFinding[] {
   let nodes = 0;
   const walk = (node: unknown, path: string, depth: number): BodyFinding | undefined => {
-    if (depth > MAX_DEPTH || ++nodes > MAX_NODES || typeof node !== 'object' || node === null) return undefined;
+    if (typeof node !== 'object' || node === null) return undefined;
+    if (depth > MAX_DEPTH || ++nodes > MAX_NODES) return { kind: 'stored', param: root, what: `content nested deeper than ${MAX_DEPTH} levels or over ${MAX_NODES} parts, which the gateway does not search for references` };
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const found = walk(node[i], `${path}[${i}]`, depth + 1);

@@ -281,6 +281,7 @@ describe.each(PLATFORMS)('gateway on %s: the requestPolicy section of TOKEN_BUDG
         `${file}:10:24: requestPolicy.routes.messages.betas[1]: must be a name of letters, digits, _ . : - (at most 128)`,
         `${file}:11:3: requestPolicy.unpricedModels.output: is required (USD per million tokens)`,
       ],
+      message: expect.stringContaining(`npx token-budget validate-config ${file} --skip requestPolicy`),
     });
   });
 });

@@ -1,5 +1,6 @@
 import { ConfigService } from '@nestjs/config';
-import { BudgetRule, MemoryAdapter, readTokenBudgetConfig, RedisAdapter, TierOptions, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { BudgetRule, MemoryAdapter, RedisAdapter, TierOptions, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { readGatewayConfigFile } from '../policy/policy-config';
 import { MOCK_OUTPUT_TOKENS } from '../upstream/mock-upstream';
 
 /**
@@ -22,7 +23,7 @@ export const GATEWAY_TIERS: TierOptions = {
  */
 export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
   const file = config.get<string>('TOKEN_BUDGET_CONFIG');
-  const options = file ? readTokenBudgetConfig(file) : undefined;
+  const options = file ? readGatewayConfigFile(file).options : undefined;
   const redisUrl = config.get<string>('REDIS_URL');
   const storage = redisUrl ? new RedisAdapter(redisUrl) : new MemoryAdapter();
   if (options) return { defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, ...options, tiers: options.tiers ?? GATEWAY_TIERS, storage };

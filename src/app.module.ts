@@ -18,6 +18,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
 import { instrumentStorage } from './metrics/instrumented-storage';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
+import type { RequestPolicyOptions } from './policy/request-policy';
 import { ApiErrorFilter } from './proxy/api-error.filter';
 import { PROXY_CONTROLLERS } from './proxy/proxy.controllers';
 import { UPSTREAM_PROVIDERS } from './upstream/upstream.providers';
@@ -54,6 +55,14 @@ export interface GatewayModuleOptions {
    * @default stdout, LOG_LEVEL else 'info'
    */
   log?: GatewayLoggingOptions;
+  /**
+   * Which body fields, server tools and beta flags go upstream, and what to do with models the
+   * gateway cannot price (see the README's "Request policy"); over the environment's and the
+   * config file's `requestPolicy` section, field by field.
+   * @default background, stored-object references, server tools and unknown betas refused; unpriced models refused on a paid upstream under a cost budget
+   * @example { routes: { responses: { tools: { web_search: 0.01 } } }, unpricedModels: { input: 5, output: 15 } }
+   */
+  requestPolicy?: RequestPolicyOptions;
 }
 
 /** The options with their storage (MemoryAdapter by default) timed and error-counted by the metrics. */
@@ -64,7 +73,7 @@ function instrumented(options: TokenBudgetModuleOptions, metrics: GatewayMetrics
 @Module({})
 export class AppModule {
   static register(options: GatewayModuleOptions = {}): DynamicModule {
-    const config = GatewayConfigModule.register(options.budget);
+    const config = GatewayConfigModule.register(options.budget, options.requestPolicy);
     const budgetModule = TokenBudgetModule.forRootAsync({
       isGlobal: true,
       imports: [config],

@@ -1,5 +1,6 @@
 import { ConfigService } from '@nestjs/config';
-import { BudgetRule, MemoryAdapter, readTokenBudgetConfig, RedisAdapter, TierOptions, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { BudgetRule, MemoryAdapter, RedisAdapter, TierOptions, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { readGatewayConfigFile } from '../policy/policy-config';
 import { MOCK_OUTPUT_TOKENS } from '../upstream/mock-upstream';
 
 /**
@@ -30,7 +31,7 @@ export const FAIR_HOLDS = { share: 0.25, minOutputTokens: 256 } as const;
  */
 export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions {
   const file = config.get<string>('TOKEN_BUDGET_CONFIG');
-  const options = file ? readTokenBudgetConfig(file) : undefined;
+  const options = file ? readGatewayConfigFile(file).options : undefined;
   const redisUrl = config.get<string>('REDIS_URL');
   const storage = redisUrl ? new RedisAdapter(redisUrl) : new MemoryAdapter();
   if (options) return { defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, fairHolds: FAIR_HOLDS, ...options, tiers: options.tiers ?? GATEWAY_TIERS, storage };

@@ -2,6 +2,8 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@
 import { TierThrottlerGuard, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
 import { ApiKeyGuard } from '../keys/api-key.guard';
 import { OPENAI_UPSTREAM, type JsonBody, type OpenAiUpstream } from '../upstream/upstream';
+import { PolicyRouteOf } from '../policy/policy-route.decorator';
+import { RequestPolicyGuard } from '../policy/request-policy.guard';
 import { ModelRequiredGuard } from './model-required.guard';
 import { PlatformResponse, ProxyRequest, upstreamCall, withUsageChunk } from './upstream-call';
 
@@ -11,13 +13,14 @@ import { PlatformResponse, ProxyRequest, upstreamCall, withUsageChunk } from './
  * streams are metered as they flow. Over its tier's rate, a request is served by the tier's cheaper model.
  */
 @Controller('v1')
-@UseGuards(ApiKeyGuard, ModelRequiredGuard, TierThrottlerGuard, TokenBudgetGuard)
+@UseGuards(ApiKeyGuard, ModelRequiredGuard, RequestPolicyGuard, TierThrottlerGuard, TokenBudgetGuard)
 export class OpenAiProxyController {
   constructor(@Inject(OPENAI_UPSTREAM) private readonly upstream: OpenAiUpstream) {}
 
   @Post('chat/completions')
   @HttpCode(200)
   @TokenBudget({ feature: 'chat' })
+  @PolicyRouteOf('chat')
   chat(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
     return this.upstream.chatCompletions(upstreamCall(withUsageChunk(body), req, res));
   }
@@ -25,6 +28,7 @@ export class OpenAiProxyController {
   @Post('responses')
   @HttpCode(200)
   @TokenBudget({ feature: 'responses' })
+  @PolicyRouteOf('responses')
   responses(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
     return this.upstream.responses(upstreamCall(body, req, res));
   }
@@ -32,6 +36,7 @@ export class OpenAiProxyController {
   @Post('embeddings')
   @HttpCode(200)
   @TokenBudget({ feature: 'embeddings' })
+  @PolicyRouteOf('embeddings')
   embeddings(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
     return this.upstream.embeddings(upstreamCall(body, req, res));
   }

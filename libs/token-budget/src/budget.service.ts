@@ -452,7 +452,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
       this.notifier.rejected(targets[result.index], result.state, info, result.dimension, estimate.tokens);
       throw new BudgetExceededException(info);
     }
-    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model };
+    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model, feesNanos: estimate.feesNanos };
     const reservation = new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
     const admitted = () => this.notifier.admitted(targets, result.states, result.held, result.heldCost);
     if (announce) admitted();
@@ -496,7 +496,8 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const usage = reported === undefined ? estimatedUsage(reservation.estimate) : reported;
     const now = this.now();
     // usage that names no model is priced as the estimate's model; an estimate committed as is costs what it was priced at
-    const cost = reported === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now);
+    // per-call fees held with the estimate are charged with the usage as they were held
+    const cost = reported === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now) + (reservation.hold.feesNanos ?? 0);
     reservation.markCommitting();
     let pending: MaybePromise<CommitResult | void>;
     try {
@@ -583,5 +584,5 @@ function estimatedUsage(tokens: number): Usage {
 
 /** The estimate as the calculator prices it: a bare count, or its split with the model. */
 function pricedEstimate(estimate: EstimateInput, checked: CheckedEstimate): EstimateInput {
-  return typeof estimate === 'number' ? estimate : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model };
+  return typeof estimate === 'number' ? estimate : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model, feesUsd: estimate.feesUsd };
 }

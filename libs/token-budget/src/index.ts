@@ -55,6 +55,7 @@ export type {
 } from './storage/storage-adapter.interface';
 export { NANOS_PER_USD, MAX_EXACT_USD, MIN_USD_LIMIT, usdToNanos, nanosToUsd } from './pricing/money';
 export type { ModelPricing, PricingTable } from './pricing/model-pricing';
+export { DEFAULT_PRICE_KEY } from './pricing/model-pricing';
 export type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
@@ -113,5 +114,9 @@ export { TIER_TOKENS_PER_MINUTE_RULE } from './tiers/tier-rules';
 export { MemoryRateWindow } from './storage/memory-rate-window';
 export { RedisRateWindow } from './storage/redis-rate-window';
 export type { RateWindowStore, RateHitRequest, RateHit } from './storage/rate-window.interface';
-export { readTokenBudgetConfig, loadTokenBudgetConfig } from './config/load-config';
+export { readTokenBudgetConfig, readTokenBudgetConfigFile, loadTokenBudgetConfig } from './config/load-config';
+export type { ConfigSectionValidator, TokenBudgetConfigFile } from './config/load-config';
+export { lookUpModelPrice } from './pricing/model-price-lookup';
+export type { ModelPriceLookup } from './pricing/model-price-lookup';
+export type { PriceSheet, CatalogPrice } from './pricing/price-catalog';
 export { TokenBudgetConfigError } from './config/config-file-error';

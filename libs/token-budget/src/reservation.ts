@@ -20,6 +20,8 @@ export interface ReservationHold {
   estimateCostNanos: number;
   /** Model of the estimate. */
   model: string | undefined;
+  /** The estimate's per-call fees in nano-dollars, charged on top of the usage's price at commit. */
+  feesNanos?: number;
 }
 
 /** Where a reservation stands. */

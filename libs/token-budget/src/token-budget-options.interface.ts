@@ -154,6 +154,15 @@ export interface TokenBudgetModuleOptions {
    */
   defaultEstimate?: EstimateInput | EstimateFn;
   /**
+   * USD a request costs beyond its tokens (per-call fees: a provider's server-side web search,
+   * code execution...), added to its estimate as `feesUsd`: held on cost budgets at admission and
+   * charged with the usage when the call settles. Applies to `{ inputTokens, outputTokens }`
+   * estimates (those read from bodies included); a bare token count carries no fees.
+   * @default undefined (no fees)
+   * @example requestFeesUsd: (req) => (req.body?.tools?.some((t) => t.type === 'web_search') ? 0.01 : 0)
+   */
+  requestFeesUsd?: (req: BudgetRequest) => number | undefined;
+  /**
    * Output tokens held for a request whose body sets no output limit (`max_tokens`,
    * `max_completion_tokens`, `max_output_tokens`, `generationConfig.maxOutputTokens`).
    * @default 1024

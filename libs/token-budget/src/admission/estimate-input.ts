@@ -1,10 +1,13 @@
 import type { EstimateInput } from '../estimation/usage-estimate';
+import { MAX_EXACT_USD, usdToNanos } from '../pricing/money';
 import { InvalidUsageError } from '../usage/invalid-usage.error';
 
 /** An estimate checked and reduced to what admission holds: tokens, and the model that prices it. */
 export interface CheckedEstimate {
   tokens: number;
   model: string | undefined;
+  /** The estimate's `feesUsd` in nano-dollars (0 when none). */
+  feesNanos: number;
 }
 
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
@@ -18,16 +21,19 @@ const show = (value: unknown) => (typeof value === 'number' ? String(value) : JS
 export function checkEstimate(estimate: unknown, name = 'estimate'): CheckedEstimate {
   if (typeof estimate === 'number') {
     if (!isCount(estimate)) throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a non-negative integer`);
-    return { tokens: estimate, model: undefined };
+    return { tokens: estimate, model: undefined, feesNanos: 0 };
   }
   if (typeof estimate !== 'object' || estimate === null) {
     throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a token count or { inputTokens, outputTokens, model? }`);
   }
-  const { inputTokens, outputTokens, model } = estimate as Partial<Exclude<EstimateInput, number>>;
+  const { inputTokens, outputTokens, model, feesUsd } = estimate as Partial<Exclude<EstimateInput, number>>;
   if (!isCount(inputTokens)) throw InvalidUsageError.create(`${name}.inputTokens is ${show(inputTokens)}, expected a non-negative integer`);
   if (!isCount(outputTokens)) throw InvalidUsageError.create(`${name}.outputTokens is ${show(outputTokens)}, expected a non-negative integer`);
   if (model !== undefined && typeof model !== 'string') throw InvalidUsageError.create(`${name}.model is ${show(model)}, expected a string`);
+  if (feesUsd !== undefined && !(typeof feesUsd === 'number' && Number.isFinite(feesUsd) && feesUsd >= 0 && feesUsd <= MAX_EXACT_USD)) {
+    throw InvalidUsageError.create(`${name}.feesUsd is ${show(feesUsd)}, expected a finite, non-negative number of USD (at most ${MAX_EXACT_USD})`);
+  }
   const tokens = inputTokens + outputTokens;
   if (!Number.isSafeInteger(tokens)) throw InvalidUsageError.create(`${name} totals more than Number.MAX_SAFE_INTEGER tokens`);
-  return { tokens, model: model === '' ? undefined : model };
+  return { tokens, model: model === '' ? undefined : model, feesNanos: usdToNanos(feesUsd ?? 0) };
 }

@@ -16,6 +16,33 @@ import { splitProblem } from './option-path';
  * TokenBudgetModule.forRoot({ ...options, storage: new RedisAdapter(process.env.REDIS_URL) });
  */
 export function readTokenBudgetConfig(file: string): TokenBudgetModuleOptions {
+  return readTokenBudgetConfigFile(file).options;
+}
+
+/**
+ * Checks one top-level section of a config file that the app reads itself (not a module option):
+ * returns one `path: problem` line per problem, the path starting with the section's key
+ * (`requestPolicy.routes.chat.tools[0]: ...`); none when the section is valid.
+ */
+export type ConfigSectionValidator = (value: unknown) => string[];
+
+/** A config file read by {@link readTokenBudgetConfigFile}: the module options and the app's own sections. */
+export interface TokenBudgetConfigFile {
+  options: TokenBudgetModuleOptions;
+  /** The value of each section given that the file sets (absent ones are left out). */
+  sections: Record<string, unknown>;
+}
+
+/**
+ * {@link readTokenBudgetConfig} for a file that also holds sections of the app's own (top-level
+ * keys that are not module options, e.g. a gateway's request policy): each is checked by its
+ * validator, and its problems are reported with the module options' as `file:line:column: path:
+ * problem` lines in one {@link TokenBudgetConfigError}.
+ *
+ * @example
+ * const { options, sections } = readTokenBudgetConfigFile('gateway.yaml', { requestPolicy: (value) => policyProblems(value) });
+ */
+export function readTokenBudgetConfigFile(file: string, validators: Record<string, ConfigSectionValidator> = {}): TokenBudgetConfigFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -36,13 +63,23 @@ export function readTokenBudgetConfig(file: string): TokenBudgetModuleOptions {
   if (!isMap(doc.contents)) {
     throw new TokenBudgetConfigError(file, [`${file}: must hold a mapping of module options, e.g. budgets:, tiers:`]);
   }
-  const options = doc.toJS() as unknown;
+  const options = doc.toJS() as Record<string, unknown>;
+  const sections: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, validate] of Object.entries(validators)) {
+    if (!(key in options)) continue;
+    sections[key] = options[key];
+    delete options[key];
+    problems.push(...validate(sections[key]));
+  }
   try {
-    return validateOptions(options);
+    validateOptions(options);
   } catch (error) {
     if (!(error instanceof TokenBudgetOptionsError)) throw error;
-    throw new TokenBudgetConfigError(file, error.problems.map((problem) => locate(file, problem, doc, lines)));
+    problems.unshift(...error.problems);
   }
+  if (problems.length) throw new TokenBudgetConfigError(file, problems.map((problem) => locate(file, problem, doc, lines)), Object.keys(validators));
+  return { options: options as TokenBudgetModuleOptions, sections };
 }
 
 /**

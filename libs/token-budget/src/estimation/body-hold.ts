@@ -71,12 +71,12 @@ function holdLowered(estimate: RequestBodyEstimate, lowering: OutputLowering, co
 }
 
 function reserveLeast(estimate: RequestBodyEstimate, least: number, context: BodyHoldContext): MaybePromise<CappedReservation> {
-  const usage = { inputTokens: estimate.inputTokens, outputTokens: least * estimate.choices, ...(estimate.model !== undefined ? { model: estimate.model } : {}) };
+  const usage = { inputTokens: estimate.inputTokens, outputTokens: least * estimate.choices, ...extrasOf(estimate) };
   return then(context.reserve(usage, 'strict', true), (reservation: Reservation) => ({ reservation, usage }));
 }
 
 function holdAsEstimated(estimate: RequestBodyEstimate, context: BodyHoldContext): MaybePromise<CappedReservation> {
-  const model = estimate.model !== undefined ? { model: estimate.model } : {};
+  const model = extrasOf(estimate);
   return then(context.reserve(estimate, context.policy, true), (reservation: Reservation) => {
     // under the 'clamp' policy the hold may be smaller than the estimate: its output is what is left after the prompt
     const output = reservation.held < reservation.estimate ? Math.max(0, reservation.held - estimate.inputTokens) : estimate.outputTokens;
@@ -100,6 +100,11 @@ function sendHeldLimit(body: Record<string, unknown>, reader: RequestShapeReader
   const limit = Math.max(1, heldPerCompletion);
   reader.writeMaxOutput(body, limit);
   return requested === undefined ? limit : Math.min(requested, limit);
+}
+
+/** The model and per-call fees of an estimate, carried by every hold made of it. */
+function extrasOf(estimate: RequestBodyEstimate): Pick<RequestBodyEstimate, 'model' | 'feesUsd'> {
+  return { ...(estimate.model !== undefined ? { model: estimate.model } : {}), ...(estimate.feesUsd ? { feesUsd: estimate.feesUsd } : {}) };
 }
 
 function boundsOf(estimate: RequestBodyEstimate, sentPerCompletion: number | undefined, inputFactor: number): UsageBounds {

@@ -54,7 +54,7 @@ export function reserveCapped(reserve: Reserve, settler: ReservationSettler, est
   const choices = estimate.choices ?? 1;
   const minOutput = policy.minOutputTokens * choices;
   const least = inputTokens + minOutput;
-  const model = estimate.model !== undefined ? { model: estimate.model } : {};
+  const model = { ...(estimate.model !== undefined ? { model: estimate.model } : {}), ...(estimate.feesUsd ? { feesUsd: estimate.feesUsd } : {}) };
   const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
   const capped = (reservation: Reservation, output: number): CappedReservation => ({ reservation, usage: usage(output) });
   const strictly = (output: number): MaybePromise<CappedReservation> => then(reserve(usage(output), 'strict', true), (reservation) => capped(reservation, output));

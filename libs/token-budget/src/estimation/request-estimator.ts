@@ -4,6 +4,7 @@ import type { TokenBudgetRouteOptions } from '../token-budget.decorator';
 import type { CapMaxTokensOptions } from './capped-reservation';
 import { DEFAULT_FAIR_MIN_OUTPUT_TOKENS, DEFAULT_FAIR_SHARE, FairHoldOptions, OutputLowering } from './fair-output';
 import { DEFAULT_MAX_OUTPUT_TOKENS, estimateRequestBody, RequestBodyEstimate } from './estimate-request-body';
+import { then } from '../maybe-promise';
 import type { EstimateInput } from './usage-estimate';
 
 /** How a route estimates its requests, resolved once per route from its options and the module's. */
@@ -59,6 +60,14 @@ export class RequestEstimator {
   ) {}
 
   estimate(req: BudgetRequest, route: RouteEstimation, where: string): EstimateInput | Promise<EstimateInput> {
+    const fees = this.options.requestFeesUsd?.(req);
+    if (!fees) return this.tokens(req, route, where);
+    const estimate = this.tokens(req, route, where);
+    const withFees = (e: EstimateInput): EstimateInput => (typeof e === 'number' ? e : { ...e, feesUsd: (e.feesUsd ?? 0) + fees });
+    return then(estimate, withFees);
+  }
+
+  private tokens(req: BudgetRequest, route: RouteEstimation, where: string): EstimateInput | Promise<EstimateInput> {
     if (route.estimate !== undefined) return typeof route.estimate === 'function' ? route.estimate(req) : route.estimate;
     const fromBody = this.fromBody(req, route, where);
     if (fromBody) return fromBody;

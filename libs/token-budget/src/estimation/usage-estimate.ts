@@ -10,6 +10,13 @@ export interface UsageEstimate {
   outputTokens: number;
   /** Model that will be called; prices the estimate for cost budgets. */
   model?: string;
+  /**
+   * USD the call costs beyond its tokens (per-call fees, e.g. a provider's server-side web search),
+   * held on cost budgets with the tokens' price and charged with the usage when the call settles.
+   * @default 0
+   * @example feesUsd: 0.01
+   */
+  feesUsd?: number;
 }
 
 /** A token total or a {@link UsageEstimate}. */

@@ -132,6 +132,7 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsFunction() onBudgetExceeded?: unknown;
   @IsOptional() @IsIn(['reject', 'allow'], { message: "must be 'reject' or 'allow'" }) anonymous?: string;
   @IsOptional() @IsEstimate() defaultEstimate?: unknown;
+  @IsOptional() @IsFunction() requestFeesUsd?: unknown;
   @IsOptional() @IsTokenCount() defaultMaxOutputTokens?: number;
   @IsOptional() @IsCapMaxTokens() capMaxTokens?: unknown;
   @IsOptional() @IsFairHolds() fairHolds?: unknown;

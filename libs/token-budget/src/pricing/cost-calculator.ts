@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { EstimateInput } from '../estimation/usage-estimate';
 import type { Usage } from '../usage/usage.interface';
+import { usdToNanos } from './money';
 import { InvalidUsageError } from '../usage/invalid-usage.error';
 import { isLocalModelName } from './local-models';
-import type { ModelPricing, PricingTable } from './model-pricing';
+import { DEFAULT_PRICE_KEY, type ModelPricing, type PricingTable } from './model-pricing';
 import { CatalogPrice, catalogPriceSheet, priceAt } from './price-catalog';
 
 /** Options the calculator reads from the module options. */
@@ -37,17 +38,21 @@ const picoPerToken = (usdPerMillion: number): bigint => BigInt(Math.round(usdPer
  * pico-dollars and rounded up once to a whole nano-dollar, so a call is never charged less than it
  * costs and by at most $0.000000001 more.
  *
- * Prices come from the `pricing` overrides (exact model name), else the bundled catalog. Native
- * Ollama results and local `name:tag` models cost 0; so do models nobody prices (one warning per
- * model). Pricing never throws on a model it cannot price: the provider has billed by then.
+ * Prices come from the `pricing` overrides (exact model name), else the bundled catalog, else the
+ * `pricing` option's `'*'` entry when it has one. Without it, local `name:tag` models cost 0, and
+ * so do models nobody prices (one warning per model). Native Ollama results always cost 0. Pricing never throws on a model it cannot price: the provider has billed by then.
  */
 export class CostCalculator {
   private readonly logger = new Logger('TokenBudgetPricing');
   private readonly overrides = new Map<string, Sheet>();
   private readonly warned = new Set<string>();
+  /** The `'*'` entry: the price of models nothing else prices. */
+  private readonly fallback: Sheet | undefined;
 
   constructor(private readonly options: CostCalculatorOptions) {
     for (const [model, pricing] of Object.entries(options.pricing ?? {})) this.overrides.set(model.toLowerCase().trim(), fromOverride(pricing));
+    this.fallback = this.overrides.get(DEFAULT_PRICE_KEY);
+    this.overrides.delete(DEFAULT_PRICE_KEY);
   }
 
   /** Cost of actual usage in nano-dollars (0 when the model cannot be priced). */
@@ -73,7 +78,8 @@ export class CostCalculator {
   /**
    * Cost of an estimate in nano-dollars. With a model (the estimate's, else `defaultModel`), input
    * and output at their prices; a bare token number at the dearer of the default model's input and
-   * output prices (so the hold is never short); 0 when there is no model to price.
+   * output prices (so the hold is never short); 0 when there is no model to price. Plus the
+   * estimate's `feesUsd`, which need no model.
    */
   estimateCost(estimate: EstimateInput, now = Date.now()): number {
     if (typeof estimate === 'number') {
@@ -83,12 +89,14 @@ export class CostCalculator {
       const dearer = Math.max(priceAt(sheet.input, estimate), priceAt(sheet.output, estimate));
       return toNanos(BigInt(estimate) * picoPerToken(dearer), 'estimate');
     }
-    if (estimate.inputTokens + estimate.outputTokens === 0) return 0;
+    const fees = usdToNanos(estimate.feesUsd ?? 0);
+    if (estimate.inputTokens + estimate.outputTokens === 0) return fees;
     const sheet = this.sheetFor(estimate.model, now);
-    if (!sheet) return 0;
+    if (!sheet) return fees;
     const pico =
       BigInt(estimate.inputTokens) * picoPerToken(priceAt(sheet.input, estimate.inputTokens)) +
-      BigInt(estimate.outputTokens) * picoPerToken(priceAt(sheet.output, estimate.inputTokens));
+      BigInt(estimate.outputTokens) * picoPerToken(priceAt(sheet.output, estimate.inputTokens)) +
+      BigInt(fees) * 1000n;
     return toNanos(pico, 'estimate');
   }
 
@@ -99,14 +107,15 @@ export class CostCalculator {
       return undefined;
     }
     if (name.length > MAX_MODEL_NAME_LENGTH) {
+      if (this.fallback) return this.fallback;
       this.warnOnce(LONG_NAME, `A model name of ${name.length} characters ('${name.slice(0, 40)}...') was priced at 0 without a catalog look-up: no priced model has a name longer than ${MAX_MODEL_NAME_LENGTH} characters`);
       return undefined;
     }
     const key = name.toLowerCase().trim();
     const override = this.overrides.get(key);
     if (override) return override;
-    if (isLocalModelName(name)) return this.free(name, 'a local model');
-    const sheet = catalogPriceSheet(key, now);
+    if (isLocalModelName(name)) return this.fallback ?? this.free(name, 'a local model');
+    const sheet = catalogPriceSheet(key, now) ?? this.fallback;
     if (!sheet) this.warnOnce(key, `No price for model '${name}': its calls cost 0 against cost budgets. Add it to the pricing option, e.g. pricing: { '${name}': { input: 0.5, output: 1.5 } } (USD per million tokens)`);
     return sheet;
   }

@@ -28,5 +28,12 @@ export interface ModelPricing {
   cacheWrite?: number;
 }
 
-/** Price overrides by model name (exact match, case-insensitive), consulted before the catalog. */
+/**
+ * Price overrides by model name (exact match, case-insensitive), consulted before the catalog. The
+ * entry {@link DEFAULT_PRICE_KEY} (`'*'`) prices every model that no other entry and no catalog
+ * entry prices, local-looking `name:tag` names included.
+ */
 export type PricingTable = Record<string, ModelPricing>;
+
+/** Key of the `pricing` entry that prices models nothing else prices (otherwise they cost 0). */
+export const DEFAULT_PRICE_KEY = '*';

@@ -221,3 +221,24 @@ describe.each(['redis', 'cluster'] as const)('fair holds oversubscribed on %s st
     for (const call of upstream.calls) expect(call.limit).toBeGreaterThanOrEqual(256);
   });
 });
+
+describe.each(PLATFORMS)("the output limit sent under reservationPolicy: 'clamp' on %s", (platform) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    await upstream.start();
+    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'month', tokens: 300 }], reservationPolicy: 'clamp' }, [FairProxyController]);
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.close();
+  });
+
+  it('a clamped hold lowers the body to the output it holds, so the provider bills no more than the hold', async () => {
+    upstream.reset();
+    const res = await post(`${t.url}/v1/chat/completions`, chat({ max_tokens: 1_000 }), { 'x-user': 'clamped' });
+    expect(res.status).toBe(200);
+    const [call] = upstream.calls;
+    expect(call.limit).toBe(300 - call.inputTokens);
+    expect((await t.app.get(BudgetService).getUsage('clamped'))[0]).toMatchObject({ used: 300, reserved: 0 });
+  });
+});

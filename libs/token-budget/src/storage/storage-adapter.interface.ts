@@ -135,7 +135,10 @@ export interface ReserveRequest {
    * @default 'strict'
    */
   policy?: ReservationPolicy;
-  /** Epoch ms when the reservation lapses if nobody commits or releases it. */
+  /**
+   * Epoch ms when the reservation lapses if nobody commits or releases it. A storage with a clock of
+   * its own (`now()`, Redis) holds it for `leaseUntil - now` from its own time instead.
+   */
   leaseUntil: number;
   now: number;
 }

@@ -89,9 +89,14 @@ const MAX_SWEEP_CALLS = 1_000;
  * Give it an ioredis `Redis` or `Cluster` (you keep ownership and close it), or options / a URL
  * (it creates the client and quits it on application shutdown).
  *
+ * Time is the Redis server's (`timeSource: 'server'`, the default): the scripts read `TIME` for
+ * lease expiry, rate windows and record expiry, and `now()` estimates it for period keys, so app
+ * instances with skewed clocks agree.
+ *
  * @example
  * new RedisAdapter(new Redis(process.env.REDIS_URL))
  * new RedisAdapter('redis://127.0.0.1:6379')
+ * new RedisAdapter(redis, { timeSource: 'app' }) // the module's clock decides (tests that travel in time)
  */
 export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisAdapter.name);

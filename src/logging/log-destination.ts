@@ -1,0 +1,14 @@
+import { destination, DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
+
+/**
+ * Where the logs go when no stream is given: on an interactive terminal, human-readable lines
+ * (pino-pretty: time, level, message; the request fields below each line); otherwise (a pipe, a
+ * file, a container's log collector) one JSON object per line. Both written synchronously, so the
+ * last lines before a shutdown's exit are not lost.
+ * @param terminal whether stdout is an interactive terminal (`process.stdout.isTTY`)
+ */
+export function logDestination(terminal: boolean = process.stdout.isTTY === true): DestinationStream {
+  if (!terminal) return destination({ dest: 1, sync: true });
+  return pretty({ destination: 1, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req,res,responseTime' });
+}

@@ -17,12 +17,14 @@ export function openAiRefusalBody(refusal: Refusal): object {
 }
 
 /**
- * A refusal in Anthropic's shape, `{ type: 'error', error: { type, message, code, ...figures }, request_id }`:
- * `billing_error` for an exhausted budget answered 402, else `rate_limit_error`.
+ * A refusal in Anthropic's shape, `{ type: 'error', error: { type, message, details: { error_code, ...figures } }, request_id }`:
+ * `billing_error` for an exhausted budget answered 402, else `rate_limit_error`. The code and
+ * figures are in `error.details`, where Anthropic puts its own spend-limit code and where
+ * `@anthropic-ai/sdk` reads `err.errorCode` and `err.details`.
  */
 export function anthropicRefusalBody(refusal: Refusal, requestId: string | undefined): object {
   const type = refusal.status === 402 ? 'billing_error' : 'rate_limit_error';
-  return { type: 'error', error: { type, message: refusal.message, code: codeOf(refusal), ...refusal.figures }, request_id: requestId ?? null };
+  return { type: 'error', error: { type, message: refusal.message, details: { error_code: codeOf(refusal), ...refusal.figures } }, request_id: requestId ?? null };
 }
 
 function codeOf(refusal: Refusal): string {

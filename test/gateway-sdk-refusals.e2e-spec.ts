@@ -107,7 +107,7 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
   it('@anthropic-ai/sdk: APIError with the message, type billing_error, errorCode budget_exceeded, details and requestID; one request', async () => {
     const { user, key } = await exhaustedUser();
     const client = new Anthropic({ apiKey: key, baseURL: gateway.url });
-    const error = (await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 300, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    const error = (await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 300, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect(error.status).toBe(402);
     expect(error.type).toBe('billing_error');
@@ -139,7 +139,7 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
   it('ai + @ai-sdk/anthropic (generateText): APICallError, not retryable, with the message and data.error.type; one request', async () => {
     const { user, key } = await exhaustedUser();
     const anthropic = createAnthropic({ apiKey: key, baseURL: `${gateway.url}/v1` });
-    const error = await generateText({ model: anthropic('claude-sonnet-4-5'), prompt: 'Hi', maxOutputTokens: 300 }).catch((e: unknown) => e);
+    const error = await generateText({ model: anthropic('claude-sonnet-4-6'), prompt: 'Hi', maxOutputTokens: 300 }).catch((e: unknown) => e);
     expect(APICallError.isInstance(error)).toBe(true);
     const call = error as APICallError;
     expect(call.statusCode).toBe(402);
@@ -189,7 +189,7 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
     const user = `${platform}-tight-anthropic`;
     const key = await createKey(gateway.url, user, 'tight');
     const client = new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0 });
-    const ask = () => client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] });
+    const ask = () => client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] });
     await ask();
     const error = (await ask().catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(error.status).toBe(429);
@@ -230,7 +230,7 @@ describe('BUDGET_EXHAUSTED_STATUS=429 (as OpenAI answers insufficient_quota): wh
 
     const b = await exhaustedUser();
     const anthropicError = (await new Anthropic({ apiKey: b.key, baseURL: gateway.url }).messages
-      .create({ model: 'claude-sonnet-4-5', max_tokens: 300, messages: [{ role: 'user', content: 'Hi' }] })
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 300, messages: [{ role: 'user', content: 'Hi' }] })
       .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(anthropicError).toBeInstanceOf(Anthropic.RateLimitError);
     expect(anthropicError).toMatchObject({ status: 429, type: 'rate_limit_error', errorCode: 'budget_exceeded' });

@@ -60,6 +60,12 @@ describe.each(PLATFORMS)('offline on the built-in mock, every SDK helper works (
     expect((await userBudget(t.url, 'sk-demo-bob')).used - before).toBe(message.usage.input_tokens + 25);
   });
 
+  it("anthropic: a message's _request_id is the gateway's request id (the request-id header, as Anthropic sends it)", async () => {
+    const { response, request_id } = await anthropic().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect(request_id).toMatch(/^[\w-]+$/);
+    expect(request_id).toBe(response.headers.get('x-request-id'));
+  });
+
   it("anthropic messages.countTokens(): the library's estimate of the prompt, in Anthropic's shape; not charged", async () => {
     const body = { model: 'claude-sonnet-4-6', system: 'Be brief.', messages: [{ role: 'user' as const, content: 'How many tokens is this sentence?' }] };
     const before = (await userBudget(t.url, 'sk-demo-bob')).used;

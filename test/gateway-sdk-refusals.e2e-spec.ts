@@ -2,7 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { ChatOpenAI } from '@langchain/openai';
-import { APICallError, generateText } from 'ai';
+import { APICallError, generateText, streamText } from 'ai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +150,22 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
     const lines = await requestsOf(gateway, key, user);
     expect(rejected(lines)).toHaveLength(1);
     expect(rejected(lines)[0]).toMatchObject({ route: '/v1/messages' });
+  });
+
+  it('ai streamText (stream: true): nothing thrown, the APICallError reaches onError and the stream ends empty; one request', async () => {
+    const { user, key } = await exhaustedUser();
+    const openai = createOpenAI({ apiKey: key, baseURL: `${gateway.url}/v1` });
+    const errors: unknown[] = [];
+    const result = streamText({ model: openai.chat('gpt-4o-mini'), prompt: 'Hi', maxOutputTokens: 300, onError: ({ error }) => void errors.push(error) });
+    let text = '';
+    for await (const delta of result.textStream) text += delta;
+    expect(text).toBe('');
+    expect(errors).toHaveLength(1);
+    expect(APICallError.isInstance(errors[0])).toBe(true);
+    expect(errors[0]).toMatchObject({ statusCode: 402, isRetryable: false, message: expect.stringMatching(BUDGET_MESSAGE) });
+    const lines = await requestsOf(gateway, key, user);
+    expect(rejected(lines)).toHaveLength(1);
+    expect(rejected(lines)[0]).toMatchObject({ route: '/v1/chat/completions' });
   });
 
   it('@langchain/openai (ChatOpenAI.invoke): the openai error with its message and code, not retried; one request', async () => {

@@ -18,9 +18,9 @@ export interface GatewayOptions extends GatewayModuleOptions {
    */
   platform?: 'express' | 'fastify';
   /**
-   * Nest's own logger, or `false` for none. Request logs are JSON lines from pino either way
-   * (`log` option, `LOG_LEVEL`).
-   * @default the JSON logger (pino)
+   * Nest's own logger, or `false` for none. Request logs come from pino either way (JSON lines,
+   * human-readable on a terminal; `log` option, `LOG_LEVEL`).
+   * @default the pino logger
    * @example ['error', 'warn']
    */
   logger?: LoggerService | LogLevel[] | false;

@@ -43,7 +43,7 @@ describe('the /admin dashboard in headless Chromium', () => {
   it('shows each user against their limit, the spend and the rejections, and follows new usage without a reload', async () => {
     expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
     expect((await post(`${t.url}/v1/chat/completions`, chat(300), bob)).status).toBe(200);
-    expect((await post(`${t.url}/v1/chat/completions`, chat(5_000), alice)).status).toBe(429);
+    expect((await post(`${t.url}/v1/chat/completions`, chat(5_000), alice)).status).toBe(402);
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     await page.goto(`${t.url}/admin`);

@@ -42,10 +42,11 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
     expect(budget.body[0]).toMatchObject({ id: 'bob', used: CLAUDE_PROMPT + 20 });
   });
 
-  it('refuses a request that does not fit the monthly budget with 429', async () => {
+  it('refuses a request that does not fit the monthly budget: 402 in the OpenAI shape, x-should-retry: false', async () => {
     const res = await post(`${t.url}/v1/chat/completions`, chat(900), alice);
-    expect(res.status).toBe(429);
-    expect(res.body).toMatchObject({ error: 'budget_exceeded', reason: 'user_token_limit_exceeded', used: CHAT_PROMPT + 100, limit: 1000 });
+    expect(res.status).toBe(402);
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    expect(res.body).toMatchObject({ error: { type: 'insufficient_quota', code: 'budget_exceeded', param: null, reason: 'user_token_limit_exceeded', used: CHAT_PROMPT + 100, limit: 1000 } });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 

@@ -8,7 +8,6 @@ import { validateEnv } from './config/env.validation';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardSummaryService } from './dashboard/dashboard-summary';
 import { HealthController } from './health/health.controller';
-import { DEMO_KEYS } from './keys/demo-keys';
 import { keyProviders } from './keys/key-providers';
 import type { KeySeed } from './keys/key-seed';
 import type { KeyStore } from './keys/key-store';
@@ -36,7 +35,8 @@ export interface GatewayModuleOptions {
   budget?: TokenBudgetModuleOptions;
   /**
    * Plain API keys and the user each one identifies, seeded (hashed) into the key store at boot.
-   * @default the demo keys (sk-demo-alice on the free tier, sk-demo-bob on pro)
+   * @default the demo keys (sk-demo-alice on the free tier, sk-demo-bob on pro) when every upstream
+   * is the built-in mock or `DEMO_KEYS=1`; else none
    * @example { 'sk-test': { id: 'test-user', tenantId: 'acme', tier: 'pro' } }
    */
   keys?: Readonly<Record<string, KeySeed>>;
@@ -47,7 +47,7 @@ export interface GatewayModuleOptions {
   keyStore?: KeyStore;
   /**
    * Key of the admin API and the `/admin` dashboard.
-   * @default the ADMIN_KEY variable, else a random key printed at start-up
+   * @default the ADMIN_KEY variable; else, with the built-in mock only, a random key (a real upstream and no key stops the boot)
    */
   adminKey?: string;
   /**
@@ -92,7 +92,7 @@ export class AppModule {
       controllers: [...PROXY_CONTROLLERS, HealthController, ...ADMIN_CONTROLLERS, DashboardController, MetricsController],
       providers: [
         ...UPSTREAM_PROVIDERS,
-        ...keyProviders(options.keys ?? DEMO_KEYS, options.keyStore),
+        ...keyProviders(options.keys, options.keyStore),
         ...adminProviders(options.adminKey),
         DashboardSummaryService,
         BudgetMetricsListener,

@@ -18,18 +18,25 @@ export interface GatewayOptions extends GatewayModuleOptions {
    */
   platform?: 'express' | 'fastify';
   /**
-   * Nest's own logger, or `false` for none. Request logs are JSON lines from pino either way
-   * (`log` option, `LOG_LEVEL`).
-   * @default the JSON logger (pino)
+   * Nest's own logger, or `false` for none. Request logs come from pino either way (JSON lines,
+   * human-readable on a terminal; `log` option, `LOG_LEVEL`).
+   * @default the pino logger
    * @example ['error', 'warn']
    */
   logger?: LoggerService | LogLevel[] | false;
+  /**
+   * Keep Nest's start-up log lines (modules, routes, seeded keys) buffered until
+   * `app.flushLogs()`, so the start-up banner is printed before them. Only with the default logger.
+   * @default false
+   * @example true
+   */
+  holdStartupLogs?: boolean;
 }
 
 /**
  * The gateway app as `main.ts` runs it (not yet listening): the platform, the request body limit
  * (`MAX_BODY_BYTES`, 413 over it; a body that is not JSON is a 400, both as JSON errors by
- * `ApiErrorFilter`), JSON logs through pino. Signals are left to {@link installGracefulShutdown}.
+ * `ApiErrorFilter`), logs through pino (human-readable on a terminal, JSON otherwise). Signals are left to {@link installGracefulShutdown}.
  * Throws, naming the variable or the file, when the environment or the budget config file is bad.
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<INestApplication> {
@@ -39,7 +46,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
   const module = AppModule.register(options);
   if (platform === 'express') module.imports = [...(module.imports ?? []), ExpressBodyModule.register(bodyLimit)];
   // a boot error (a bad config file) is thrown to the caller, which prints it, rather than exiting here
-  const appOptions = { abortOnError: false, ...(options.logger === undefined ? { bufferLogs: true } : { logger: options.logger }) };
+  const appOptions = {
+    abortOnError: false,
+    ...(options.logger === undefined ? { bufferLogs: true, autoFlushLogs: options.holdStartupLogs !== true } : { logger: options.logger }),
+  };
   let app: INestApplication;
   if (platform === 'fastify') {
     app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), appOptions);

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { BudgetService, BudgetUsageAnomalyEvent, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
 import OpenAI from 'openai';
-import { aiSdkAnthropicCalls } from './fixtures/ai-sdk-child';
+import { aiSdkAnthropicCalls } from './fixtures/ai-sdk-anthropic';
 import { BillingUpstream, forward, UNLIMITED_OUTPUT } from './fixtures/billing-upstream';
 import { PLATFORMS, post, startBudgetApp, TestApp } from './fixtures/create-app';
 import { makeStorage, uniquePrefix } from './fixtures/storages';

@@ -78,8 +78,8 @@ describe.each(PLATFORMS)('admin API on %s', (platform) => {
     const { key } = await createKey({ user });
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(250), bearer(key))).status).toBe(200);
     const refused = await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(key));
-    expect(refused.status).toBe(429);
-    expect(refused.body.reason).toBe('user_token_limit_exceeded');
+    expect(refused.status).toBe(402);
+    expect(refused.body.error).toMatchObject({ code: 'budget_exceeded', reason: 'user_token_limit_exceeded' });
     const granted = await post(`${g.t.url}/admin/api/users/${user}/grants`, { tokens: 200 }, g.admin);
     expect(granted.status).toBe(200);
     expect(granted.body).toEqual([expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 250, limit: USER_TOKENS, granted: 200, effectiveLimit: USER_TOKENS + 200 })]);
@@ -93,8 +93,8 @@ describe.each(PLATFORMS)('admin API on %s', (platform) => {
     expect(set.status).toBe(200);
     expect(set.body).toEqual([expect.objectContaining({ scope: 'user', id: user, limit: 50 })]);
     const refused = await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(key));
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ reason: 'user_token_limit_exceeded', limit: 50, used: 0 });
+    expect(refused.status).toBe(402);
+    expect(refused.body.error).toMatchObject({ reason: 'user_token_limit_exceeded', limit: 50, used: 0 });
     const cleared = await send('DELETE', `${g.t.url}/admin/api/users/${user}/limit`, undefined, g.admin);
     expect(cleared.body).toEqual([expect.objectContaining({ limit: USER_TOKENS })]);
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(key))).status).toBe(200);

@@ -42,8 +42,8 @@ describe.each(PLATFORMS)('gateway on %s: tenant and key rules of the config file
     expect((await chat(t.url, 'sk-ann')).status).toBe(200);
     expect((await chat(t.url, 'sk-ben')).status).toBe(200);
     const refused = await chat(t.url, 'sk-ben');
-    expect(refused.status).toBe(429);
-    expect(await refused.json()).toMatchObject({ scope: 'tenant' });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ error: { scope: 'tenant' } });
     const budgets = (await (await fetch(`${t.url}/v1/budget`, { headers: { authorization: 'Bearer sk-ann' } })).json()) as { scope: string; id: string; used: number }[];
     expect(budgets.find((b) => b.scope === 'tenant')).toMatchObject({ id: 'acme', used: expect.any(Number) });
     expect(budgets.find((b) => b.scope === 'tenant')!.used).toBeGreaterThan(40);
@@ -52,7 +52,7 @@ describe.each(PLATFORMS)('gateway on %s: tenant and key rules of the config file
   it("a key rule in the file still counts per key: a key's own token_budget binds", async () => {
     expect((await chat(t.url, 'sk-cat')).status).toBe(200);
     const refused = await chat(t.url, 'sk-cat');
-    expect(refused.status).toBe(429);
-    expect(await refused.json()).toMatchObject({ scope: 'key' });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ error: { scope: 'key' } });
   });
 });

@@ -1,4 +1,4 @@
-import { aiSdkAnthropicCalls } from './fixtures/ai-sdk-child';
+import { aiSdkAnthropicCalls } from './fixtures/ai-sdk-anthropic';
 import { userBudget } from './fixtures/gateway-app';
 import { buildGatewayApp, GatewayProcess, startGatewayProcess } from './fixtures/gateway-process';
 import { PLATFORMS } from './fixtures/create-app';

@@ -82,14 +82,14 @@ describe('two gateway processes over one Redis', () => {
     const { key } = await createKey(a, { user });
     expect((await send('PUT', `${b.url}/admin/api/users/${user}/limit`, { tokens: 50 }, admin)).status).toBe(200);
     const refused = await post(`${a.url}/v1/chat/completions`, chat(100), bearer(key));
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ reason: 'user_token_limit_exceeded', limit: 50 });
+    expect(refused.status).toBe(402);
+    expect(refused.body.error).toMatchObject({ reason: 'user_token_limit_exceeded', limit: 50 });
 
     const capped = await createKey(a, { user: newUser(), token_budget: CHAT_PROMPT + 20 });
     expect((await post(`${b.url}/v1/chat/completions`, chat(20), bearer(capped.key))).status).toBe(200);
     const over = await post(`${b.url}/v1/chat/completions`, chat(1), bearer(capped.key));
-    expect(over.status).toBe(429);
-    expect(over.body).toMatchObject({ reason: 'key_token_limit_exceeded', used: CHAT_PROMPT + 20 });
+    expect(over.status).toBe(402);
+    expect(over.body.error).toMatchObject({ reason: 'key_token_limit_exceeded', used: CHAT_PROMPT + 20 });
   });
 
   it('a grant made on A admits the next request on B', async () => {
@@ -98,7 +98,7 @@ describe('two gateway processes over one Redis', () => {
     // fill the budget: a call asking more than 256 output tokens would be lowered (fair holds), so three calls of 256
     for (let i = 0; i < 3; i++) expect((await post(`${b.url}/v1/chat/completions`, chat(256), bearer(key))).status).toBe(200);
     expect(USER_TOKENS - 3 * (CHAT_PROMPT + 256)).toBeLessThan(CHAT_PROMPT + 200);
-    expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(429);
+    expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(402);
     expect((await post(`${a.url}/admin/api/users/${user}/grants`, { tokens: 500 }, admin)).status).toBe(200);
     expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(200);
   });

@@ -93,14 +93,14 @@ describe.each(PLATFORMS.flatMap((platform) => STORAGE_KINDS.map((kind) => [platf
     expect((await del(`${g.t.url}/admin/api/keys/key_nope`, g.admin)).status).toBe(404);
   });
 
-  it("enforces a key's token_budget on that key alone: 429 key_token_limit_exceeded", async () => {
+  it("enforces a key's token_budget on that key alone: 402 key_token_limit_exceeded", async () => {
     const user = newUser();
     const limited = await createKey({ user, token_budget: CHAT_PROMPT + 150 });
     const open = await createKey({ user });
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(limited.key))).status).toBe(200);
     const refused = await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(limited.key));
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ error: 'budget_exceeded', reason: 'key_token_limit_exceeded', scope: 'key', used: CHAT_PROMPT + 100, limit: CHAT_PROMPT + 150 });
+    expect(refused.status).toBe(402);
+    expect(refused.body.error).toMatchObject({ code: 'budget_exceeded', reason: 'key_token_limit_exceeded', scope: 'key', used: CHAT_PROMPT + 100, limit: CHAT_PROMPT + 150 });
     // a request that fits what is left passes, and the user's other key is not bound by it
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(50 - CHAT_PROMPT), bearer(limited.key))).status).toBe(200);
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(open.key))).status).toBe(200);

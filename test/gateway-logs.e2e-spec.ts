@@ -63,9 +63,9 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
 
   it('logs refusals with their reason, generates request ids, and keeps x-api-key out', async () => {
     const over = await post(`${t.url}/v1/chat/completions`, chat(5_000), { 'x-api-key': 'sk-demo-bob' });
-    expect(over.status).toBe(429);
+    expect(over.status).toBe(402);
     const line = await lineOf(over);
-    expect(line).toMatchObject({ userId: 'bob', status: 429, decision: 'rejected', reason: 'user_token_limit_exceeded', level: 40 });
+    expect(line).toMatchObject({ userId: 'bob', status: 402, decision: 'rejected', reason: 'user_token_limit_exceeded', level: 40 });
     expect(over.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const anonymous = await post(`${t.url}/v1/chat/completions`, chat(5), { 'x-request-id': 'bad id with spaces' });
     expect(anonymous.status).toBe(401);

@@ -31,7 +31,7 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
     // refusals: over the monthly budget (a prompt that leaves no room for the 256 output tokens a
     // fair hold keeps at least: a large max_tokens alone is lowered, not refused), no key (twice), a body that is not JSON
     const overBudget = { ...chat(5_000), messages: [{ role: 'user', content: 'hello '.repeat(800) }] };
-    expect((await post(`${t.url}/v1/chat/completions`, overBudget, alice)).status).toBe(429);
+    expect((await post(`${t.url}/v1/chat/completions`, overBudget, alice)).status).toBe(402);
     expect((await post(`${t.url}/v1/chat/completions`, chat(10), {})).status).toBe(401);
     expect((await post(`${t.url}/v1/chat/completions`, chat(10), { authorization: 'Bearer sk-nobody' })).status).toBe(401);
     const bad = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...alice }, body: '{"model":' });

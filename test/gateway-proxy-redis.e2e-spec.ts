@@ -32,7 +32,7 @@ describe('two gateway instances on one REDIS_URL', () => {
 
     const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => chat(i % 2 ? a : b, 100)));
     const admitted = responses.filter((r) => r.status === 200).length;
-    expect(responses.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    expect(responses.every((r) => r.status === 200 || r.status === 402)).toBe(true);
     expect(admitted).toBe(Math.floor((1000 - perCall) / perCall));
     await Promise.all(responses.map((r) => r.text()));
     const [onA, onB] = await Promise.all([userBudget(a.url, key), userBudget(b.url, key)]);

@@ -136,13 +136,14 @@ describe.each(PLATFORMS)('gateway on %s: priced server tools and a default price
     await upstream?.close();
   });
 
-  it('holds a priced tool at admission: a budget with less than its fee left refuses the call (429), never forwarded', async () => {
+  it('holds a priced tool at admission: a budget with less than its fee left refuses the call (402, budget exhausted), never forwarded', async () => {
     const spent = await call(t.url, '/v1/responses', responses({ tools: [{ type: 'web_search' }] }), {}, 'sk-poor');
     expect(spent.status).toBe(200);
     const before = upstream.requests.length;
     // $2 - $0.50003 = $1.49997 left: three searches ($1.50) do not fit, whatever the tokens cost
     const refused = await call(t.url, '/v1/messages', messages({ tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] }), {}, 'sk-poor');
-    expect(refused.status).toBe(429);
+    expect(refused.status).toBe(402);
+    expect(refused.body).toMatchObject({ type: 'error', error: { type: 'billing_error' } });
     expect(upstream.requests.length).toBe(before);
     expect((await budgetOf(t.url, 'sk-poor')).costUsd).toBeCloseTo(0.50003, 9);
   });

@@ -42,7 +42,7 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
     expect(budget.body[0]).toMatchObject({ id: 'bob', used: CLAUDE_PROMPT + 20 });
   });
 
-  it('serves a request asking more output than it should hold with its output lowered (fair holds), and refuses one that cannot fit 256 output tokens', async () => {
+  it('serves a request asking more output than it should hold with its output lowered (fair holds), and refuses one that cannot fit 256 output tokens: 402 in the OpenAI shape, x-should-retry: false', async () => {
     const left = 1000 - CHAT_PROMPT - 100;
     const lowered = await post(`${t.url}/v1/chat/completions`, chat(900), alice);
     expect(lowered.status).toBe(200);
@@ -51,8 +51,9 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
     expect(lowered.body.usage).toEqual({ prompt_tokens: CHAT_PROMPT, completion_tokens: output, total_tokens: CHAT_PROMPT + output });
     const used = CHAT_PROMPT + 100 + CHAT_PROMPT + output;
     const res = await post(`${t.url}/v1/chat/completions`, { ...chat(900), messages: [{ role: 'user', content: 'hello '.repeat(800) }] }, alice);
-    expect(res.status).toBe(429);
-    expect(res.body).toMatchObject({ error: 'budget_exceeded', reason: 'user_token_limit_exceeded', used, limit: 1000 });
+    expect(res.status).toBe(402);
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    expect(res.body).toMatchObject({ error: { type: 'insufficient_quota', code: 'budget_exceeded', param: null, reason: 'user_token_limit_exceeded', used, limit: 1000 } });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 

@@ -35,8 +35,10 @@ export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions 
   const redisUrl = config.get<string>('REDIS_URL');
   const storage = redisUrl ? new RedisAdapter(redisUrl) : new MemoryAdapter();
   if (options) return { defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, fairHolds: FAIR_HOLDS, ...options, tiers: options.tiers ?? GATEWAY_TIERS, storage };
+  const monthly = config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000;
   const budgets: BudgetRule[] = [
-    { scope: 'user', period: 'month', tokens: config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000, rollover: { enabled: true, maxCarryover: 50_000 } },
+    // 0 = unlimited (counted, never refused); rollover carries unused tokens of a limit, so only with one
+    { scope: 'user', period: 'month', tokens: monthly, ...(monthly > 0 ? { rollover: { enabled: true, maxCarryover: 50_000 } } : {}) },
     { scope: 'global', period: 'day', tokens: config.get<number>('DAILY_TOKENS_GLOBAL') ?? 0 },
     { scope: 'feature', period: 'month' }, // no limit: counts spend per route for the dashboard
   ];

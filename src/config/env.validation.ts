@@ -14,7 +14,7 @@ export class GatewayEnv {
   @IsOptional() @IsIn(['express', 'fastify']) PLATFORM?: 'express' | 'fastify';
   /** Redis for budgets, keys and rate limits shared across instances. Default: in-memory. */
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
-  /** Monthly token budget per user. Default 100000. */
+  /** Monthly token budget per user; 0 = unlimited. Default 100000. */
   @IsOptional() @IsInt() @Min(0) MONTHLY_TOKENS_PER_USER?: number;
   /** Daily token budget of the whole gateway. Default 0 (unlimited). */
   @IsOptional() @IsInt() @Min(0) DAILY_TOKENS_GLOBAL?: number;
@@ -28,8 +28,17 @@ export class GatewayEnv {
   @IsOptional() @IsString() ANTHROPIC_API_KEY?: string;
   /** A YAML or JSON file with the budget and tier options (see `token-budget validate-config`). */
   @IsOptional() @IsString() TOKEN_BUDGET_CONFIG?: string;
-  /** Key of the admin endpoints and the /admin dashboard. Default: a random key printed at start-up. */
+  /**
+   * Key of the admin endpoints and the /admin dashboard. Required when an upstream URL is set.
+   * Default (built-in mock only): a random key, printed on a terminal, else written to ADMIN_KEY_FILE.
+   */
   @IsOptional() @IsString() @MinLength(16) @MaxLength(256) ADMIN_KEY?: string;
+  /** Where a generated admin key is written (mode 0600) when stdout is not a terminal. Default: a new directory under the OS temp dir. */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(4096) ADMIN_KEY_FILE?: string;
+  /** Seed the demo keys (sk-demo-alice, sk-demo-bob): `1` or `0`. Default: only when every upstream is the built-in mock. */
+  @IsOptional() @IsIn(['0', '1', 'true', 'false']) DEMO_KEYS?: '0' | '1' | 'true' | 'false';
+  /** Status of a budget refusal that waiting cannot help: 402 (no client retries it) or 429 (as OpenAI's insufficient_quota). Default 402. */
+  @IsOptional() @IsIn([402, 429]) BUDGET_EXHAUSTED_STATUS?: 402 | 429;
   /** Lowest level of the JSON logs (`silent` turns them off). Default info. */
   @IsOptional() @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** On SIGTERM / SIGINT, how long in-flight requests (streams too) may take to finish before they are cut. Default 10000. */
@@ -52,11 +61,14 @@ const VARIABLES = [
   'ANTHROPIC_API_KEY',
   'TOKEN_BUDGET_CONFIG',
   'ADMIN_KEY',
+  'ADMIN_KEY_FILE',
+  'DEMO_KEYS',
+  'BUDGET_EXHAUSTED_STATUS',
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
   'MOCK_STREAM_DELAY_MS',
 ] as const;
-const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS']);
+const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS', 'BUDGET_EXHAUSTED_STATUS']);
 
 /** Request body limit when `MAX_BODY_BYTES` is unset: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;

@@ -2,6 +2,7 @@ import { Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 import { ApiKeyGuard } from './api-key.guard';
+import { defaultKeySeeds } from './demo-keys';
 import type { KeySeed } from './key-seed';
 import { KeyStore } from './key-store';
 import { KEY_SEEDS, KeysService } from './keys.service';
@@ -19,8 +20,11 @@ class OwnedRedisKeyStore extends RedisKeyStore {
   }
 }
 
-/** Key store, key service and ApiKeyGuard: a RedisKeyStore when `REDIS_URL` is set, else in memory (unless `store` is given). */
-export function keyProviders(seeds: Readonly<Record<string, KeySeed>>, store?: KeyStore): Provider[] {
+/**
+ * Key store, key service and ApiKeyGuard: a RedisKeyStore when `REDIS_URL` is set, else in memory
+ * (unless `store` is given). Seeded at boot: `seeds`, else the demo keys when allowed ({@link defaultKeySeeds}).
+ */
+export function keyProviders(seeds?: Readonly<Record<string, KeySeed>>, store?: KeyStore): Provider[] {
   return [
     store
       ? { provide: KeyStore, useValue: store }
@@ -32,7 +36,7 @@ export function keyProviders(seeds: Readonly<Record<string, KeySeed>>, store?: K
             return url ? new OwnedRedisKeyStore(new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 2_000 })) : new MemoryKeyStore();
           },
         },
-    { provide: KEY_SEEDS, useValue: seeds },
+    seeds ? { provide: KEY_SEEDS, useValue: seeds } : { provide: KEY_SEEDS, inject: [ConfigService], useFactory: defaultKeySeeds },
     KeysService,
     ApiKeyGuard,
   ];

@@ -3,14 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigService } from '@nestjs/config';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { destination, DestinationStream, Level } from 'pino';
+import type { DestinationStream, Level } from 'pino';
+import { isAnthropicPath } from '../proxy/api-error';
+import { logDestination } from './log-destination';
 import { RequestContextInterceptor } from './request-context.interceptor';
 import { assignRequestId, requestLogOptions } from './request-log';
 
 const ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL };
 
 export interface GatewayLoggingOptions {
-  /** Where the JSON lines go. Default: stdout. */
+  /** Where the log lines go. Default: stdout, human-readable on a terminal, JSON otherwise ({@link logDestination}). */
   stream?: DestinationStream;
   /** Lowest level written. Default: `LOG_LEVEL`, else `info`. */
   level?: Level | 'silent';
@@ -23,7 +25,10 @@ export class GatewayLoggingModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer
       .apply((req: IncomingMessage, res: ServerResponse, next: () => void) => {
-        (req as { id?: unknown }).id = assignRequestId(req, res);
+        const id = assignRequestId(req, res);
+        (req as { id?: unknown }).id = id;
+        // Anthropic's SDK reads a request's id (`requestID`) from this header
+        if (isAnthropicPath((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')) res.setHeader('request-id', id);
         next();
       })
       .forRoutes(ALL_ROUTES);
@@ -37,9 +42,8 @@ export class GatewayLoggingModule implements NestModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
             const pinoHttp = { ...requestLogOptions(), level: options.level ?? config.get<string>('LOG_LEVEL') ?? 'info' };
-            // written synchronously, so the last lines before a shutdown's exit are not lost
             // every route on both platforms (Nest 11 route syntax; nestjs-pino's default '*' misses routes on Fastify)
-            return { pinoHttp: [pinoHttp, options.stream ?? destination({ dest: 1, sync: true })], forRoutes: [ALL_ROUTES] };
+            return { pinoHttp: [pinoHttp, options.stream ?? logDestination()], forRoutes: [ALL_ROUTES] };
           },
         }),
       ],

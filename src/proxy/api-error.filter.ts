@@ -1,22 +1,33 @@
 import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { BudgetExceededException, TierLimitExceededException } from 'nestjs-token-budget';
 import { noteRequest } from '../logging/request-context';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { reasonCode, rejectionReason } from '../metrics/rejection-reason';
-import { ApiError, apiErrorBody, isApiPath, UpstreamErrorException } from './api-error';
+import { ApiError, apiErrorBody, isAnthropicPath, isApiPath, UpstreamErrorException } from './api-error';
+import { ExhaustedStatus, refusalHeaders, refusalOf } from './refusal';
+import { anthropicRefusalBody, openAiRefusalBody } from './refusal-bodies';
 
 /**
  * Every error of the gateway passes here (guards refuse by throwing): each refusal is counted by
  * reason in the metrics and noted for the request's log line. Errors of `/v1/*` routes are then
  * shaped as the provider APIs shape them (see {@link apiErrorBody}), so SDK clients read their
- * message. Left as they are: the library's 429 bodies, an upstream's own error answer (sent with its
- * retry headers), bodies already shaped, and every other route.
+ * message. Budget and tier rate refusals are shaped by {@link refusalOf} (status, `x-should-retry`)
+ * and the body of the route's provider. Anthropic errors carry the request's id (`request_id`,
+ * `request-id` header). Left as they are: an upstream's own error answer (sent with its retry
+ * headers), bodies already shaped, and every other route.
  */
 @Catch()
 export class ApiErrorFilter extends BaseExceptionFilter {
-  constructor(private readonly metrics: GatewayMetrics) {
+  private readonly exhaustedStatus: ExhaustedStatus;
+
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    config: ConfigService,
+  ) {
     super();
+    this.exhaustedStatus = Number(config.get('BUDGET_EXHAUSTED_STATUS') ?? 402) === 429 ? 429 : 402;
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
@@ -28,6 +39,11 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     const path = req.originalUrl ?? req.url;
     if (!isApiPath(path)) return super.catch(exception, host);
     if (exception instanceof UpstreamErrorException) return this.reply(host, exception.getStatus(), exception.getResponse() as object, exception.headers);
+    const refusal = refusalOf(exception, this.exhaustedStatus);
+    if (refusal) {
+      const body = isAnthropicPath(path) ? anthropicRefusalBody(refusal, requestIdOf(host)) : openAiRefusalBody(refusal);
+      return this.reply(host, refusal.status, body, refusalHeaders(refusal));
+    }
     const parser = bodyError(path, exception);
     if (parser) return this.reply(host, parser.status, parser.body);
     if (!(exception instanceof HttpException) || !reshaped(exception)) return super.catch(exception, host);
@@ -39,8 +55,22 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     const adapter = this.httpAdapterHost!.httpAdapter;
     const res = host.switchToHttp().getResponse();
     for (const [name, value] of Object.entries(headers)) adapter.setHeader(res, name, value);
-    adapter.reply(res, body, status);
+    adapter.reply(res, withRequestId(host, body), status);
   }
+}
+
+/** The request's id, as the logging middleware assigned it (the `x-request-id` response header). */
+function requestIdOf(host: ArgumentsHost): string | undefined {
+  const res = host.switchToHttp().getResponse<{ raw?: { getHeader(name: string): unknown }; getHeader?(name: string): unknown }>();
+  const id = (res.raw ?? res).getHeader?.('x-request-id');
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** An Anthropic error body with `request_id` (the SDK's `requestID` comes from the `request-id` header, set by the logging middleware). */
+function withRequestId(host: ArgumentsHost, body: object): object {
+  const req = host.switchToHttp().getRequest<{ url: string; originalUrl?: string }>();
+  if (!isAnthropicPath(req.originalUrl ?? req.url) || (body as { type?: unknown }).type !== 'error' || 'request_id' in body) return body;
+  return { ...body, request_id: requestIdOf(host) ?? null };
 }
 
 /**

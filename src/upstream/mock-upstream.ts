@@ -90,14 +90,19 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
     };
   }
 
-  /** Chunk objects: the reply word by word, the `finish_reason` chunk, then the usage chunk when `stream_options.include_usage` is set. */
+  /**
+   * Chunk objects as OpenAI streams them: the role in the first delta (with empty content), the
+   * reply word by word, the `finish_reason` chunk, then the usage chunk when
+   * `stream_options.include_usage` is set.
+   */
   private async *chatCompletionStream(body: JsonBody) {
-    const base = { id: idOf('chatcmpl-mock-'), object: 'chat.completion.chunk', created: now(), model: body.model };
+    const base = { id: idOf('chatcmpl-mock-'), object: 'chat.completion.chunk', created: now(), model: body.model, system_fingerprint: null };
+    yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], usage: null };
     for (const word of REPLY_WORDS) {
       await tick(this.chunkDelayMs);
-      yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], usage: null };
+      yield { ...base, choices: [{ index: 0, delta: { content: word }, logprobs: null, finish_reason: null }], usage: null };
     }
-    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null };
+    yield { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], usage: null };
     if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true) {
       const { usage } = this.chatCompletion(body);
       yield { ...base, choices: [], usage };
@@ -158,11 +163,16 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
     };
   }
 
-  /** Anthropic stream events (`message_start` ... `message_stop`): input in `message_start`, output in `message_delta`. */
+  /**
+   * Anthropic stream events as the API sends them (`message_start`, `content_block_start`, `ping`,
+   * `content_block_delta`s, `content_block_stop`, `message_delta`, `message_stop`): input in
+   * `message_start`, output in `message_delta`.
+   */
   private async *messageStream(body: JsonBody) {
     const { id, model, usage } = this.message(body);
     yield { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } };
     yield { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } };
+    yield { type: 'ping' };
     for (const word of REPLY_WORDS) {
       await tick(this.chunkDelayMs);
       yield { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } };

@@ -24,6 +24,7 @@ import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subje
 import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
 import { BudgetCounter, CommitResult, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { storageClock } from './storage/storage-clock';
 import { readProviderUsage } from './usage/extract-usage';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
@@ -49,7 +50,8 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly logger = new Logger(BudgetService.name);
   private readonly rules: ResolvedRule[];
   private readonly prefix: string;
-  private readonly now: () => number;
+  /** @internal The time budgets go by: the storage's clock when it has one (Redis), else the module's `clock`. */
+  readonly now: () => number;
   private readonly leaseMs: number;
   private readonly maxIdLength: number;
   private readonly warnedNoUsage = new Set<string>();
@@ -71,7 +73,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   ) {
     this.rules = (options.budgets ?? []).map((rule) => resolveRule(rule));
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.now = options.clock ?? Date.now;
+    this.now = storageClock(storage) ?? options.clock ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
     this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.rules.some((rule) => rule.costLimit > 0) });

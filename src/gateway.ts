@@ -7,6 +7,7 @@ import { ADMIN_KEY, AdminKey } from './admin/admin-key';
 import { AppModule, GatewayModuleOptions } from './app.module';
 import { ExpressBodyModule } from './body/express-body.module';
 import { DEFAULT_MAX_BODY_BYTES, GatewayEnv, validateEnv } from './config/env.validation';
+import { applyServerLimits, serverLimitsOf } from './config/server-limits';
 import { GracefulShutdown } from './shutdown/graceful-shutdown';
 
 /** How to build the gateway; every field is optional (the environment decides the rest). */
@@ -29,7 +30,8 @@ export interface GatewayOptions extends GatewayModuleOptions {
 /**
  * The gateway app as `main.ts` runs it (not yet listening): the platform, the request body limit
  * (`MAX_BODY_BYTES`, 413 over it; a body that is not JSON is a 400, both as JSON errors by
- * `ApiErrorFilter`), JSON logs through pino. Signals are left to {@link installGracefulShutdown}.
+ * `ApiErrorFilter`), the server's timeouts and connection cap (`HTTP_*`, see `server-limits.ts`), no
+ * `X-Powered-By`, JSON logs through pino. Signals are left to {@link installGracefulShutdown}.
  * Throws, naming the variable or the file, when the environment or the budget config file is bad.
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<INestApplication> {
@@ -46,7 +48,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
   } else {
     // body parsers as middleware after the request logger's (ExpressBodyModule), not before it
     app = await NestFactory.create<NestExpressApplication>(module, { ...appOptions, bodyParser: false });
+    (app as NestExpressApplication).disable('x-powered-by');
   }
+  applyServerLimits(app.getHttpServer(), serverLimitsOf(env));
   if (options.logger === undefined) app.useLogger(app.get(Logger));
   // no enableShutdownHooks(): Nest's signal listeners close the app at once and re-raise the signal;
   // main.ts installs GracefulShutdown, which drains and settles first, then closes and exits 0

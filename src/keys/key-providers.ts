@@ -1,7 +1,9 @@
 import { Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import Redis from 'ioredis';
 import { ApiKeyGuard } from './api-key.guard';
+import { KeyCallsInterceptor, KeyRevocations } from './key-revocations';
 import type { KeySeed } from './key-seed';
 import { KeyStore } from './key-store';
 import { KEY_SEEDS, KeysService } from './keys.service';
@@ -35,5 +37,7 @@ export function keyProviders(seeds: Readonly<Record<string, KeySeed>>, store?: K
     { provide: KEY_SEEDS, useValue: seeds },
     KeysService,
     ApiKeyGuard,
+    KeyRevocations,
+    { provide: APP_INTERCEPTOR, useClass: KeyCallsInterceptor },
   ];
 }

@@ -1,4 +1,5 @@
 import { Logger, StreamableFile } from '@nestjs/common';
+import { redactUrl } from '../logging/redaction';
 import { apiErrorBody, RETRY_HEADERS, UpstreamErrorException } from '../proxy/api-error';
 import { BoundedStream, readBounded } from './bounded-body';
 import { boundedRequest, type BoundedResponse } from './bounded-request';
@@ -82,7 +83,7 @@ export abstract class HttpUpstream {
       errorEvent: (failure) => this.streamErrorEvent(failure),
       onCutBeforeStart: () => call.chargePrompt?.(),
       onFailure: (failure) => {
-        if (!call.signal.aborted) this.logger.warn(`Upstream ${url} stream cut (${failure.code}): ${failure.detail}`);
+        if (!call.signal.aborted) this.logger.warn(`Upstream ${redactUrl(url)} stream cut (${failure.code}): ${failure.detail}`);
       },
     });
     return new StreamableFile(body, { type: String(response.headers['content-type']) });
@@ -90,7 +91,7 @@ export abstract class HttpUpstream {
 
   /** Logs a failed call and charges its prompt when the provider had the request. */
   private failed(url: string, call: UpstreamCall, failure: UpstreamFailure): UpstreamFailure {
-    this.logger.warn(`Upstream ${url} call failed (${failure.code}): ${failure.detail}`);
+    this.logger.warn(`Upstream ${redactUrl(url)} call failed (${failure.code}): ${failure.detail}`);
     if (failure.code !== 'upstream_connect_timeout' && failure.code !== 'upstream_unavailable') call.chargePrompt?.();
     return failure;
   }
@@ -103,7 +104,7 @@ export abstract class HttpUpstream {
     );
     const { status } = response;
     if (status === 401 || status === 403) {
-      this.logger.error(`Upstream ${url} refused the gateway's credentials (${status}): ${snippet(text)}. Check OPENAI_API_KEY / ANTHROPIC_API_KEY.`);
+      this.logger.error(`Upstream ${redactUrl(url)} refused the gateway's credentials (${status}): ${snippet(text)}. Check OPENAI_API_KEY / ANTHROPIC_API_KEY.`);
       return new UpstreamFailure('upstream_auth_failed', `${status}`);
     }
     const headers: Record<string, string> = {};
@@ -112,7 +113,7 @@ export abstract class HttpUpstream {
     }
     const body = parseJson(text);
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) return new UpstreamErrorException(body, status, headers);
-    this.logger.warn(`Upstream ${url} answered ${status} with a body that is not JSON: ${snippet(text)}`);
+    this.logger.warn(`Upstream ${redactUrl(url)} answered ${status} with a body that is not JSON: ${snippet(text)}`);
     const message = `The upstream provider answered ${status} without a readable error.`;
     return new UpstreamErrorException(apiErrorBody(this.routePath, status, message, { code: 'upstream_error', type: 'upstream_error' }), status, headers);
   }

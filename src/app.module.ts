@@ -20,6 +20,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { ApiErrorFilter } from './proxy/api-error.filter';
 import { PROXY_CONTROLLERS } from './proxy/proxy.controllers';
+import { NoPoweredBy } from './security/no-powered-by';
 import { UPSTREAM_PROVIDERS } from './upstream/upstream.providers';
 
 export { GATEWAY_TIERS, gatewayBudgets } from './config/budget-options';
@@ -82,6 +83,7 @@ export class AppModule {
       ],
       controllers: [...PROXY_CONTROLLERS, HealthController, ...ADMIN_CONTROLLERS, DashboardController, MetricsController],
       providers: [
+        NoPoweredBy,
         ...UPSTREAM_PROVIDERS,
         ...keyProviders(options.keys ?? DEMO_KEYS, options.keyStore),
         ...adminProviders(options.adminKey),

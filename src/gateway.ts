@@ -30,8 +30,7 @@ export interface GatewayOptions extends GatewayModuleOptions {
 /**
  * The gateway app as `main.ts` runs it (not yet listening): the platform, the request body limit
  * (`MAX_BODY_BYTES`, 413 over it; a body that is not JSON is a 400, both as JSON errors by
- * `ApiErrorFilter`), the server's timeouts and connection cap (`HTTP_*`, see `server-limits.ts`), no
- * `X-Powered-By`, JSON logs through pino. Signals are left to {@link installGracefulShutdown}.
+ * `ApiErrorFilter`), the server's timeouts and connection cap (`HTTP_*`, see `server-limits.ts`), JSON logs through pino. Signals are left to {@link installGracefulShutdown}.
  * Throws, naming the variable or the file, when the environment or the budget config file is bad.
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<INestApplication> {
@@ -48,7 +47,6 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
   } else {
     // body parsers as middleware after the request logger's (ExpressBodyModule), not before it
     app = await NestFactory.create<NestExpressApplication>(module, { ...appOptions, bodyParser: false });
-    (app as NestExpressApplication).disable('x-powered-by');
   }
   applyServerLimits(app.getHttpServer(), serverLimitsOf(env));
   if (options.logger === undefined) app.useLogger(app.get(Logger));

@@ -1,4 +1,7 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import OpenAI from 'openai';
 import { request } from 'node:http';
 import { chat, CHAT_PROMPT } from './fixtures/keys-gateway';
 import { buildGatewayApp, GatewayProcess, startGatewayProcess } from './fixtures/gateway-process';
@@ -153,6 +156,27 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
     expect(await settledBudget(key)).toMatchObject({ used: CHAT_PROMPT + o200k.encode(text).length, reserved: 0 });
   });
 
+  it('the openai and Anthropic SDKs raise the cut stream as an API error with the code, after the text that streamed', async () => {
+    const key = await newKey();
+    upstream.behaviour = 'never-ending-stream';
+    const client = new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    let text = '';
+    const failure = await (async () => {
+      const stream = await client.chat.completions.create({ ...chat(5000), stream: true } as never);
+      for await (const chunk of stream as unknown as AsyncIterable<{ choices: Array<{ delta: { content?: string } }> }>) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_total_timeout');
+    expect(text).toContain(NEVER_ENDING_TEXT);
+
+    upstream.behaviour = 'endless-line';
+    const anthropicClient = new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0 });
+    const refused = await anthropicClient.messages.create({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'Hi' }] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Anthropic.APIError);
+    expect((refused as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+    expect(String((refused as Error).message)).toMatch(/upstream_line_too_long|UPSTREAM_MAX_LINE_BYTES/);
+  });
+
   it('hangs before the headers: 504 upstream_first_byte_timeout after UPSTREAM_FIRST_BYTE_TIMEOUT_MS; the prompt is charged', async () => {
     const key = await newKey();
     const answer = await openai('hang-before-headers', key);
@@ -204,6 +228,29 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
     expect(answer.text).not.toMatch(/secret-upstream-detail|stack trace/);
     expect(errorOf(answer).message).toMatch(/answered 500/);
     expect(await settledBudget(key)).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('an upstream that cannot be reached: 502 upstream_unavailable, without its address; nothing charged', async () => {
+    // a port that was free a moment ago: connections to it are refused
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    const closed = await startGatewayProcess({ PORT: '0', PLATFORM: platform, ADMIN_KEY: ADMIN, UPSTREAM_OPENAI_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-x' });
+    try {
+      const res = await fetch(`${closed.url}/admin/api/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ user: `hostile-${run}-${++users}` }) });
+      const { key } = (await res.json()) as { key: string };
+      const answer = await send(`${closed.url}/v1/chat/completions`, chat(50), { authorization: `Bearer ${key}` });
+      expect(answer.status).toBe(502);
+      expect(errorOf(answer).code).toBe('upstream_unavailable');
+      expect(answer.text).not.toContain(String(port));
+      const rules = (await (await fetch(`${closed.url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as Array<{ scope: string; used: number; reserved: number }>;
+      expect(rules.find((r) => r.scope === 'user')).toMatchObject({ used: 0, reserved: 0 });
+    } finally {
+      await closed.stop();
+    }
   });
 
   it('8 concurrent 600 MB SSE lines: every caller gets its 502, the gateway stays up under 300 MB of RSS, budgets exact', async () => {

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { BudgetExceededException } from 'nestjs-token-budget';
 import { UpstreamErrorException } from '../proxy/api-error';
 import { UpstreamFailure } from '../upstream/upstream-errors';
+import { safeLabel } from './model-labels';
 
 const BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: 'bad_request',
@@ -22,7 +23,8 @@ const BY_STATUS: Record<number, string> = {
  * (404, server faults).
  */
 export function rejectionReason(exception: unknown): string | undefined {
-  if (exception instanceof BudgetExceededException) return exception.info.reason;
+  // the scope part of the reason comes from the budget rules (a config file): a label like any other
+  if (exception instanceof BudgetExceededException) return safeLabel(exception.info.reason);
   // the provider's own error answer (its 401 is the server's key, its 429 the provider's rate): kept apart from the gateway's refusals
   if (exception instanceof UpstreamErrorException) return prefixed('upstream_', reasonOf(exception.getStatus(), undefined));
   // the provider refused the server's key (answered 502 upstream_auth_failed); other cut calls are faults, not refusals

@@ -3,7 +3,7 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLen
 const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
 /** The bounds of upstream calls (see `upstream-limits.ts`) and of the HTTP server (see `server-limits.ts`). */
-const UPSTREAM_VARIABLES = [
+const BOUND_VARIABLES = [
   'UPSTREAM_CONNECT_TIMEOUT_MS',
   'UPSTREAM_FIRST_BYTE_TIMEOUT_MS',
   'UPSTREAM_IDLE_TIMEOUT_MS',
@@ -92,9 +92,9 @@ const VARIABLES = [
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
   'MOCK_STREAM_DELAY_MS',
-  ...UPSTREAM_VARIABLES,
+  ...BOUND_VARIABLES,
 ] as const;
-const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS', ...UPSTREAM_VARIABLES]);
+const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS', ...BOUND_VARIABLES]);
 
 /** Request body limit when `MAX_BODY_BYTES` is unset: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;

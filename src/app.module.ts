@@ -20,6 +20,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import type { RequestPolicyOptions } from './policy/request-policy';
 import { ApiErrorFilter } from './proxy/api-error.filter';
 import { PROXY_CONTROLLERS } from './proxy/proxy.controllers';
+import { NoPoweredBy } from './security/no-powered-by';
 import { UPSTREAM_PROVIDERS } from './upstream/upstream.providers';
 
 export { GATEWAY_TIERS, gatewayBudgets } from './config/budget-options';
@@ -91,6 +92,7 @@ export class AppModule {
       ],
       controllers: [...PROXY_CONTROLLERS, HealthController, ...ADMIN_CONTROLLERS, DashboardController, MetricsController],
       providers: [
+        NoPoweredBy,
         ...UPSTREAM_PROVIDERS,
         ...keyProviders(options.keys, options.keyStore),
         ...adminProviders(options.adminKey),

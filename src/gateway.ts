@@ -7,6 +7,7 @@ import { ADMIN_KEY, AdminKey } from './admin/admin-key';
 import { AppModule, GatewayModuleOptions } from './app.module';
 import { ExpressBodyModule } from './body/express-body.module';
 import { DEFAULT_MAX_BODY_BYTES, GatewayEnv, validateEnv } from './config/env.validation';
+import { applyServerLimits, serverLimitsOf } from './config/server-limits';
 import { GracefulShutdown } from './shutdown/graceful-shutdown';
 
 /** How to build the gateway; every field is optional (the environment decides the rest). */
@@ -36,7 +37,7 @@ export interface GatewayOptions extends GatewayModuleOptions {
 /**
  * The gateway app as `main.ts` runs it (not yet listening): the platform, the request body limit
  * (`MAX_BODY_BYTES`, 413 over it; a body that is not JSON is a 400, both as JSON errors by
- * `ApiErrorFilter`), logs through pino (human-readable on a terminal, JSON otherwise). Signals are left to {@link installGracefulShutdown}.
+ * `ApiErrorFilter`), the server's timeouts and connection cap (`HTTP_*`, see `server-limits.ts`), logs through pino (human-readable on a terminal, JSON otherwise). Signals are left to {@link installGracefulShutdown}.
  * Throws, naming the variable or the file, when the environment or the budget config file is bad.
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<INestApplication> {
@@ -57,6 +58,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<INest
     // body parsers as middleware after the request logger's (ExpressBodyModule), not before it
     app = await NestFactory.create<NestExpressApplication>(module, { ...appOptions, bodyParser: false });
   }
+  applyServerLimits(app.getHttpServer(), serverLimitsOf(env));
   if (options.logger === undefined) app.useLogger(app.get(Logger));
   // no enableShutdownHooks(): Nest's signal listeners close the app at once and re-raise the signal;
   // main.ts installs GracefulShutdown, which drains and settles first, then closes and exits 0

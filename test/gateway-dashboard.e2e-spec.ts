@@ -47,6 +47,11 @@ describe('the /admin dashboard in headless Chromium', () => {
     expect((await post(`${t.url}/v1/chat/completions`, { ...chat(5_000), messages: [{ role: 'user', content: 'hello '.repeat(1_000) }] }, alice)).status).toBe(402);
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    // every console message and page error: a CSP violation (an inline script or style refused) shows here
+    const consoleLines: string[] = [];
+    page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+    await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" });
     await page.goto(`${t.url}/admin`);
     await page.fill('[data-testid="admin-key"]', 'adm-wrong-key-000000000000');
     await page.click('[data-testid="sign-in"]');
@@ -77,6 +82,7 @@ describe('the /admin dashboard in headless Chromium', () => {
     expect(await page.getAttribute('[data-testid="refreshed"]', 'data-at')).not.toBe(refreshedBefore);
     expect(await page.evaluate('window.__samePage')).toBe(true); // no reload
 
+    expect(consoleLines.filter((line) => /Content Security Policy|CSP violation|pageerror/i.test(line))).toEqual([]);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'dashboard.png'))).toBe(true);
@@ -89,6 +95,52 @@ describe('the /admin dashboard in headless Chromium', () => {
     const summary = await get(`${t.url}/admin/api/summary`, { authorization: `Bearer ${ADMIN_KEY}` });
     expect(summary.status).toBe(200);
     expect(summary.body).toMatchObject({ rule: 'user:month', users: expect.any(Array), rejections: { user_token_limit_exceeded: 1 } });
+  });
+});
+
+describe.each(['express', 'fastify'] as const)('the /admin page headers on %s', (platform) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(platform, { imports: [AppModule.register({ adminKey: ADMIN_KEY, log: { level: 'silent' } })] });
+  });
+  afterAll(() => t?.close());
+
+  it("sends a CSP with frame-ancestors 'none' and no inline code, serves its script and stylesheet as files, no X-Powered-By", async () => {
+    const page = await fetch(`${t.url}/admin`);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-powered-by')).toBeNull();
+    const html = await page.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i); // every script has a src
+    expect(html).not.toMatch(/<style|\son[a-z]+=/i);
+    for (const [path, type] of [['/admin/dashboard.js', 'text/javascript'], ['/admin/dashboard.css', 'text/css']]) {
+      const res = await fetch(`${t.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain(type);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-powered-by')).toBeNull();
+      expect((await res.text()).length).toBeGreaterThan(500);
+    }
+  });
+});
+
+describe('the /admin page in a frame, in headless Chromium', () => {
+  it('is refused by the browser (frame-ancestors)', async () => {
+    const t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY, log: { level: 'silent' } })] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+    try {
+      const page = await browser.newPage();
+      const refused = page.waitForEvent('console', { predicate: (message) => /frame-ancestors/.test(message.text()), timeout: 15_000 });
+      await page.setContent(`<iframe src="${t.url}/admin"></iframe>`);
+      expect((await refused).text()).toMatch(/frame-ancestors 'none'.*blocked|Refused to frame/);
+    } finally {
+      await browser.close();
+      await t.close();
+    }
   });
 });
 

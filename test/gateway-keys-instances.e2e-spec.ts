@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { request } from 'node:http';
 import { hashApiKey } from '../src/keys/api-key-hash';
 import { get, post } from './fixtures/create-app';
 import { chat, CHAT_PROMPT, dumpRedis } from './fixtures/keys-gateway';
@@ -18,6 +19,28 @@ async function send(method: string, url: string, body: unknown, headers: Record<
 }
 type Usage = { scope: string; id: string; used: number; limit: number };
 
+/** A streamed chat call: resolves once its first bytes arrived; `ended` resolves with the time its connection ended. */
+function openStream(url: string, key: string): Promise<{ text: () => string; ended: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const req = request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
+      const ended = new Promise<number>((done) => {
+        res.once('close', () => done(Date.now()));
+        res.on('error', () => undefined);
+      });
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const first = text === '';
+        text += chunk;
+        if (first) resolve({ text: () => text, ended });
+      });
+    });
+    req.once('error', reject);
+    req.end(JSON.stringify({ ...chat(200), stream: true }));
+  });
+}
+
 /** Two gateway processes (A on Express, B on Fastify) over one Redis: keys, usage and limits agree on both. */
 describe('two gateway processes over one Redis', () => {
   let a: GatewayProcess;
@@ -27,7 +50,8 @@ describe('two gateway processes over one Redis', () => {
 
   beforeAll(async () => {
     buildGatewayApp();
-    const env = { REDIS_URL: redisUrl(), ADMIN_KEY: ADMIN, MONTHLY_TOKENS_PER_USER: String(USER_TOKENS) };
+    // streams of the mock last ~12 s (6 words, 2 s apart): long enough to be revoked while they flow
+    const env = { REDIS_URL: redisUrl(), ADMIN_KEY: ADMIN, MONTHLY_TOKENS_PER_USER: String(USER_TOKENS), MOCK_STREAM_DELAY_MS: '2000' };
     [a, b] = await Promise.all([startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'express' }), startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'fastify' })]);
     redis = new Redis(redisUrl());
   }, 180_000);
@@ -101,5 +125,29 @@ describe('two gateway processes over one Redis', () => {
     expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(402);
     expect((await post(`${a.url}/admin/api/users/${user}/grants`, { tokens: 500 }, admin)).status).toBe(200);
     expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(200);
+  });
+
+  it("revoking a key on A ends its open streams on A and on B within 1 s, each charged what it streamed", async () => {
+    const user = newUser();
+    const { id, key } = await createKey(a, { user });
+    const [onA, onB] = await Promise.all([openStream(a.url, key), openStream(b.url, key)]);
+    const revokedAt = Date.now();
+    expect((await send('DELETE', `${a.url}/admin/api/keys/${id}`, undefined, admin)).status).toBe(200);
+    const [endA, endB] = await Promise.all([onA.ended, onB.ended]);
+    expect(endA - revokedAt).toBeLessThan(1_000);
+    expect(endB - revokedAt).toBeLessThan(1_000);
+    expect(onA.text()).not.toContain('[DONE]');
+    expect(onB.text()).not.toContain('[DONE]');
+    // both holds settled (as disconnects: the prompt and what streamed), nothing left reserved
+    const deadline = Date.now() + 10_000;
+    let rows = (await get(`${b.url}/admin/api/usage?scope=user&limit=1000`, admin)).body as Array<Usage & { reserved: number }>;
+    while (rows.find((u) => u.id === user)?.reserved !== 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rows = (await get(`${b.url}/admin/api/usage?scope=user&limit=1000`, admin)).body as Array<Usage & { reserved: number }>;
+    }
+    const row = rows.find((u) => u.id === user)!;
+    expect(row.reserved).toBe(0);
+    expect(row.used).toBeGreaterThanOrEqual(2 * CHAT_PROMPT);
+    expect(row.used).toBeLessThan(2 * (CHAT_PROMPT + 200));
   });
 });

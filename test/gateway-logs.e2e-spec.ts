@@ -55,6 +55,26 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
     expect((line!.req as { headers: Record<string, string> }).headers.authorization).toBe('[redacted]');
   });
 
+  it('redacts query values and every credential-bearing header', async () => {
+    const secrets = {
+      'proxy-authorization': 'Basic c2VjcmV0LXByb3h5',
+      'x-goog-api-key': 'AIza-secret-goog',
+      'anthropic-api-key': 'sk-ant-secret-anthropic',
+      'api-key': 'azure-secret-key',
+      cookie: 'session=secret-cookie',
+      'x-custom-token': 'secret-custom-token',
+    };
+    const res = await post(`${t.url}/v1/chat/completions?key=sk-tb-secret-query&debug=1`, chat(20, { model: 'gpt-4o' }), { authorization: 'Bearer sk-demo-alice', 'x-request-id': 'req-redact-1', ...secrets });
+    expect(res.status).toBe(200);
+    const line = (await lineOf(res))!;
+    const text = JSON.stringify(line);
+    for (const secret of ['sk-tb-secret-query', 'sk-demo-alice', ...Object.values(secrets)]) expect(text).not.toContain(secret);
+    const req = line.req as { url: string; headers: Record<string, string> };
+    expect(req.url).toBe('/v1/chat/completions?key=[redacted]&debug=[redacted]');
+    for (const name of Object.keys(secrets)) expect(req.headers[name]).toBe('[redacted]');
+    expect(req.headers['content-type']).toBe('application/json');
+  });
+
   it('logs a request over its tier rate as degraded, with the model that served it', async () => {
     const res = await post(`${t.url}/v1/chat/completions`, chat(20, { model: 'gpt-4o' }), { authorization: 'Bearer sk-demo-alice' });
     expect(res.status).toBe(200);

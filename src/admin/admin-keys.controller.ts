@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, NotFoundException, Param, Post, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { KeyRevocations } from '../keys/key-revocations';
 import { KeysService } from '../keys/keys.service';
 import { AdminErrorsFilter } from './admin-errors.filter';
 import { AdminKeyGuard } from './admin-key.guard';
@@ -6,13 +7,16 @@ import { adminValidation } from './admin-validation.pipe';
 import { CreateKeyDto } from './dto/create-key.dto';
 import { KeyView, keyView } from './key-view';
 
-/** Virtual keys: list, create (the plain key is in this one answer), revoke. */
+/** Virtual keys: list, create (the plain key is in this one answer), revoke (which ends the key's open calls). */
 @Controller('admin/api/keys')
 @UseGuards(AdminKeyGuard)
 @UsePipes(adminValidation)
 @UseFilters(AdminErrorsFilter)
 export class AdminKeysController {
-  constructor(private readonly keys: KeysService) {}
+  constructor(
+    private readonly keys: KeysService,
+    private readonly revocations: KeyRevocations,
+  ) {}
 
   @Get()
   async list(): Promise<KeyView[]> {
@@ -29,6 +33,8 @@ export class AdminKeysController {
   async revoke(@Param('id') id: string): Promise<KeyView> {
     const record = await this.keys.revoke(id);
     if (!record) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: [`No key has the id '${id}'; GET /admin/api/keys lists them`] });
+    // its open calls (streams) end on every instance
+    await this.revocations.revoked(id);
     return keyView(record);
   }
 }

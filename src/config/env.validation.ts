@@ -2,6 +2,21 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLen
 
 const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
+/** The bounds of upstream calls (see `upstream-limits.ts`) and of the HTTP server (see `server-limits.ts`). */
+const BOUND_VARIABLES = [
+  'UPSTREAM_CONNECT_TIMEOUT_MS',
+  'UPSTREAM_FIRST_BYTE_TIMEOUT_MS',
+  'UPSTREAM_IDLE_TIMEOUT_MS',
+  'UPSTREAM_TOTAL_TIMEOUT_MS',
+  'UPSTREAM_MAX_RESPONSE_BYTES',
+  'UPSTREAM_MAX_STREAM_BYTES',
+  'UPSTREAM_MAX_LINE_BYTES',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'HTTP_REQUEST_TIMEOUT_MS',
+  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+  'HTTP_MAX_CONNECTIONS',
+] as const;
+
 /** Environment of the example gateway; every variable is optional. */
 export class GatewayEnv {
   /** Port to listen on (0: any free port, printed at start-up). Default 3000. */
@@ -43,6 +58,28 @@ export class GatewayEnv {
   @IsOptional() @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** On SIGTERM / SIGINT, how long in-flight requests (streams too) may take to finish before they are cut. Default 10000. */
   @IsOptional() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_TIMEOUT_MS?: number;
+  /** Upstream calls: time to connect (TCP and TLS), in ms; past it 504 `upstream_connect_timeout`. Default 10000. */
+  @IsOptional() @IsInt() @Min(1) @Max(600_000) UPSTREAM_CONNECT_TIMEOUT_MS?: number;
+  /** Upstream calls: time from the request sent to the answer's status and headers, in ms; past it 504 `upstream_first_byte_timeout`. Default 300000. */
+  @IsOptional() @IsInt() @Min(1) @Max(3_600_000) UPSTREAM_FIRST_BYTE_TIMEOUT_MS?: number;
+  /** Upstream calls: longest silence inside an answer's body or stream, in ms; past it 504 `upstream_idle_timeout`. Default 120000. */
+  @IsOptional() @IsInt() @Min(1) @Max(3_600_000) UPSTREAM_IDLE_TIMEOUT_MS?: number;
+  /** Upstream calls: longest whole call, streams included, in ms; past it 504 `upstream_total_timeout`. Default 600000. */
+  @IsOptional() @IsInt() @Min(1) @Max(86_400_000) UPSTREAM_TOTAL_TIMEOUT_MS?: number;
+  /** Largest JSON answer of an upstream after decompression, in bytes; past it 502 `upstream_response_too_large`. Default 16777216 (16 MiB). */
+  @IsOptional() @IsInt() @Min(1024) @Max(1_073_741_824) UPSTREAM_MAX_RESPONSE_BYTES?: number;
+  /** Largest streamed answer of an upstream after decompression, in bytes; past it the stream is cut (`upstream_response_too_large`). Default 268435456 (256 MiB). */
+  @IsOptional() @IsInt() @Min(1024) @Max(17_179_869_184) UPSTREAM_MAX_STREAM_BYTES?: number;
+  /** Longest line of an upstream stream, in bytes; past it the stream is cut (`upstream_line_too_long`). Default 4194304 (4 MiB). */
+  @IsOptional() @IsInt() @Min(1024) @Max(268_435_456) UPSTREAM_MAX_LINE_BYTES?: number;
+  /** Time a client has to send a request's headers, in ms (Node `server.headersTimeout`). Default 20000. */
+  @IsOptional() @IsInt() @Min(1000) @Max(600_000) HTTP_HEADERS_TIMEOUT_MS?: number;
+  /** Time a client has to send a whole request, body included, in ms (Node `server.requestTimeout`; answers are not bounded by it). Default 60000. */
+  @IsOptional() @IsInt() @Min(1000) @Max(3_600_000) HTTP_REQUEST_TIMEOUT_MS?: number;
+  /** How long an idle keep-alive connection stays open, in ms (Node `server.keepAliveTimeout`; above a load balancer's idle timeout). Default 5000. */
+  @IsOptional() @IsInt() @Min(0) @Max(600_000) HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+  /** Most client connections open at once (Node `server.maxConnections`); more are closed on arrival. Default 1024. */
+  @IsOptional() @IsInt() @Min(1) @Max(1_000_000) HTTP_MAX_CONNECTIONS?: number;
   /** Pause between the chunks the built-in mock upstream streams, in ms (to watch or test long streams). Default 0. */
   @IsOptional() @IsInt() @Min(0) @Max(60_000) MOCK_STREAM_DELAY_MS?: number;
 }
@@ -67,8 +104,9 @@ const VARIABLES = [
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
   'MOCK_STREAM_DELAY_MS',
+  ...BOUND_VARIABLES,
 ] as const;
-const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS', 'BUDGET_EXHAUSTED_STATUS']);
+const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS', 'BUDGET_EXHAUSTED_STATUS', ...BOUND_VARIABLES]);
 
 /** Request body limit when `MAX_BODY_BYTES` is unset: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;

@@ -1,6 +1,8 @@
 /**
- * The `/admin` dashboard: one self-contained page (inline CSS and JS, nothing fetched but the
- * summary JSON), so it works offline and needs no build. The admin key stays in sessionStorage.
+ * The `/admin` dashboard: one page, its stylesheet and its script, served by the gateway itself
+ * (nothing else fetched but the summary JSON), so it works offline and needs no build. No inline
+ * script or style: the page's CSP allows only these files ({@link DASHBOARD_CSP}). The admin key
+ * stays in sessionStorage.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -8,28 +10,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Token budgets</title>
-<style>
-  :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f5f6f8; }
-  body { margin: 0 auto; max-width: 960px; padding: 24px; }
-  h1 { font-size: 22px; margin: 0 0 4px; }
-  h2 { font-size: 15px; margin: 0 0 12px; text-transform: uppercase; letter-spacing: .04em; color: #56607a; }
-  section { background: #fff; border-radius: 8px; padding: 16px 20px; margin: 16px 0; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-  .muted { color: #6b7489; font-size: 13px; }
-  .row { display: grid; grid-template-columns: 140px 1fr 230px; gap: 12px; align-items: center; margin: 8px 0; }
-  .bar { height: 14px; background: #e6e9ef; border-radius: 7px; overflow: hidden; position: relative; }
-  .fill { height: 100%; background: #3b82f6; }
-  .fill.warn { background: #f59e0b; } .fill.full { background: #dc2626; }
-  .figures { font-variant-numeric: tabular-nums; font-size: 13px; text-align: right; }
-  table { border-collapse: collapse; width: 100%; font-size: 14px; }
-  td, th { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eef0f4; }
-  td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-  .big { font-size: 28px; font-weight: 600; }
-  form { display: flex; gap: 8px; }
-  input { flex: 1; padding: 8px; font-size: 14px; border: 1px solid #c9ced8; border-radius: 6px; }
-  button { padding: 8px 14px; font-size: 14px; border: 0; border-radius: 6px; background: #1d2330; color: #fff; cursor: pointer; }
-  .error { color: #b91c1c; }
-  [hidden] { display: none !important; }
-</style>
+<link rel="stylesheet" href="/admin/dashboard.css">
 </head>
 <body>
 <h1>Token budgets</h1>
@@ -64,8 +45,36 @@ export const DASHBOARD_PAGE = `<!doctype html>
   <button type="button" id="sign-out">Forget key</button>
 </div>
 
-<script>
-(function () {
+<script src="/admin/dashboard.js"></script>
+</body>
+</html>
+`;
+
+/** The dashboard's stylesheet (`/admin/dashboard.css`). */
+export const DASHBOARD_STYLE = `  :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f5f6f8; }
+  body { margin: 0 auto; max-width: 960px; padding: 24px; }
+  h1 { font-size: 22px; margin: 0 0 4px; }
+  h2 { font-size: 15px; margin: 0 0 12px; text-transform: uppercase; letter-spacing: .04em; color: #56607a; }
+  section { background: #fff; border-radius: 8px; padding: 16px 20px; margin: 16px 0; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+  .muted { color: #6b7489; font-size: 13px; }
+  .row { display: grid; grid-template-columns: 140px 1fr 230px; gap: 12px; align-items: center; margin: 8px 0; }
+  .bar { height: 14px; background: #e6e9ef; border-radius: 7px; overflow: hidden; position: relative; }
+  .fill { height: 100%; background: #3b82f6; }
+  .fill.warn { background: #f59e0b; } .fill.full { background: #dc2626; }
+  .figures { font-variant-numeric: tabular-nums; font-size: 13px; text-align: right; }
+  table { border-collapse: collapse; width: 100%; font-size: 14px; }
+  td, th { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eef0f4; }
+  td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+  .big { font-size: 28px; font-weight: 600; }
+  form { display: flex; gap: 8px; }
+  input { flex: 1; padding: 8px; font-size: 14px; border: 1px solid #c9ced8; border-radius: 6px; }
+  button { padding: 8px 14px; font-size: 14px; border: 0; border-radius: 6px; background: #1d2330; color: #fff; cursor: pointer; }
+  .error { color: #b91c1c; }
+  [hidden] { display: none !important; }
+`;
+
+/** The dashboard's script (`/admin/dashboard.js`). */
+export const DASHBOARD_SCRIPT = `(function () {
   var KEY = 'tokenbudget.adminKey';
   var POLL_MS = 2000;
   var timer = null;
@@ -181,7 +190,10 @@ export const DASHBOARD_PAGE = `<!doctype html>
   $('sign-out').addEventListener('click', function () { sessionStorage.removeItem(KEY); showLogin(); });
   poll();
 })();
-</script>
-</body>
-</html>
 `;
+
+/**
+ * The dashboard's Content-Security-Policy: its own script and stylesheet only, no inline code,
+ * data only from the gateway, and never in a frame (`frame-ancestors 'none'`).
+ */
+export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -1,8 +1,10 @@
 import { Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import Redis from 'ioredis';
 import { ApiKeyGuard } from './api-key.guard';
 import { defaultKeySeeds } from './demo-keys';
+import { KeyCallsInterceptor, KeyRevocations } from './key-revocations';
 import type { KeySeed } from './key-seed';
 import { KeyStore } from './key-store';
 import { KEY_SEEDS, KeysService } from './keys.service';
@@ -39,5 +41,7 @@ export function keyProviders(seeds?: Readonly<Record<string, KeySeed>>, store?: 
     seeds ? { provide: KEY_SEEDS, useValue: seeds } : { provide: KEY_SEEDS, inject: [ConfigService], useFactory: defaultKeySeeds },
     KeysService,
     ApiKeyGuard,
+    KeyRevocations,
+    { provide: APP_INTERCEPTOR, useClass: KeyCallsInterceptor },
   ];
 }

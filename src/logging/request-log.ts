@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
+import { redactRequestLog, redactResponseLog } from './redaction';
 import { platformRequest, requestContext } from './request-context';
 
 /** A client's `x-request-id` is kept when it is a plain token of at most 128 characters. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Headers never written to the logs. */
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
 /** What the budget did with a request, for its log line. */
 export interface BudgetDecision {
@@ -46,11 +45,12 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
   return id;
 }
 
-/** pino-http options: one line per request with its id, user, route, status, budget decision and duration. */
+/** pino-http options: one line per request with its id, user, route, status, budget decision and duration; secrets redacted. */
 export function requestLogOptions(): Options {
   return {
     genReqId: assignRequestId,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // no credential header, no query value (`?key=sk-...`) reaches a log line (see redaction.ts)
+    serializers: { req: redactRequestLog, res: redactResponseLog },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessObject: (req, res, line: Record<string, unknown>) => ({ ...line, ...summary(req, res) }),
     customErrorObject: (req, res, _error, line: Record<string, unknown>) => ({ ...line, ...summary(req, res) }),

@@ -3,7 +3,7 @@ import { BudgetService, type TokenBudgetModuleOptions } from 'nestjs-token-budge
 import { Subscription } from 'rxjs';
 import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from './gateway-metrics';
-import { ModelLabels } from './model-labels';
+import { ModelLabels, safeLabel } from './model-labels';
 
 /** Counts committed tokens and spend from the library's `committed` events (one per budget a call counted on). */
 @Injectable()
@@ -21,7 +21,7 @@ export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscription = this.budgets.on('committed').subscribe((event) => {
-      const labels = { scope: event.scope, model: this.models.of(event.model) };
+      const labels = { scope: safeLabel(event.scope), model: this.models.of(event.model) };
       this.metrics.tokensCommitted.inc(labels, event.tokens);
       if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
     });

@@ -1,6 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { BudgetExceededException } from 'nestjs-token-budget';
 import { UpstreamErrorException } from '../proxy/api-error';
+import { UpstreamFailure } from '../upstream/upstream-errors';
+import { safeLabel } from './model-labels';
 
 const BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: 'bad_request',
@@ -17,13 +19,16 @@ const BY_STATUS: Record<number, string> = {
  * of tier and storage refusals (`tier_rate_limited`, `budget_storage_unavailable`,
  * `rate_storage_unavailable`), else one word per 4xx status (`unauthorized`, `bad_request`,
  * `payload_too_large`, ...); an upstream's error answer as `upstream_` and its status word
- * (`upstream_unauthorized`, `upstream_too_many_requests`). `undefined` for what is not a refusal
+ * (`upstream_unauthorized`, also for the 401 / 403 answered as 502 `upstream_auth_failed`; `upstream_too_many_requests`). `undefined` for what is not a refusal
  * (404, server faults).
  */
 export function rejectionReason(exception: unknown): string | undefined {
-  if (exception instanceof BudgetExceededException) return exception.info.reason;
+  // the scope part of the reason comes from the budget rules (a config file): a label like any other
+  if (exception instanceof BudgetExceededException) return safeLabel(exception.info.reason);
   // the provider's own error answer (its 401 is the server's key, its 429 the provider's rate): kept apart from the gateway's refusals
   if (exception instanceof UpstreamErrorException) return prefixed('upstream_', reasonOf(exception.getStatus(), undefined));
+  // the provider refused the server's key (answered 502 upstream_auth_failed); other cut calls are faults, not refusals
+  if (exception instanceof UpstreamFailure) return exception.code === 'upstream_auth_failed' ? 'upstream_unauthorized' : undefined;
   const status = statusOf(exception);
   if (status === undefined) return undefined;
   return reasonOf(status, exception instanceof HttpException ? reasonCode(exception.getResponse()) : undefined);

@@ -1,6 +1,9 @@
+import { Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import type { RequestWithTokenBudget } from 'nestjs-token-budget';
 import type { JsonBody, UpstreamCall } from '../upstream/upstream';
+
+const logger = new Logger('UpstreamCall');
 
 /** The request as the controllers read it (Express or Fastify). */
 export type ProxyRequest = RequestWithTokenBudget & { headers: Record<string, string | string[] | undefined> };
@@ -19,7 +22,19 @@ export function upstreamCall(body: JsonBody, req: ProxyRequest, res: PlatformRes
     if (!raw.writableFinished) controller.abort();
   });
   const degraded = req.tokenBudget?.degraded;
-  return { body: degraded ? { ...body, model: degraded.model } : body, signal: controller.signal, headers: req.headers };
+  return { body: degraded ? { ...body, model: degraded.model } : body, signal: controller.signal, headers: req.headers, chargePrompt: () => chargePrompt(req) };
+}
+
+/**
+ * A call cut after the provider had it (a timeout, an answer too large or unreadable) is charged
+ * its prompt, as a stream cut before it reported usage is: the hold's input tokens, no output.
+ */
+function chargePrompt(req: ProxyRequest): void {
+  const state = req.tokenBudget;
+  const reservation = state?.reservation;
+  if (!reservation || reservation.settled) return;
+  const inputTokens = state.inputEstimate ?? state.usageEstimate?.inputTokens ?? 0;
+  reservation.commit({ inputTokens, outputTokens: 0, totalTokens: inputTokens }).catch((error: unknown) => logger.error(`Charging the prompt of a cut call failed; its lease will release the hold: ${String(error)}`));
 }
 
 /**

@@ -1,5 +1,10 @@
-import { Logger } from '@nestjs/common';
-import { ApiError, RETRY_HEADERS, UpstreamErrorException } from '../proxy/api-error';
+import { Logger, StreamableFile } from '@nestjs/common';
+import { redactUrl } from '../logging/redaction';
+import { apiErrorBody, RETRY_HEADERS, UpstreamErrorException } from '../proxy/api-error';
+import { BoundedStream, readBounded } from './bounded-body';
+import { boundedRequest, type BoundedResponse } from './bounded-request';
+import { UpstreamFailure } from './upstream-errors';
+import { DEFAULT_UPSTREAM_LIMITS, type UpstreamLimits } from './upstream-limits';
 import type { UpstreamCall } from './upstream';
 
 /**
@@ -9,69 +14,127 @@ import type { UpstreamCall } from './upstream';
  */
 export const CALLER_GONE: object = Object.freeze({});
 
+/** Largest error answer read from a provider (a larger one is answered as not JSON). */
+const MAX_ERROR_BYTES = 64 * 1024;
+
 /**
- * Forwards calls to a provider's HTTP API with global `fetch`, with the headers `headersOf` gives
- * (the server's own key, never the caller's). Results come back as the provider sent them: JSON
- * parsed, a stream as the fetch `Response` (its SSE bytes reach the caller unchanged). An error
- * status is thrown on with the provider's status, body and retry headers; an upstream that cannot
- * be reached is a 502. The call is aborted when the caller goes away (see {@link CALLER_GONE}).
+ * Forwards calls to a provider's HTTP API (node:http / node:https, keep-alive), with the headers
+ * `headersOf` gives (the server's own key, never the caller's), every call bounded by
+ * {@link UpstreamLimits}. Results come back as the provider sent them: JSON parsed (it must be a
+ * JSON object), a stream as a `StreamableFile` passing its SSE bytes on in whole lines (see
+ * {@link BoundedStream}). A provider's JSON error answer is thrown on with its status, body and
+ * retry headers; a 401 / 403 (the server's key refused) is a 502 `upstream_auth_failed`, a non-JSON
+ * error a generic message with its status, and a call cut by a bound a 502 / 504 with its code
+ * (see `UPSTREAM_ERRORS`): what the provider sent goes to the log, never to the caller. A call cut
+ * after the provider had the request charges its prompt. The call is aborted when the caller goes
+ * away (see {@link CALLER_GONE}).
  */
 export abstract class HttpUpstream {
-  private readonly logger = new Logger(HttpUpstream.name);
+  protected readonly logger = new Logger(HttpUpstream.name);
 
-  /** @param target the base URL, for logs and the start-up banner */
-  constructor(readonly target: string) {}
+  /**
+   * @param target the base URL, for logs and the start-up banner
+   * @param limits the bounds of every call
+   */
+  constructor(
+    readonly target: string,
+    protected readonly limits: UpstreamLimits = DEFAULT_UPSTREAM_LIMITS,
+  ) {}
 
   /** Headers of one call besides `content-type` and `accept`. */
   protected abstract headersOf(call: UpstreamCall): Record<string, string>;
 
+  /** A path of the routes this upstream serves, so its errors take their provider's shape. */
+  protected abstract readonly routePath: string;
+
+  /** The last event of a stream cut after it started, in the provider's error shape. */
+  protected abstract streamErrorEvent(failure: UpstreamFailure): string;
+
   protected async post(url: string, call: UpstreamCall): Promise<unknown> {
-    let response: Response;
+    const accept = call.body.stream === true ? 'text/event-stream' : 'application/json';
+    let response: BoundedResponse;
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: call.body.stream === true ? 'text/event-stream' : 'application/json', ...this.headersOf(call) },
-        body: JSON.stringify(call.body),
-        signal: call.signal,
-      });
+      response = await boundedRequest(url, { 'content-type': 'application/json', accept, ...this.headersOf(call) }, JSON.stringify(call.body), call.signal, this.limits);
     } catch (error) {
       if (call.signal.aborted) return CALLER_GONE;
-      throw this.unreachable(url, error);
+      throw this.failed(url, call, asFailure(error));
     }
-    if (!response.ok) throw await errorAnswer(response);
-    if (response.headers.get('content-type')?.includes('text/event-stream')) return response;
+    if (response.status < 200 || response.status > 299) throw await this.errorAnswer(url, response);
+    if (String(response.headers['content-type']).includes('text/event-stream')) return this.stream(url, call, response);
+    let text: string;
     try {
-      return await response.json();
+      text = (await readBounded(response.body, this.limits.maxResponseBytes, this.limits.idleTimeoutMs)).toString('utf8');
     } catch (error) {
       if (call.signal.aborted) return CALLER_GONE;
-      throw this.unreachable(url, error);
+      throw this.failed(url, call, asFailure(error));
     }
+    const result = parseJson(text);
+    if (typeof result !== 'object' || result === null) {
+      throw this.failed(url, call, new UpstreamFailure('upstream_invalid_response', `200 with ${text ? `a body that is not a JSON object: ${snippet(text)}` : 'an empty body'}`));
+    }
+    return result;
   }
 
-  private unreachable(url: string, error: unknown): ApiError {
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    this.logger.warn(`Upstream ${url} failed: ${cause}`);
-    return new ApiError(502, `The upstream provider at ${this.target} could not be reached or sent an unreadable answer (${cause}). Check UPSTREAM_OPENAI_URL / UPSTREAM_ANTHROPIC_URL and that the provider is up.`);
+  private stream(url: string, call: UpstreamCall, response: BoundedResponse): StreamableFile {
+    const body = new BoundedStream(response.body, {
+      maxStreamBytes: this.limits.maxStreamBytes,
+      maxLineBytes: this.limits.maxLineBytes,
+      idleMs: this.limits.idleTimeoutMs,
+      errorEvent: (failure) => this.streamErrorEvent(failure),
+      onCutBeforeStart: () => call.chargePrompt?.(),
+      onFailure: (failure) => {
+        if (!call.signal.aborted) this.logger.warn(`Upstream ${redactUrl(url)} stream cut (${failure.code}): ${failure.detail}`);
+      },
+    });
+    return new StreamableFile(body, { type: String(response.headers['content-type']) });
+  }
+
+  /** Logs a failed call and charges its prompt when the provider had the request. */
+  private failed(url: string, call: UpstreamCall, failure: UpstreamFailure): UpstreamFailure {
+    this.logger.warn(`Upstream ${redactUrl(url)} call failed (${failure.code}): ${failure.detail}`);
+    if (failure.code !== 'upstream_connect_timeout' && failure.code !== 'upstream_unavailable') call.chargePrompt?.();
+    return failure;
+  }
+
+  /** The provider's error answer: its JSON body with its status and retry headers; a refused server key or a body that is not JSON shows nothing of the provider's text. */
+  private async errorAnswer(url: string, response: BoundedResponse): Promise<Error> {
+    const text = await readBounded(response.body, MAX_ERROR_BYTES, this.limits.idleTimeoutMs).then(
+      (bytes) => bytes.toString('utf8'),
+      () => '',
+    );
+    const { status } = response;
+    if (status === 401 || status === 403) {
+      this.logger.error(`Upstream ${redactUrl(url)} refused the gateway's credentials (${status}): ${snippet(text)}. Check OPENAI_API_KEY / ANTHROPIC_API_KEY.`);
+      return new UpstreamFailure('upstream_auth_failed', `${status}`);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (RETRY_HEADERS.test(name) && value !== undefined) headers[name] = String(value);
+    }
+    const body = parseJson(text);
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) return new UpstreamErrorException(body, status, headers);
+    this.logger.warn(`Upstream ${redactUrl(url)} answered ${status} with a body that is not JSON: ${snippet(text)}`);
+    const message = `The upstream provider answered ${status} without a readable error.`;
+    return new UpstreamErrorException(apiErrorBody(this.routePath, status, message, { code: 'upstream_error', type: 'upstream_error' }), status, headers);
   }
 }
 
-/** The provider's error answer: its status, its JSON body (text wrapped in the OpenAI shape) and its retry headers. */
-async function errorAnswer(response: Response): Promise<UpstreamErrorException> {
-  const text = await response.text().catch(() => '');
-  let body: unknown;
+function asFailure(error: unknown): UpstreamFailure {
+  if (error instanceof UpstreamFailure) return error;
+  return new UpstreamFailure('upstream_unavailable', error instanceof Error ? error.message : String(error));
+}
+
+function parseJson(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    body = undefined;
+    return undefined;
   }
-  if (typeof body !== 'object' || body === null) {
-    body = { error: { message: text || response.statusText || `Upstream answered ${response.status}`, type: 'upstream_error', param: null, code: null } };
-  }
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    if (RETRY_HEADERS.test(name)) headers[name] = value;
-  });
-  return new UpstreamErrorException(body as object, response.status, headers);
+}
+
+/** The start of a provider's text, on one line, for a log. */
+function snippet(text: string): string {
+  return JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text);
 }
 
 /** A header of the caller's request, several values joined. */

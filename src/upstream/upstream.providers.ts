@@ -6,6 +6,7 @@ import { AnthropicHttpUpstream } from './anthropic-http-upstream';
 import { MockUpstream } from './mock-upstream';
 import { OpenAiHttpUpstream } from './openai-http-upstream';
 import { ANTHROPIC_UPSTREAM, OPENAI_UPSTREAM } from './upstream';
+import { upstreamLimitsOf } from './upstream-limits';
 
 /** Each provider family goes to its `UPSTREAM_*_URL` when set, else to the built-in mock. */
 export const UPSTREAM_PROVIDERS: Provider[] = [
@@ -18,7 +19,7 @@ export const UPSTREAM_PROVIDERS: Provider[] = [
     provide: OPENAI_UPSTREAM,
     useFactory: (config: ConfigService, mock: MockUpstream) => {
       const url = config.get<string>('UPSTREAM_OPENAI_URL');
-      return url ? new OpenAiHttpUpstream(url, config.get<string>('OPENAI_API_KEY')) : mock;
+      return url ? new OpenAiHttpUpstream(url, config.get<string>('OPENAI_API_KEY'), upstreamLimitsOf((name) => config.get(name))) : mock;
     },
     inject: [ConfigService, MockUpstream],
   },
@@ -26,7 +27,7 @@ export const UPSTREAM_PROVIDERS: Provider[] = [
     provide: ANTHROPIC_UPSTREAM,
     useFactory: (config: ConfigService, mock: MockUpstream) => {
       const url = config.get<string>('UPSTREAM_ANTHROPIC_URL');
-      return url ? new AnthropicHttpUpstream(url, config.get<string>('ANTHROPIC_API_KEY')) : mock;
+      return url ? new AnthropicHttpUpstream(url, config.get<string>('ANTHROPIC_API_KEY'), upstreamLimitsOf((name) => config.get(name))) : mock;
     },
     inject: [ConfigService, MockUpstream],
   },

@@ -8,6 +8,8 @@ export interface UpstreamCall {
   signal: AbortSignal;
   /** Headers of the caller's request (for the provider headers passed on, e.g. `anthropic-version`). */
   headers: Record<string, string | string[] | undefined>;
+  /** Charges the prompt (the hold's input tokens, no output) when a call is cut after the provider had it; set by the proxy routes. */
+  chargePrompt?(): void;
 }
 
 /**

@@ -12,7 +12,7 @@ describe.each(PLATFORMS)('the gateway serves SDK-default output limits with fair
   let gateway: GatewayProcess;
   beforeAll(async () => {
     buildGatewayApp();
-    gateway = await startGatewayProcess({ PLATFORM: platform, PORT: '0', MONTHLY_TOKENS_PER_USER: '50000', REDIS_URL: '' });
+    gateway = await startGatewayProcess({ PLATFORM: platform, PORT: '0', MONTHLY_TOKENS_PER_USER: '50000' });
   }, 120_000);
   afterAll(() => gateway?.stop());
 

@@ -5,10 +5,13 @@ import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from './gateway-metrics';
 import { ModelLabels, safeLabel } from './model-labels';
 
-/** Counts committed tokens and spend from the library's `committed` events (one per budget a call counted on). */
+/**
+ * Counts committed tokens and spend from the library's `committed` events (one per budget a call
+ * counted on), and implausible upstream usage from its `usage_anomaly` events.
+ */
 @Injectable()
 export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
-  private subscription?: Subscription;
+  private readonly subscriptions: Subscription[] = [];
   private readonly models: ModelLabels;
 
   constructor(
@@ -20,14 +23,20 @@ export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.subscription = this.budgets.on('committed').subscribe((event) => {
-      const labels = { scope: safeLabel(event.scope), model: this.models.of(event.model) };
-      this.metrics.tokensCommitted.inc(labels, event.tokens);
-      if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
-    });
+    this.subscriptions.push(
+      this.budgets.on('committed').subscribe((event) => {
+        const labels = { scope: safeLabel(event.scope), model: this.models.of(event.model) };
+        this.metrics.tokensCommitted.inc(labels, event.tokens);
+        if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
+      }),
+      // the reasons are the library's fixed names: no caller-controlled label
+      this.budgets.on('usage_anomaly').subscribe((event) => {
+        for (const reason of event.reasons) this.metrics.usageAnomalies.inc({ reason });
+      }),
+    );
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 }

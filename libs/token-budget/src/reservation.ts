@@ -7,6 +7,7 @@ import type { Usage, UsageInput } from './usage/usage.interface';
 export interface ReservationSettler {
   commitReservation(reservation: Reservation, usage: UsageInput | undefined): MaybePromise<Usage>;
   releaseReservation(reservation: Reservation): MaybePromise<void>;
+  keepReservation(reservation: Reservation): void;
 }
 
 /** What a reservation holds on each counter and how its estimate was priced. */
@@ -19,6 +20,8 @@ export interface ReservationHold {
   estimateCostNanos: number;
   /** Model of the estimate. */
   model: string | undefined;
+  /** Lease of the hold in ms (renewals move it this far ahead). */
+  leaseMs?: number;
 }
 
 /** Where a reservation stands. */
@@ -103,6 +106,19 @@ export class Reservation {
     if (this.currentState !== 'held') return;
     this.currentState = 'released';
     await this.settler.releaseReservation(this);
+  }
+
+  /**
+   * Renews the hold's lease every `leaseMs / 3` until it is settled (at most `maxCallDurationMs`),
+   * for work that may outlive the lease (`track` and the HTTP routes do this themselves).
+   *
+   * @example
+   * const reservation = await budgets.reserve('user-42', 4_000);
+   * reservation.keepAlive();
+   * try { await reservation.commit(await longJob()); } catch (error) { await reservation.release(); throw error; }
+   */
+  keepAlive(): void {
+    if (this.currentState === 'held') this.settler.keepReservation(this);
   }
 
   /** @internal */

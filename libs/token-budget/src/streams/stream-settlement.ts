@@ -5,7 +5,7 @@ import { normalizeUsageInput } from '../usage/normalize-usage';
 import type { Usage, UsageExtractor } from '../usage/usage.interface';
 
 /** How a metered stream ended. */
-export type StreamOutcome = 'complete' | 'disconnect' | 'error' | 'exhausted';
+export type StreamOutcome = 'complete' | 'disconnect' | 'error' | 'exhausted' | 'timeout';
 
 /** What a stream settles against; taken from the request's admission state. */
 export interface StreamSettlementInput {
@@ -27,7 +27,7 @@ export interface StreamSettlementInput {
  * Watches the events of one streamed response and settles its reservation exactly once:
  * - complete: commits the provider's usage (or the streamed text counted with the tokenizer,
  *   `estimated: true`, when the stream carried none);
- * - client disconnect, upstream error or cut-off: commits the usage seen so far (input reported
+ * - client disconnect, upstream error, cut-off or the call's deadline (`maxCallDurationMs`): commits the usage seen so far (input reported
  *   by the provider, else the estimate's input; output the larger of the reported running total
  *   and the streamed text's tokens), which drops the rest of the hold.
  * A stream in which nothing a provider sends was recognised commits the estimate (released on an
@@ -80,6 +80,15 @@ export class StreamSettlement {
       type: 'budget_exhausted',
       error: 'budget_exhausted',
       message: 'The stream was stopped because the token budget is spent; the tokens streamed so far are counted.',
+    };
+  }
+
+  /** The body of the final event a stream ended at its deadline (`maxCallDurationMs`) sends. */
+  durationExceededEvent(): { type: 'call_duration_exceeded'; error: 'call_duration_exceeded'; message: string } {
+    return {
+      type: 'call_duration_exceeded',
+      error: 'call_duration_exceeded',
+      message: 'The stream was stopped because it ran longer than the longest call allowed; the tokens streamed so far are counted.',
     };
   }
 

@@ -31,7 +31,7 @@ describe.each(STORAGE_KINDS)('BudgetService admin on %s storage', (kind: Storage
   let env: Awaited<ReturnType<typeof budgetService>>;
   const clock = new TestClock(DAY);
   const start = async (options: TokenBudgetModuleOptions) => {
-    store = makeStorage(kind);
+    store = makeStorage(kind, 'app');
     env = await budgetService({ clock: clock.read, keyPrefix: uniquePrefix(), storage: store.storage, ...options });
     return env.budgets;
   };

@@ -46,7 +46,7 @@ describe.each(PLATFORMS)('budget events over HTTP (%s), two instances on one Red
   let apps: TestApp[] = [];
   const start = async (budgets: TokenBudgetModuleOptions['budgets']) => {
     const keyPrefix = uniquePrefix();
-    const options = (): TokenBudgetModuleOptions => ({ keyPrefix, clock: clock.read, storage: new RedisAdapter(testRedis()), budgets });
+    const options = (): TokenBudgetModuleOptions => ({ keyPrefix, clock: clock.read, storage: new RedisAdapter(testRedis(), { timeSource: 'app' }), budgets });
     apps = [await startBudgetApp(platform, options()), await startBudgetApp(platform, options())];
     return apps.map((a) => a.app.get(BudgetService));
   };
@@ -136,7 +136,7 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
   });
   const start = async (options: TokenBudgetModuleOptions) => {
     clock.now = DAY;
-    store = makeStorage(kind);
+    store = makeStorage(kind, 'app');
     env = await budgetService({ clock: clock.read, keyPrefix: uniquePrefix(), storage: store.storage, ...options });
     return env.budgets;
   };

@@ -14,7 +14,7 @@ describe.each(PLATFORMS)('cost budgets over HTTP on %s', (platform) => {
   beforeEach(async () => {
     redis = testRedis();
     t = await startBudgetApp(platform, {
-      storage: new RedisAdapter(redis),
+      storage: new RedisAdapter(redis, { timeSource: 'app' }),
       keyPrefix: uniquePrefix(),
       clock: clock.read,
       defaultModel: 'gpt-4o-mini',

@@ -37,7 +37,7 @@ describe('Redis restarted from its AOF after SIGKILL', () => {
       ],
     };
     // 400 calls at once through one connection with every write fsynced: a 5 s command timeout as for the other tests' clients
-    const storageOf = (server: RedisServerHandle) => new RedisAdapter({ host: '127.0.0.1', port: server.port, commandTimeout: 5_000 });
+    const storageOf = (server: RedisServerHandle) => new RedisAdapter({ host: '127.0.0.1', port: server.port, commandTimeout: 5_000 }, { timeSource: 'app' });
     const writer = await budgetService({ ...options, storage: storageOf(servers[0]) });
     const expected = { tokens: new Map<string, number>(), calls: new Map<string, number>(), nanos: new Map<string, number>() };
     const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);

@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { BudgetExceededException, BudgetService, InvalidUsageError, nanosToUsd, Reservation, usdToNanos } from 'nestjs-token-budget';
 import { BudgetModel, counterKey, FUZZ_MODEL, FUZZ_PRICING, ModelEstimate, ModelUsage } from './fixtures/budget-model';
 import { TestClock } from './fixtures/create-app';
-import { fuzzRuns } from './fixtures/fuzz';
+import { fuzzParams } from './fixtures/fuzz';
 import { budgetService } from './fixtures/service';
 import { makeStorage, STORAGE_KINDS, StorageKind, uniquePrefix } from './fixtures/storages';
 
 const LEASE_MS = 60_000;
 const START = Date.parse('2026-11-23T10:00:00Z');
-const RUNS: Record<StorageKind, number> = { memory: fuzzRuns(100), redis: fuzzRuns(50), cluster: fuzzRuns(30) };
+const RUNS: Record<StorageKind, number> = { memory: 100, redis: 50, cluster: 30 };
 const USERS = ['a', 'b'];
 const TENANTS = ['t1', 't2'];
 
@@ -212,7 +212,7 @@ describe.each(STORAGE_KINDS)('interleavings against a reference model on %s (pro
     await fc.assert(
         fc.asyncProperty(limitsArb, commandsArb, async (limits, commands) => {
           const clock = new TestClock(START);
-          const store = makeStorage(kind);
+          const store = makeStorage(kind, 'app');
           const env = await budgetService({
             storage: store.storage,
             keyPrefix: uniquePrefix(),
@@ -233,7 +233,7 @@ describe.each(STORAGE_KINDS)('interleavings against a reference model on %s (pro
             await store.close();
           }
         }),
-        { numRuns: RUNS[kind] },
+        fuzzParams(RUNS[kind]),
       );
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { BudgetExceededException, BudgetService, BudgetUsage, Reservation } from 'nestjs-token-budget';
 import { TestClock } from './fixtures/create-app';
-import { fuzzRuns } from './fixtures/fuzz';
+import { fuzzParams } from './fixtures/fuzz';
 import { budgetService } from './fixtures/service';
 import { makeStorage, STORAGE_KINDS, uniquePrefix } from './fixtures/storages';
 
@@ -70,7 +70,7 @@ describe('rollover and leases across period boundaries, the same on every storag
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 30 }), async (steps) => {
         const clock = new TestClock(START);
-        const stores = STORAGE_KINDS.map((kind) => makeStorage(kind));
+        const stores = STORAGE_KINDS.map((kind) => makeStorage(kind, 'app'));
         const instances: Instance[] = [];
         try {
           for (const store of stores) {
@@ -106,7 +106,7 @@ describe('rollover and leases across period boundaries, the same on every storag
           await Promise.all(stores.map((store) => store.close()));
         }
       }),
-      { numRuns: fuzzRuns(40) },
+      fuzzParams(40),
     );
   });
 });

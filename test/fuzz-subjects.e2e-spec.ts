@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { RedisAdapter } from 'nestjs-token-budget';
-import { fuzzRuns, nearPairArb, subjectIdArb, unescapeId } from './fixtures/fuzz';
+import { fuzzParams, nearPairArb, subjectIdArb, unescapeId } from './fixtures/fuzz';
 import { budgetService } from './fixtures/service';
 import { testRedis, uniquePrefix } from './fixtures/storages';
 
@@ -8,7 +8,7 @@ import { testRedis, uniquePrefix } from './fixtures/storages';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
-const RUNS = fuzzRuns(40);
+const RUNS = 40;
 
 describe('arbitrary subject ids on RedisAdapter (property)', () => {
   const redis = testRedis();
@@ -52,7 +52,7 @@ describe('arbitrary subject ids on RedisAdapter (property)', () => {
           await env.close();
         }
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 });

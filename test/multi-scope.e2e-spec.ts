@@ -54,7 +54,7 @@ describe('six scopes in one script call on a single Redis', () => {
     const redis = testRedis();
     const observer = testRedis();
     const env = await budgetService({
-      storage: new RedisAdapter(redis),
+      storage: new RedisAdapter(redis, { timeSource: 'app' }),
       keyPrefix: uniquePrefix(),
       clock: clock.read,
       budgets: [

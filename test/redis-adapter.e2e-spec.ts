@@ -9,7 +9,7 @@ async function evalshaCalls(redis: Redis): Promise<number> {
   return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
 }
 
-describe('RedisAdapter on a real redis-server', () => {
+describe('RedisAdapter on a real redis-server, on the app clock (timeSource: app)', () => {
   const clock = new TestClock(Date.parse('2026-11-23T10:00:00Z'));
   let redis: Redis;
   let observer: Redis;
@@ -21,7 +21,7 @@ describe('RedisAdapter on a real redis-server', () => {
     observer = testRedis();
     keyPrefix = uniquePrefix();
     env = await budgetService({
-      storage: new RedisAdapter(redis),
+      storage: new RedisAdapter(redis, { timeSource: 'app' }),
       keyPrefix,
       clock: clock.read,
       budgets: [

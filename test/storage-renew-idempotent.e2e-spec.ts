@@ -12,7 +12,7 @@ describe.each(STORAGE_KINDS)('renew and idempotent commits on %s', (kind) => {
   let prefix: string;
   const now = Date.parse('2026-12-04T10:00:00Z');
   beforeEach(() => {
-    store = makeStorage(kind);
+    store = makeStorage(kind, 'app');
     storage = store.storage;
     prefix = uniquePrefix();
   });
@@ -68,7 +68,7 @@ describe('a cross-slot commit that landed on some slots only, its instance gone 
   let storage: RedisAdapter;
   beforeEach(() => {
     redis = testRedis();
-    storage = new RedisAdapter(redis);
+    storage = new RedisAdapter(redis, { timeSource: 'app' });
   });
   afterEach(() => redis.quit());
 
@@ -107,7 +107,7 @@ describe('a cross-slot commit that landed on some slots only, its instance gone 
 
 describe.each(['memory', 'redis'] as const)('a storage adapter without renew (%s, wrapped)', (kind) => {
   it('still admits, commits and releases; leases are just not renewed', async () => {
-    const store = makeStorage(kind);
+    const store = makeStorage(kind, 'app');
     const inner = store.storage;
     // a third-party adapter: only the required operations, by delegation (no instanceof)
     const minimal: StorageAdapter = {

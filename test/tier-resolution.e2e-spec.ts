@@ -25,7 +25,7 @@ describe.each(PLATFORMS)('tier resolution and budget overrides (%s)', (platform)
   };
 
   beforeAll(async () => {
-    store = makeStorage('redis');
+    store = makeStorage('redis', 'app');
     app = await startBudgetApp(
       platform,
       { storage: store.storage, keyPrefix: uniquePrefix(), clock: clock.read, tiers, budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }] },

@@ -31,7 +31,7 @@ describe('TierThrottlerStorage on a real redis-server', () => {
 
   it('counts a hit with one script call on the adapter’s own connection, in a hash-tagged key that expires after two windows', async () => {
     const before = await connectedClients(observer);
-    const storage = tierStorage(new RedisAdapter(clients[0]), () => now);
+    const storage = tierStorage(new RedisAdapter(clients[0], { timeSource: 'app' }), () => now);
     const key = `${uniquePrefix()}:rate:{user:42}`;
     await storage.increment(key, 60_000, 5, 0, 'default'); // loads the script
     expect(await connectedClients(observer)).toBe(before);

@@ -32,7 +32,7 @@ describe.each(PLATFORMS.flatMap((platform) => SHARED_KINDS.map((kind) => [platfo
 
   beforeAll(async () => {
     const keyPrefix = uniquePrefix();
-    stores = [makeStorage(kind), makeStorage(kind)];
+    stores = [makeStorage(kind, 'app'), makeStorage(kind, 'app')];
     apps = await Promise.all(
       stores.map((store) => startBudgetApp(platform, { storage: store.storage, keyPrefix, clock: clock.read, tiers }, [TierTestController])),
     );

@@ -35,6 +35,7 @@ import { InvalidUsageError } from './usage/invalid-usage.error';
 import { nanosToUsd } from './pricing/money';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
 import { BudgetCounter, CommitRequest, CommitResult, ReleaseRequest, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { storageClock } from './storage/storage-clock';
 import { readProviderUsage } from './usage/extract-usage';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
@@ -60,7 +61,8 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly logger = new Logger(BudgetService.name);
   private readonly rules: ResolvedRule[];
   private readonly prefix: string;
-  private readonly now: () => number;
+  /** @internal The time budgets go by: the storage's clock when it has one (Redis), else the module's `clock`. */
+  readonly now: () => number;
   private readonly leaseMs: number;
   private readonly maxIdLength: number;
   private readonly warnedNoUsage = new Set<string>();
@@ -85,7 +87,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   ) {
     this.rules = (options.budgets ?? []).map((rule) => resolveRule(rule));
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.now = options.clock ?? Date.now;
+    this.now = storageClock(storage) ?? options.clock ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
     this.maxCallDurationMs = options.maxCallDurationMs ?? DEFAULT_MAX_CALL_DURATION_MS;

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import { fuzzRuns, nearPairArb, subjectIdArb, unescapeId } from '../../../test/fixtures/fuzz';
+import { fuzzParams, nearPairArb, subjectIdArb, unescapeId } from '../../../test/fixtures/fuzz';
 import { escapeId, subjectTag } from './keys';
 
 // cluster-key-slot (an ioredis dependency) is what ioredis routes Cluster commands with
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
-const RUNS = fuzzRuns(500);
+const RUNS = 500;
 const KEY_SYNTAX = /[:{}*?[\]\\\s]/;
 
 /** True when the text is the same after UTF-8 encoding (what ioredis sends to Redis). */
@@ -21,7 +21,7 @@ describe('subject keys of arbitrary ids (property)', () => {
         expect(survivesUtf8(escaped)).toBe(true);
         expect(unescapeId(escaped)).toBe(id);
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -31,7 +31,7 @@ describe('subject keys of arbitrary ids (property)', () => {
         fc.pre(a !== b);
         expect(subjectTag('tokenbudget', 'user', a)).not.toBe(subjectTag('tokenbudget', 'user', b));
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -43,7 +43,7 @@ describe('subject keys of arbitrary ids (property)', () => {
         fc.pre(a !== b);
         expect(escapeId(b)).not.toBe(escapeId(a));
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -60,7 +60,7 @@ describe('subject keys of arbitrary ids (property)', () => {
           expect(calculateSlot(key)).toBe(slot);
         }
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 });

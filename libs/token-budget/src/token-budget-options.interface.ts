@@ -246,8 +246,11 @@ export interface TokenBudgetModuleOptions {
    */
   stopStreamWhenExhausted?: boolean;
   /**
-   * Source of the current time in epoch ms (tests inject one to cross period boundaries).
+   * Source of the current time in epoch ms (tests inject one to cross period boundaries). Read on
+   * MemoryAdapter and on `RedisAdapter` with `timeSource: 'app'`; a storage with a clock of its own
+   * (RedisAdapter by default: the Redis server's) decides time instead, and this is not read.
    * @default Date.now
+   * @example clock: () => testClock.now
    */
   clock?: () => number;
   /**

@@ -302,7 +302,7 @@ export class TokenBudgetGuard implements CanActivate {
   }
 
   private now(): number {
-    return this.options.clock ? this.options.clock() : Date.now();
+    return this.budgets.now();
   }
 
   /**

@@ -15,3 +15,12 @@ export function assertStorable(request: { amount: number; cost: number }): void 
     );
   }
 }
+
+/**
+ * A sum of stored figures, kept at most `Number.MAX_SAFE_INTEGER` (2^53 - 1): a counter past it
+ * stays there (it is exhausted for any limit, which is at most that) instead of rounding. Exact:
+ * a double sum rounds monotonically, so it is past the bound only when the true sum is.
+ */
+export function saturated(sum: number): number {
+  return sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;
+}

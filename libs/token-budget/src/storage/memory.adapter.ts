@@ -17,6 +17,7 @@ import {
   StorageAdapter,
 } from './storage-adapter.interface';
 import { MemoryRankings } from './memory-rankings';
+import { saturated } from './checked-amounts';
 
 /** A subject's limit overrides for one rule. */
 interface Override {
@@ -104,12 +105,12 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       const limit = state.limit as number;
       const costLimit = state.costLimit as number;
       if (limit > 0) {
-        const room = limit + state.carryover + (state.granted as number) - state.used - state.reserved;
+        const room = saturated(limit + state.carryover + (state.granted as number)) - state.used - state.reserved;
         if (clamp || amount <= 0 ? room <= 0 : amount > room) return { admitted: false, index: i, dimension: 'tokens', state };
         if (room < held) held = room;
       }
       if (costLimit > 0) {
-        const room = costLimit + (state.costGranted as number) - state.costUsed - state.costReserved;
+        const room = saturated(costLimit + (state.costGranted as number)) - state.costUsed - state.costReserved;
         if (clamp || cost <= 0 ? room <= 0 : cost > room) return { admitted: false, index: i, dimension: 'cost', state };
         if (room < heldCost) heldCost = room;
       }
@@ -144,9 +145,9 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       }
       const record = this.touch(counter, now);
       this.dropLease(record, id);
-      record.used += amount;
-      record.costUsed += cost;
-      record.requests += 1;
+      record.used = saturated(record.used + amount);
+      record.costUsed = saturated(record.costUsed + cost);
+      record.requests = saturated(record.requests + 1);
       if (counter.index) {
         this.rankings.set(counter.index.key, counter.index.member, record.used, counter.expireAt);
         this.rankings.set(counter.index.costKey, counter.index.member, record.costUsed, counter.expireAt);
@@ -162,8 +163,8 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     this.seen(now);
     return counters.map((counter) => {
       const record = this.touch(counter, now);
-      record.granted += tokens;
-      record.costGranted += cost;
+      record.granted = saturated(record.granted + tokens);
+      record.costGranted = saturated(record.costGranted + cost);
       return stateOf(record);
     });
   }
@@ -251,8 +252,8 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
 
   /** Marks and returns the thresholds the record's usage has reached and no commit reported before. */
   private cross(record: MemoryRecord, thresholds: readonly number[]): CrossedThreshold[] {
-    const effective = record.limit > 0 ? record.limit + record.carryover + record.granted : 0;
-    const costEffective = record.costLimit > 0 ? record.costLimit + record.costGranted : 0;
+    const effective = record.limit > 0 ? saturated(record.limit + record.carryover + record.granted) : 0;
+    const costEffective = record.costLimit > 0 ? saturated(record.costLimit + record.costGranted) : 0;
     const crossed: CrossedThreshold[] = [];
     const mark = (fraction: number, dimension: 'tokens' | 'cost', value: number, limit: number) => {
       const name = `${dimension === 'tokens' ? 't' : 'c'}:${fraction}`;
@@ -330,7 +331,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     if (counter.maxCarryover <= 0 || counter.previousKey === undefined) return 0;
     const previous = this.live(counter.previousKey, now);
     if (!previous || previous.limit <= 0) return 0;
-    const unused = previous.limit + previous.carryover + previous.granted - previous.used - previous.reserved;
+    const unused = saturated(previous.limit + previous.carryover + previous.granted) - previous.used - previous.reserved;
     return Math.max(0, Math.min(unused, counter.maxCarryover));
   }
 

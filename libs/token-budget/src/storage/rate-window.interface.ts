@@ -10,7 +10,7 @@ export interface RateHitRequest {
   limit: number;
   /** Unused requests of the previous window that may be added to `limit` (at most this many). */
   burst: number;
-  /** Epoch ms of the app clock. */
+  /** Epoch ms of the app clock; a store with a clock of its own (Redis) may go by that instead. */
   now: number;
 }
 
@@ -23,6 +23,8 @@ export interface RateHit {
   limit: number;
   /** Epoch ms at which the current window ends and the next one opens. */
   resetAt: number;
+  /** The time the store decided by (Redis: the server's), when it is not the request's `now`. */
+  now?: number;
 }
 
 /**

@@ -1,12 +1,17 @@
 /**
  * The rate-window hit as one Lua script (one round trip, atomic). KEYS[1]: the window hash
- * (fields `s` window start, `c` hits, `x` burst granted). ARGV: now, windowMs, limit, burst (the
- * app's clock: Redis's own clock decides nothing). Returns { admitted 0|1, hits, effective limit,
- * window end }. The hash expires two windows after its start, when the next window no longer needs
- * its count.
+ * (fields `s` window start, `c` hits, `x` burst granted). ARGV: now, windowMs, limit, burst. `now` 0
+ * means the Redis server's clock (`TIME`), so every app instance opens and closes the same windows
+ * whatever its own clock says; a positive `now` is the app's clock (`timeSource: 'app'`). Returns
+ * { admitted 0|1, hits, effective limit, window end, now }. The hash expires two windows after its
+ * start, when the next window no longer needs its count.
  */
 export const RATE_HIT_SCRIPT = `
 local now = tonumber(ARGV[1])
+if now <= 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local w = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local burst = tonumber(ARGV[4])
@@ -36,5 +41,5 @@ if c < limit + x then
 end
 redis.call('HSET', KEYS[1], 's', string.format('%d', s), 'c', c, 'x', x)
 redis.call('PEXPIRE', KEYS[1], math.max(1, s + 2 * w - now))
-return { admitted, c, limit + x, string.format('%d', s + w) }
+return { admitted, c, limit + x, string.format('%d', s + w), string.format('%d', now) }
 `;

@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { logConnectionChanges } from './connection-log';
 import { leaseKey } from './lease-key';
@@ -12,7 +12,9 @@ import {
   RENEW_SCRIPT,
   RESERVE_SCRIPT,
   STATE_WIDTH,
+  SWEEP_PENDING,
 } from './redis.scripts';
+import { RedisServerClock } from './redis-server-clock';
 import { crossedOf, toState } from './redis-replies';
 import { assertStorable } from './checked-amounts';
 import {
@@ -62,6 +64,26 @@ const OWNED_CLIENT_DEFAULTS: RedisOptions = {
 /** What RedisAdapter accepts: a client you own, or what it needs to create (and own) one. */
 export type RedisAdapterInput = Redis | Cluster | RedisOptions | string;
 
+/** Whose clock decides lease expiry, rate windows and period boundaries on Redis. */
+export type RedisTimeSource = 'server' | 'app';
+
+/** Settings of the RedisAdapter itself (the client's are in its input). */
+export interface RedisAdapterOptions {
+  /**
+   * `'server'`: every time-based decision goes by the Redis server's clock (`TIME`, read inside the
+   * scripts), and BudgetService builds period keys from an estimate of it, so app instances whose
+   * clocks disagree still share one budget, one lease clock and one rate window. `'app'`: the
+   * module's `clock` decides, as on MemoryAdapter (for tests that travel in time; on several
+   * instances their clocks must agree).
+   * @default 'server'
+   * @example new RedisAdapter(redis, { timeSource: 'app' }) // with TokenBudgetModule's clock: testClock
+   */
+  timeSource?: RedisTimeSource;
+}
+
+/** Calls of a reserve or read script at most, while each one drops a batch of lapsed leases. */
+const MAX_SWEEP_CALLS = 1_000;
+
 /**
  * Budget storage on Redis, single node or Cluster. Each operation is one Lua script (loaded once
  * with `defineCommand`, run by EVALSHA, re-sent on NOSCRIPT), so it costs one round trip and is
@@ -72,17 +94,26 @@ export type RedisAdapterInput = Redis | Cluster | RedisOptions | string;
  * Give it an ioredis `Redis` or `Cluster` (you keep ownership and close it), or options / a URL
  * (it creates the client and quits it on application shutdown).
  *
+ * Time is the Redis server's (`timeSource: 'server'`, the default): the scripts read `TIME` for
+ * lease expiry, rate windows and record expiry, and `now()` estimates it for period keys, so app
+ * instances with skewed clocks agree.
+ *
  * @example
  * new RedisAdapter(new Redis(process.env.REDIS_URL))
  * new RedisAdapter('redis://127.0.0.1:6379')
+ * new RedisAdapter(redis, { timeSource: 'app' }) // the module's clock decides (tests that travel in time)
  */
-export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
+export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisAdapter.name);
   readonly client: Redis | Cluster;
+  readonly timeSource: RedisTimeSource;
+  /** The Redis server's time in epoch ms (estimated); absent under `timeSource: 'app'`. */
+  readonly now?: () => number;
+  private readonly serverClock: RedisServerClock | undefined;
   private readonly owned: boolean;
   private readonly isCluster: boolean;
 
-  constructor(input: RedisAdapterInput) {
+  constructor(input: RedisAdapterInput, options: RedisAdapterOptions = {}) {
     if (isClient(input)) {
       this.client = input;
       this.owned = false;
@@ -99,6 +130,13 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
       logConnectionChanges(this.client, this.logger);
     }
     this.isCluster = this.client.isCluster;
+    this.timeSource = options.timeSource ?? 'server';
+    if (this.timeSource !== 'server' && this.timeSource !== 'app') throw new RangeError(`timeSource must be 'server' or 'app', got ${String(this.timeSource)}`);
+    if (this.timeSource === 'server') {
+      const clock = (this.serverClock = new RedisServerClock(this.client));
+      this.now = () => clock.now();
+      void clock.sync();
+    }
     this.client.defineCommand('tokenBudgetReserve', { lua: RESERVE_SCRIPT });
     this.client.defineCommand('tokenBudgetCommit', { lua: COMMIT_SCRIPT });
     this.client.defineCommand('tokenBudgetRelease', { lua: RELEASE_SCRIPT });
@@ -110,6 +148,28 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
 
   private get scripts(): ScriptedClient {
     return this.client as ScriptedClient;
+  }
+
+  /** Waits (at most a second) for the server's time, so the first requests build the right period keys. */
+  async onModuleInit(): Promise<void> {
+    if (!this.serverClock) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.serverClock.sync(), new Promise((resolve) => (timer = setTimeout(resolve, 1_000).unref()))]);
+    clearTimeout(timer);
+  }
+
+  /** `now` as the scripts take it: 0 (the server's clock decides), or the app's. */
+  private scriptNow(now: number): number {
+    return this.serverClock ? 0 : now;
+  }
+
+  /** Runs a reserve or read script again while it answers SWEEP_PENDING (each call drops a bounded batch). */
+  private async swept(call: () => Promise<unknown>): Promise<number[]> {
+    for (let calls = 1; ; calls++) {
+      const reply = (await call()) as number[];
+      if (reply[0] !== SWEEP_PENDING) return reply;
+      if (calls >= MAX_SWEEP_CALLS) throw new Error(`Lapsed leases are still being dropped after ${calls} script calls; try again`);
+    }
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
@@ -152,7 +212,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<CommitResult> {
     assertStorable({ amount, cost });
     if (!this.oneSlot(counters) && this.bySlot(counters).length > 1) {
-      await this.eachSlot(counters, (group) => this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, id, amount, cost));
+      await this.eachSlot(counters, (group) => this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id, amount, cost));
     }
     const states: CounterState[] = new Array(counters.length);
     const crossed: CrossedThreshold[][] = new Array(counters.length);
@@ -160,7 +220,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
       const reply = (await this.scripts.tokenBudgetCommit(
         group.length * KEYS_PER_COUNTER,
         ...this.keys(group, !this.isCluster),
-        now,
+        this.scriptNow(now),
         id,
         amount,
         cost,
@@ -180,13 +240,14 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {
-    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, id));
+    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id));
   }
 
   async renew({ id, counters, leaseUntil, now }: RenewRequest): Promise<boolean> {
     let held = 0;
     await this.eachSlot(counters, async (group) => {
-      held += Number(await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, id, leaseUntil));
+      const leaseMs = Math.max(1, leaseUntil - now);
+      held += Number(await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id, leaseMs));
     });
     return held > 0;
   }
@@ -195,7 +256,7 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     assertStorable({ amount: tokens, cost });
     const states: CounterState[] = new Array(counters.length);
     await this.eachSlot(counters, async (group, indexes) => {
-      const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...this.keys(group), now, tokens, cost, ...this.args(group))) as number[];
+      const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), tokens, cost, ...this.args(group))) as number[];
       indexes.forEach((original, i) => (states[original] = toState(reply, i * STATE_WIDTH)));
     });
     return states;
@@ -240,13 +301,10 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
     const states: CounterState[] = new Array(counters.length);
     await Promise.all(
       this.bySlot(counters).map(async (group) => {
-        const reply = (await this.scripts.tokenBudgetRead(
-          group.counters.length * KEYS_PER_COUNTER,
-          ...this.keys(group.counters),
-          now,
-          ...this.args(group.counters),
-        )) as number[];
-        group.indexes.forEach((original, i) => (states[original] = toState(reply, i * STATE_WIDTH)));
+        const reply = await this.swept(() =>
+          this.scripts.tokenBudgetRead(group.counters.length * KEYS_PER_COUNTER, ...this.keys(group.counters), this.scriptNow(now), ...this.args(group.counters)),
+        );
+        group.indexes.forEach((original, i) => (states[original] = toState(reply, 1 + i * STATE_WIDTH)));
       }),
     );
     return states;
@@ -297,17 +355,20 @@ export class RedisAdapter implements StorageAdapter, OnApplicationShutdown {
   }
 
   private async reserveGroup(request: ReserveRequest, counters: BudgetCounter[]): Promise<ReserveResult> {
-    const reply = (await this.scripts.tokenBudgetReserve(
-      counters.length * KEYS_PER_COUNTER,
-      ...this.keys(counters),
-      request.now,
-      request.id,
-      request.amount,
-      request.cost,
-      request.leaseUntil,
-      request.policy === 'clamp' ? 1 : 0,
-      ...this.args(counters),
-    )) as number[];
+    const leaseMs = Math.max(1, request.leaseUntil - request.now);
+    const reply = await this.swept(() =>
+      this.scripts.tokenBudgetReserve(
+        counters.length * KEYS_PER_COUNTER,
+        ...this.keys(counters),
+        this.scriptNow(request.now),
+        request.id,
+        request.amount,
+        request.cost,
+        leaseMs,
+        request.policy === 'clamp' ? 1 : 0,
+        ...this.args(counters),
+      ),
+    );
     if (reply[0] === 0) return { admitted: false, index: reply[1], dimension: reply[2] === 1 ? 'cost' : 'tokens', state: toState(reply, 3) };
     return { admitted: true, states: counters.map((_, i) => toState(reply, 3 + i * STATE_WIDTH)), held: Number(reply[1]), heldCost: Number(reply[2]) };
   }

@@ -135,7 +135,10 @@ export interface ReserveRequest {
    * @default 'strict'
    */
   policy?: ReservationPolicy;
-  /** Epoch ms when the reservation lapses if nobody commits or releases it. */
+  /**
+   * Epoch ms when the reservation lapses if nobody commits or releases it. A storage with a clock of
+   * its own (`now()`, Redis) holds it for `leaseUntil - now` from its own time instead.
+   */
   leaseUntil: number;
   now: number;
 }
@@ -170,7 +173,10 @@ export interface ReleaseRequest {
 export interface RenewRequest {
   id: string;
   counters: BudgetCounter[];
-  /** Epoch ms the reservation now lapses at. */
+  /**
+   * Epoch ms the reservation now lapses at. A storage with a clock of its own (`now()`, Redis)
+   * holds it for `leaseUntil - now` from its own time instead.
+   */
   leaseUntil: number;
   now: number;
 }
@@ -222,6 +228,12 @@ export interface StorageAdapter {
   list?(request: ListRequest): MaybePromise<IndexEntry[]>;
   /** Removes members from rankings (after a reset). */
   unindex?(entries: { key: string; costKey: string; member: string }[]): MaybePromise<void>;
+  /**
+   * The storage's own clock (epoch ms), when it decides time itself (RedisAdapter: the Redis
+   * server's). BudgetService and the guards then build period keys and headers from it, and the
+   * module's `clock` is not read. Absent: the module's `clock` (default `Date.now`) decides.
+   */
+  now?(): number;
 }
 
 /** DI token of the {@link StorageAdapter} in use (an interface and its token share the name). */

@@ -195,6 +195,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   }
 
   private now(): number {
+    if (this.storageService instanceof TierThrottlerStorage) return this.storageService.now();
     return this.budgetOptions.clock ? this.budgetOptions.clock() : Date.now();
   }
 }

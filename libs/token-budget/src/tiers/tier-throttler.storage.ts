@@ -7,6 +7,7 @@ import type { RateHit, RateWindowStore } from '../storage/rate-window.interface'
 import { RedisAdapter } from '../storage/redis.adapter';
 import { RedisRateWindow } from '../storage/redis-rate-window';
 import { StorageAdapter } from '../storage/storage-adapter.interface';
+import { storageClock } from '../storage/storage-clock';
 import { TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 
@@ -34,10 +35,11 @@ export interface TierThrottlerRecord extends ThrottlerStorageRecord {
 export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger(TierThrottlerStorage.name);
   readonly windows: RateWindowStore;
-  private readonly now: () => number;
+  /** @internal The time windows go by: the storage's clock when it has one (Redis), else the module's `clock`. */
+  readonly now: () => number;
 
   constructor(@Inject(StorageAdapter) storage: StorageAdapter, @Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions) {
-    this.now = options.clock ?? Date.now;
+    this.now = storageClock(storage) ?? options.clock ?? Date.now;
     this.windows = rateWindowsOf(storage, this.logger);
   }
 
@@ -50,7 +52,7 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
   hit(key: string, windowMs: number, limit: number, burst: number): MaybePromise<TierThrottlerRecord> {
     const now = this.now();
     const hit = this.windows.hit({ key, windowMs, limit, burst, now });
-    return isPromise(hit) ? hit.then((answer) => toRecord(answer, now)) : toRecord(hit, now);
+    return isPromise(hit) ? hit.then((answer) => toRecord(answer, answer.now ?? now)) : toRecord(hit, hit.now ?? now);
   }
 
   onApplicationShutdown(): void {
@@ -71,7 +73,7 @@ function toRecord(hit: RateHit, now: number): TierThrottlerRecord {
 }
 
 function rateWindowsOf(storage: StorageAdapter, logger: Logger): RateWindowStore {
-  if (storage instanceof RedisAdapter) return new RedisRateWindow(storage.client);
+  if (storage instanceof RedisAdapter) return new RedisRateWindow(storage.client, storage.timeSource);
   const own = storage as StorageAdapter & Partial<RateWindowStore>;
   if (typeof own.hit === 'function') return { hit: (request) => (own.hit as RateWindowStore['hit']).call(own, request) };
   if (!(storage instanceof MemoryAdapter)) {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fuzzRuns } from '../../../../test/fixtures/fuzz';
+import { fuzzParams } from '../../../../test/fixtures/fuzz';
 import { expectSaneUsage, hostileResultArb, providerCaseArb } from '../../../../test/fixtures/provider-shapes';
 import { readAnthropicUsage } from './anthropic';
 import { readProviderUsage } from './extract-usage';
@@ -8,7 +8,7 @@ import { readOllamaUsage } from './ollama';
 import { readOpenAiUsage } from './openai';
 import { UsageReading } from './usage-reading';
 
-const RUNS = fuzzRuns(1_000);
+const RUNS = 1_000;
 const READERS = [readProviderUsage, readOpenAiUsage, readAnthropicUsage, readGeminiUsage, readOllamaUsage];
 
 function expectSaneReading(reading: UsageReading): void {
@@ -23,7 +23,7 @@ describe('usage readers on arbitrary input (property)', () => {
       fc.property(fc.jsonValue(), (value) => {
         for (const read of READERS) expectSaneReading(read(value));
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -32,7 +32,7 @@ describe('usage readers on arbitrary input (property)', () => {
       fc.property(hostileResultArb, (result) => {
         for (const read of READERS) expectSaneReading(read(result));
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -41,7 +41,7 @@ describe('usage readers on arbitrary input (property)', () => {
       fc.property(providerCaseArb, ({ result, expected }) => {
         expect(readProviderUsage(result)).toStrictEqual({ kind: 'usage', usage: expected });
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -57,7 +57,7 @@ describe('usage readers on arbitrary input (property)', () => {
           usage: { inputTokens: prompt, outputTokens: completion, totalTokens: Math.max(total, prompt + completion) },
         });
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 });

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import { fuzzRuns } from '../../../../test/fixtures/fuzz';
+import { fuzzParams } from '../../../../test/fixtures/fuzz';
 import { expectSaneUsage } from '../../../../test/fixtures/provider-shapes';
 import { cutsArb, hostileEventArb, splitAt, streamCaseArb } from '../../../../test/fixtures/stream-shapes';
 import { ChunkParser } from '../streams/chunk-parser';
 import { StreamUsageAccumulator } from './stream-usage';
 
-const RUNS = fuzzRuns(300);
+const RUNS = 300;
 
 /** Reads a byte stream delivered in `pieces` the way a metered stream does. */
 function readStream(pieces: Uint8Array[]): StreamUsageAccumulator {
@@ -29,7 +29,7 @@ describe('stream usage (property)', () => {
         expect(split.text).toBe(whole.text);
         expect(split.usage('interrupted', 7)).toStrictEqual(whole.usage('interrupted', 7));
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -41,7 +41,7 @@ describe('stream usage (property)', () => {
         const usage = readStream([bytes.subarray(0, cut)]).usage('interrupted', inputEstimate);
         if (usage !== undefined) expectSaneUsage(usage);
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 
@@ -55,7 +55,7 @@ describe('stream usage (property)', () => {
         }
         expect(accumulator.countedOutputTokens()).toBeGreaterThanOrEqual(0);
       }),
-      { numRuns: RUNS },
+      fuzzParams(RUNS),
     );
   });
 });

@@ -127,3 +127,13 @@ describe('StreamUsageAccumulator on a very long stream', () => {
     expect(Math.abs(late - countTokens(all, 'gpt-4o-mini'))).toBeLessThan(countTokens(all, 'gpt-4o-mini') / 100);
   });
 });
+
+describe('StreamUsageAccumulator near 2^53', () => {
+  it('saturates an estimated total at Number.MAX_SAFE_INTEGER instead of rounding past it (fuzz seed 1417588845)', () => {
+    const accumulator = new StreamUsageAccumulator();
+    accumulator.push({ choices: [{ delta: { content: '12' } }] });
+    accumulator.push({ usage: { prompt_tokens: Number.MAX_SAFE_INTEGER }, usageMetadata: {} });
+    const usage = accumulator.usage('interrupted', 0);
+    expect(usage).toMatchObject({ inputTokens: Number.MAX_SAFE_INTEGER, outputTokens: 0, totalTokens: Number.MAX_SAFE_INTEGER, estimated: true });
+  });
+});

@@ -100,7 +100,8 @@ export class StreamUsageAccumulator {
     if (reported && (end === 'complete' || this.isFinal())) return this.withModel(reported);
     if (!this.recognised) return undefined;
     const inputTokens = reported?.inputTokens ?? inputEstimate;
-    const outputTokens = Math.max(reported?.outputTokens ?? 0, this.countTokensOfText());
+    // the sum saturates at 2^53 - 1 (the output is what fits beside the input) instead of rounding
+    const outputTokens = Math.min(Math.max(reported?.outputTokens ?? 0, this.countTokensOfText()), Number.MAX_SAFE_INTEGER - inputTokens);
     const usage: Usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true };
     if (reported?.cachedInputTokens !== undefined) usage.cachedInputTokens = reported.cachedInputTokens;
     if (reported?.cacheWriteTokens !== undefined) usage.cacheWriteTokens = reported.cacheWriteTokens;

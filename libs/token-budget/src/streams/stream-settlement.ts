@@ -31,7 +31,7 @@ export interface StreamSettlementInput {
  *   by the provider, else the estimate's input; output the larger of the reported running total
  *   and the streamed text's tokens), which drops the rest of the hold.
  * A stream in which nothing a provider sends was recognised commits the estimate (released on an
- * upstream error). An upstream's error answer (a fetch Response with a 4xx / 5xx status) is released. Storage errors are logged; the lease then releases the hold.
+ * upstream error). An upstream's error answer (a fetch Response with a 4xx / 5xx status) is released. A commit storage does not take is kept and retried (`settlementRetry`).
  */
 export class StreamSettlement {
   readonly accumulator = new StreamUsageAccumulator();
@@ -117,7 +117,7 @@ export class StreamSettlement {
 
   private settle(pending: Promise<unknown>): void {
     pending.catch((error: unknown) =>
-      this.logger.error(`Settling reservation ${this.input.reservation?.id} of a stream failed; its lease will release it: ${String(error)}`),
+      this.logger.error(`Settling reservation ${this.input.reservation?.id} of a stream failed: ${String(error)}`),
     );
   }
 }

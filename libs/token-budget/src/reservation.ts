@@ -7,7 +7,8 @@ import type { Usage, UsageInput } from './usage/usage.interface';
 export interface ReservationSettler {
   commitReservation(reservation: Reservation, usage: UsageInput | undefined): MaybePromise<Usage>;
   releaseReservation(reservation: Reservation): MaybePromise<void>;
-  keepReservation(reservation: Reservation): void;
+  /** Renews the hold while its work runs (`keepAlive`); optional. */
+  keepReservation?(reservation: Reservation): void;
 }
 
 /** What a reservation holds on each counter and how its estimate was priced. */
@@ -118,7 +119,7 @@ export class Reservation {
    * try { await reservation.commit(await longJob()); } catch (error) { await reservation.release(); throw error; }
    */
   keepAlive(): void {
-    if (this.currentState === 'held') this.settler.keepReservation(this);
+    if (this.currentState === 'held') this.settler.keepReservation?.(this);
   }
 
   /** @internal */

@@ -9,6 +9,7 @@ import { ModelLabels, safeLabel } from './model-labels';
 @Injectable()
 export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
   private subscription?: Subscription;
+  private settlements?: Subscription;
   private readonly models: ModelLabels;
 
   constructor(
@@ -25,9 +26,14 @@ export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
       this.metrics.tokensCommitted.inc(labels, event.tokens);
       if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
     });
+    this.settlements = this.budgets.on('settlement').subscribe((event) => {
+      this.metrics.pendingSettlements.set(event.pending);
+      if (event.action === 'dropped') this.metrics.settlementsDropped.inc();
+    });
   }
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
+    this.settlements?.unsubscribe();
   }
 }

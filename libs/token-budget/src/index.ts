@@ -27,6 +27,7 @@ export type {
   BudgetEventType,
   BudgetCommittedEvent,
   BudgetExceededEvent,
+  BudgetSettlementEvent,
   BudgetThresholdEvent,
 } from './events/budget-events';
 export { Reservation } from './reservation';
@@ -43,6 +44,7 @@ export type {
   ReserveResult,
   CommitRequest,
   ReleaseRequest,
+  RenewRequest,
   BudgetDimension,
   ReservationPolicy,
   CommitResult,
@@ -60,6 +62,7 @@ export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';
 export type { RedisAdapterInput, RedisAdapterOptions, RedisTimeSource } from './storage/redis.adapter';
+export { COMMITTED_ID_RETENTION_MS } from './storage/redis.scripts';
 export { BUDGET_SCOPES } from './token-budget-options.interface';
 export type {
   BudgetScope,
@@ -73,6 +76,7 @@ export type {
   OnBudgetExceeded,
   TokenBudgetModuleOptions,
   TokenBudgetModuleExtras,
+  SettlementRetryOptions,
 } from './token-budget-options.interface';
 export { BUDGET_PERIODS, PeriodCalculator } from './periods';
 export type { BudgetPeriod, PeriodSpec, PeriodWindow } from './periods';

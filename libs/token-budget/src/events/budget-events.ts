@@ -68,8 +68,30 @@ export interface BudgetExceededEvent extends BudgetEventBudget {
   dimension: 'tokens' | 'cost';
 }
 
+/**
+ * A commit or release that storage did not take (unreachable, slow, a Cluster slot failing over):
+ * `queued` when it is kept to be retried with the same reservation id, `landed` when a retry took,
+ * `dropped` when it could not be kept (the queue is full, or shutdown came first): then its figures
+ * are logged and the budget does not count them.
+ */
+export interface BudgetSettlementEvent {
+  type: 'settlement';
+  action: 'queued' | 'landed' | 'dropped';
+  /** What was being settled. */
+  kind: 'commit' | 'release';
+  reservationId: string;
+  /** Tokens the commit counts (0 for a release). */
+  tokens: number;
+  /** Money the commit counts, in USD (0 for a release). */
+  costUsd: number;
+  /** Settlements still waiting for storage after this one. */
+  pending: number;
+  /** The storage error that made it wait (on `queued` and `dropped`). */
+  error?: string;
+}
+
 /** Everything `BudgetService.events$` emits. */
-export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent;
+export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetSettlementEvent;
 
 /** The `type` of a {@link BudgetEvent}. */
 export type BudgetEventType = BudgetEvent['type'];

@@ -54,6 +54,9 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
     expect(sample(text, 'tokenbudget_commit_seconds_count')).toBe(3);
     expect(sample(text, 'tokenbudget_reservation_seconds_bucket', { le: '+Inf' })).toBe(4);
     expect(sample(text, 'tokenbudget_storage_errors_total', { operation: 'reserve' })).toBe(0);
+    // every commit was taken by storage: none waits to be retried, none was given up
+    expect(sample(text, 'tokenbudget_pending_settlements')).toBe(0);
+    expect(sample(text, 'tokenbudget_settlements_dropped_total')).toBe(0);
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RedisAdapter } from 'nestjs-token-budget';
+import { COMMITTED_ID_RETENTION_MS, RedisAdapter } from 'nestjs-token-budget';
 import { TestClock } from './fixtures/create-app';
 import { budgetService } from './fixtures/service';
 import { redisUrl, testRedis, uniquePrefix } from './fixtures/storages';
@@ -46,7 +46,12 @@ describe('RedisAdapter on a real redis-server, on the app clock (timeSource: app
     // relative to the app clock (the injected one here), not to Redis's own clock
     const ttl = await observer.pttl(key);
     expect(Math.abs(ttl - (Date.parse('2027-01-01T01:00:00Z') - clock.now))).toBeLessThan(5_000);
-    expect(await observer.pttl(`${key}:leases`)).toBe(-2); // no reservation held: no lease set
+    // no reservation held: the lease set only remembers the committed id (so a retried commit counts
+    // once), until the app clock's now + COMMITTED_ID_RETENTION_MS, and expires with the record
+    const [committedId, forgetAt] = await observer.zrange(`${key}:leases`, 0, -1, 'WITHSCORES');
+    expect(await observer.hget(key, `k:${committedId}`)).toBe('1');
+    expect(Number(forgetAt)).toBe(clock.now + COMMITTED_ID_RETENTION_MS);
+    expect(Math.abs((await observer.pttl(`${key}:leases`)) - ttl)).toBeLessThan(5_000);
     // tenant day in Tokyo: 10:00 UTC is 19:00 in Tokyo, same date; the zone is part of the key
     expect(await observer.hget(`${keyPrefix}:budget:{tenant:acme}:2026-11-23@Asia/Tokyo`, 'used')).toBe('10');
   });
@@ -76,7 +81,10 @@ describe('RedisAdapter on a real redis-server, on the app clock (timeSource: app
   it('escapes ids so they cannot reach another subject or break the hash tag', async () => {
     await env.budgets.record('a}:{user:42', 5);
     const keys = await observer.keys(`${keyPrefix}:*`);
-    expect(keys.filter((key) => key.includes(':budget:'))).toEqual([`${keyPrefix}:budget:{user:a%7D%3A%7Buser%3A42}:2026-11`]);
+    expect(keys.filter((key) => key.includes(':budget:')).sort()).toEqual([
+      `${keyPrefix}:budget:{user:a%7D%3A%7Buser%3A42}:2026-11`,
+      `${keyPrefix}:budget:{user:a%7D%3A%7Buser%3A42}:2026-11:leases`,
+    ]);
     // the ranking of the rule keeps the raw id as its member, under its own hash tag
     expect(await observer.zrange(`${keyPrefix}:rank:{user||month|}:2026-11`, 0, -1)).toEqual(['a}:{user:42']);
     expect((await env.budgets.getUsage('42'))[0]).toMatchObject({ used: 0 });

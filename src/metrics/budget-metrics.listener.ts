@@ -11,7 +11,9 @@ import { ModelLabels, safeLabel } from './model-labels';
  */
 @Injectable()
 export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
-  private readonly subscriptions: Subscription[] = [];
+  private subscription?: Subscription;
+  private settlements?: Subscription;
+  private anomalies?: Subscription;
   private readonly models: ModelLabels;
 
   constructor(
@@ -23,20 +25,24 @@ export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.subscriptions.push(
-      this.budgets.on('committed').subscribe((event) => {
-        const labels = { scope: safeLabel(event.scope), model: this.models.of(event.model) };
-        this.metrics.tokensCommitted.inc(labels, event.tokens);
-        if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
-      }),
-      // the reasons are the library's fixed names: no caller-controlled label
-      this.budgets.on('usage_anomaly').subscribe((event) => {
-        for (const reason of event.reasons) this.metrics.usageAnomalies.inc({ reason });
-      }),
-    );
+    this.subscription = this.budgets.on('committed').subscribe((event) => {
+      const labels = { scope: safeLabel(event.scope), model: this.models.of(event.model) };
+      this.metrics.tokensCommitted.inc(labels, event.tokens);
+      if (event.callCostUsd > 0) this.metrics.costCommitted.inc(labels, event.callCostUsd);
+    });
+    this.settlements = this.budgets.on('settlement').subscribe((event) => {
+      this.metrics.pendingSettlements.set(event.pending);
+      if (event.action === 'dropped') this.metrics.settlementsDropped.inc();
+    });
+    // the reasons are the library's fixed names: no caller-controlled label
+    this.anomalies = this.budgets.on('usage_anomaly').subscribe((event) => {
+      for (const reason of event.reasons) this.metrics.usageAnomalies.inc({ reason });
+    });
   }
 
   onModuleDestroy(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscription?.unsubscribe();
+    this.settlements?.unsubscribe();
+    this.anomalies?.unsubscribe();
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Latency buckets of storage calls, in seconds: 0.1 ms (in-memory) to 1 s (a struggling Redis). */
 const STORAGE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -52,6 +52,18 @@ export class GatewayMetrics {
     name: 'tokenbudget_storage_errors_total',
     help: 'Budget storage calls that failed, by operation',
     labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pendingSettlements = new Gauge({
+    name: 'tokenbudget_pending_settlements',
+    help: 'Commits and releases the budget storage did not take yet, kept and retried',
+    registers: [this.registry],
+  });
+
+  readonly settlementsDropped = new Counter({
+    name: 'tokenbudget_settlements_dropped_total',
+    help: 'Commits and releases given up (retry queue full, or shutdown came first), logged with their figures',
     registers: [this.registry],
   });
 

@@ -1,7 +1,7 @@
 import type { StorageAdapter } from 'nestjs-token-budget';
 import type { GatewayMetrics } from './gateway-metrics';
 
-const OPERATIONS = new Set<string>(['reserve', 'commit', 'release', 'read', 'delete', 'grant', 'setLimit', 'list', 'unindex']);
+const OPERATIONS = new Set<string>(['reserve', 'commit', 'release', 'renew', 'read', 'delete', 'grant', 'setLimit', 'list', 'unindex']);
 
 type AnyFn = (...args: unknown[]) => unknown;
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';

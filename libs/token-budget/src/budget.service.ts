@@ -21,9 +21,22 @@ import { escapeId, subjectTag } from './keys';
 import { Reservation, ReservationSettler } from './reservation';
 import { ResolvedRule, resolveRule } from './rules';
 import { BudgetSubject, BudgetSubjectIds, idForScope, subjectIds } from './subject';
-import { DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MS, DEFAULT_MAX_ID_LENGTH, EXPIRY_MARGIN_MS, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
+import {
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_CALL_DURATION_MS,
+  DEFAULT_MAX_ID_LENGTH,
+  DEFAULT_MAX_PENDING_SETTLEMENTS,
+  DEFAULT_SETTLEMENT_FLUSH_MS,
+  EXPIRY_MARGIN_MS,
+  TOKEN_BUDGET_OPTIONS,
+} from './token-budget.constants';
+import { LeaseKeeper } from './settlement/lease-keeper';
+import { PendingSettlement, SettlementRetryQueue } from './settlement/settlement-retry-queue';
+import { InvalidUsageError } from './usage/invalid-usage.error';
+import { nanosToUsd } from './pricing/money';
 import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
-import { BudgetCounter, CommitResult, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
+import { BudgetCounter, CommitRequest, CommitResult, ReleaseRequest, ReservationPolicy, ReserveResult, StorageAdapter } from './storage/storage-adapter.interface';
 import { storageClock } from './storage/storage-clock';
 import { readProviderUsage } from './usage/extract-usage';
 import { normalizeUsageInput } from './usage/normalize-usage';
@@ -65,6 +78,9 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
   private readonly bus = new BudgetEventBus();
   private readonly notifier = new BudgetNotifier(this.bus);
   private readonly admin: BudgetAdmin;
+  private readonly maxCallDurationMs: number;
+  private readonly keeper: LeaseKeeper;
+  private readonly retries: SettlementRetryQueue;
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) readonly options: TokenBudgetModuleOptions,
@@ -76,6 +92,14 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     this.now = storageClock(storage) ?? options.clock ?? Date.now;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxIdLength = options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
+    this.maxCallDurationMs = options.maxCallDurationMs ?? DEFAULT_MAX_CALL_DURATION_MS;
+    this.keeper = new LeaseKeeper(storage, () => this.now(), this.logger);
+    this.retries = new SettlementRetryQueue(
+      storage,
+      () => this.now(),
+      { maxPending: options.settlementRetry?.maxPending ?? DEFAULT_MAX_PENDING_SETTLEMENTS, minDelayMs: 100, maxDelayMs: 2_000 },
+      this.logger,
+    );
     this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.rules.some((rule) => rule.costLimit > 0) });
     this.admin = new BudgetAdmin({
       storage,
@@ -110,8 +134,28 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     return this.bus.on(type);
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Stops renewing leases, then retries the commits and releases still waiting for storage for
+   * at most `settlementRetry.flushTimeoutMs`; what is left is logged with its figures.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.keeper.stopAll();
+    if (this.retries.size > 0) {
+      const timeoutMs = this.options.settlementRetry?.flushTimeoutMs ?? DEFAULT_SETTLEMENT_FLUSH_MS;
+      this.logger.warn(`Shutting down with ${this.retries.size} commits or releases waiting for storage; retrying them for up to ${timeoutMs} ms`);
+      await this.retries.flush(timeoutMs, (entry) => this.settlementDropped(entry, new Error('shutdown came before storage took it')));
+    }
     this.bus.complete();
+  }
+
+  /** Commits and releases waiting for storage to take them (see `settlementRetry`); a gauge for metrics. */
+  get pendingSettlements(): number {
+    return this.retries.size;
+  }
+
+  /** @internal Reservations whose leases are being renewed (calls still running). */
+  get keptReservations(): number {
+    return this.keeper.size;
   }
 
   /**
@@ -152,6 +196,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
    */
   async track<T>(subject: BudgetSubject, fn: () => T | Promise<T>, options: TrackOptions<T> = {}): Promise<T> {
     const reservation = await this.reserve(subject, options.estimate ?? 0, options);
+    this.keepReservation(reservation);
     let result: T;
     try {
       result = await fn();
@@ -163,7 +208,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
       await this.commitFromResult(reservation, result, options.usage as UsageExtractor | undefined, subjectIds(subject).feature ?? 'track');
     } catch (error) {
       // the call was made and paid for: its result is returned whatever happened to the bookkeeping
-      this.logger.error(`Committing the usage of reservation ${reservation.id} failed; its lease will release it: ${String(error)}`);
+      this.logger.error(`Committing the usage of reservation ${reservation.id} failed: ${String(error)}`);
     }
     return result;
   }
@@ -414,7 +459,7 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
     return then(this.storage.reserve({ id, counters, amount: checked.tokens, cost, policy, leaseUntil: now + leaseMs, now }), (result) =>
-      this.toReservation(result, targets, counters, id, checked, cost, now, announce),
+      this.toReservation(result, targets, counters, id, checked, cost, now, announce, leaseMs),
     );
   }
 
@@ -448,13 +493,23 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     return this.costs.estimateCost(pricedEstimate(estimate, checkEstimate(estimate)), now);
   }
 
-  private toReservation(result: ReserveResult, targets: BudgetTarget[], counters: BudgetCounter[], id: string, estimate: CheckedEstimate, cost: number, now: number, announce: boolean): Reservation {
+  private toReservation(
+    result: ReserveResult,
+    targets: BudgetTarget[],
+    counters: BudgetCounter[],
+    id: string,
+    estimate: CheckedEstimate,
+    cost: number,
+    now: number,
+    announce: boolean,
+    leaseMs: number,
+  ): Reservation {
     if (!result.admitted) {
       const info = exceededInfo(targets[result.index], result.state, { tokens: estimate.tokens, costNanos: cost }, now, result.dimension);
       this.notifier.rejected(targets[result.index], result.state, info, result.dimension, estimate.tokens);
       throw new BudgetExceededException(info);
     }
-    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model, feesNanos: estimate.feesNanos };
+    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model, feesNanos: estimate.feesNanos, leaseMs };
     const reservation = new Reservation(id, estimate.tokens, counters, admissionSummary(targets, result.states), this, hold);
     const admitted = () => this.notifier.admitted(targets, result.states, result.held, result.heldCost);
     if (announce) admitted();
@@ -501,28 +556,28 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     // per-call fees held with the estimate are charged with the usage as they were held
     const cost = reported === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now) + (reservation.hold.feesNanos ?? 0);
     reservation.markCommitting();
+    const request: CommitRequest = { id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost, now };
+    const landed = (result: CommitResult | void) => {
+      reservation.markCommitted();
+      this.keeper.stop(reservation);
+      this.afterCommit(reservation.id, reservation.counters, result, usage, cost, usage.model ?? reservation.model);
+    };
     let pending: MaybePromise<CommitResult | void>;
     try {
-      pending = this.storage.commit({ id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost, now });
+      pending = this.storage.commit(request);
     } catch (error) {
-      reservation.markCommitted();
-      throw error;
+      return this.commitFailed(reservation, request, landed, error, usage);
     }
     if (!isPromise(pending)) {
-      reservation.markCommitted();
-      this.afterCommit(reservation.id, reservation.counters, pending, usage, cost, usage.model ?? reservation.model);
+      landed(pending);
       return usage;
     }
     return pending.then(
       (result) => {
-        reservation.markCommitted();
-        this.afterCommit(reservation.id, reservation.counters, result, usage, cost, usage.model ?? reservation.model);
+        landed(result);
         return usage;
       },
-      (error: unknown) => {
-        reservation.markCommitted();
-        throw error;
-      },
+      (error: unknown) => this.commitFailed(reservation, request, landed, error, usage),
     );
   }
 
@@ -551,6 +606,56 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     return usage;
   }
 
+  /**
+   * A commit storage did not take: kept and retried with the same id (the reservation stays
+   * `committing`, its lease renewed, until it lands); refused input, or a full queue, fails as before.
+   */
+  private commitFailed(reservation: Reservation, request: CommitRequest, landed: (result: CommitResult | void) => void, error: unknown, usage: Usage): Usage {
+    const retriable = !(error instanceof InvalidUsageError) && !(error instanceof RangeError);
+    const entry: PendingSettlement = {
+      kind: 'commit',
+      request,
+      attempts: 0,
+      landed: (result) => {
+        landed(result);
+        this.settlementEvent('landed', entry);
+      },
+    };
+    if (retriable && this.retries.add(entry)) {
+      this.logger.warn(
+        `Storage did not take the commit of reservation ${request.id} (${request.amount} tokens, ${nanosToUsd(request.cost)} USD); kept and retried until it does (${this.retries.size} pending): ${String(error)}`,
+      );
+      this.settlementEvent('queued', entry, error);
+      return usage;
+    }
+    reservation.markCommitted();
+    this.keeper.stop(reservation);
+    if (retriable) this.settlementDropped(entry, error);
+    throw error;
+  }
+
+  private settlementDropped(entry: PendingSettlement, error: unknown): void {
+    const { request } = entry;
+    const figures = entry.kind === 'commit' ? ` (${(request as CommitRequest).amount} tokens, ${nanosToUsd((request as CommitRequest).cost)} USD, counters ${request.counters.map((c) => c.key).join(' ')})` : '';
+    this.logger.error(`The ${entry.kind} of reservation ${request.id}${figures} was not stored and is dropped: ${String(error)}`);
+    this.settlementEvent('dropped', entry, error);
+  }
+
+  private settlementEvent(action: 'queued' | 'landed' | 'dropped', entry: PendingSettlement, error?: unknown): void {
+    if (!this.bus.observed) return;
+    const commit = entry.kind === 'commit' ? (entry.request as CommitRequest) : undefined;
+    this.bus.emit({
+      type: 'settlement',
+      action,
+      kind: entry.kind,
+      reservationId: entry.request.id,
+      tokens: commit?.amount ?? 0,
+      costUsd: commit ? nanosToUsd(commit.cost) : 0,
+      pending: this.retries.size,
+      ...(error === undefined ? {} : { error: String(error) }),
+    });
+  }
+
   /** Events of a commit; a failure to build them never fails the commit. */
   private afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage, cost: number, model: string | undefined): void {
     if (!result || !this.bus.observed) return;
@@ -563,7 +668,33 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
 
   /** @internal */
   releaseReservation(reservation: Reservation): MaybePromise<void> {
-    return this.storage.release({ id: reservation.id, counters: reservation.counters, now: this.now() });
+    this.keeper.stop(reservation);
+    const request: ReleaseRequest = { id: reservation.id, counters: reservation.counters, now: this.now() };
+    let pending: MaybePromise<void>;
+    try {
+      pending = this.storage.release(request);
+    } catch (error) {
+      return this.releaseFailed(request, error);
+    }
+    return isPromise(pending) ? pending.catch((error: unknown) => this.releaseFailed(request, error)) : pending;
+  }
+
+  /** A release storage did not take: retried like a commit (else its hold lapses with its lease). */
+  private releaseFailed(request: ReleaseRequest, error: unknown): void {
+    const entry: PendingSettlement = { kind: 'release', request, attempts: 0, landed: () => this.settlementEvent('landed', entry) };
+    if (!this.retries.add(entry)) throw error;
+    this.logger.warn(`Storage did not take the release of reservation ${request.id}; kept and retried until it does: ${String(error)}`);
+    this.settlementEvent('queued', entry, error);
+  }
+
+  /** @internal Renews the reservation's lease while its call runs (see `leaseMs`), for at most `maxCallDurationMs`. */
+  keepReservation(reservation: Reservation, maxCallDurationMs = this.maxCallDurationMs): void {
+    this.keeper.keep(reservation, reservation.hold.leaseMs ?? this.leaseMs, maxCallDurationMs);
+  }
+
+  /** @internal The module's longest call (0 = no limit). */
+  get callDurationLimitMs(): number {
+    return this.maxCallDurationMs;
   }
 
   private checkedId(scope: string, raw: string | number): string {

@@ -27,6 +27,7 @@ export type {
   BudgetEventType,
   BudgetCommittedEvent,
   BudgetExceededEvent,
+  BudgetSettlementEvent,
   BudgetUsageAnomalyEvent,
   BudgetThresholdEvent,
 } from './events/budget-events';
@@ -44,6 +45,7 @@ export type {
   ReserveResult,
   CommitRequest,
   ReleaseRequest,
+  RenewRequest,
   BudgetDimension,
   ReservationPolicy,
   CommitResult,
@@ -61,6 +63,7 @@ export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';
 export type { RedisAdapterInput, RedisAdapterOptions, RedisTimeSource } from './storage/redis.adapter';
+export { COMMITTED_ID_RETENTION_MS } from './storage/redis.scripts';
 export { BUDGET_SCOPES } from './token-budget-options.interface';
 export type {
   BudgetScope,
@@ -74,6 +77,7 @@ export type {
   OnBudgetExceeded,
   TokenBudgetModuleOptions,
   TokenBudgetModuleExtras,
+  SettlementRetryOptions,
 } from './token-budget-options.interface';
 export { BUDGET_PERIODS, PeriodCalculator } from './periods';
 export type { BudgetPeriod, PeriodSpec, PeriodWindow } from './periods';

@@ -28,6 +28,8 @@ export interface TokenBudgetRequestState {
   inputEstimate?: number;
   /** End streamed responses once the subject's remaining budget is spent (`stopStreamWhenExhausted`). */
   stopStreamWhenExhausted?: boolean;
+  /** Longest the call may run, in ms (0 = no limit): the route's `maxCallDurationMs`, else the module's. */
+  maxCallDurationMs?: number;
   /** True once TokenBudgetInterceptor took charge of settling the reservation. */
   intercepted: boolean;
   /** Set by TierThrottlerGuard (`enforce: 'degrade'`) when the request is over its tier's rate: serve it with `model`. */

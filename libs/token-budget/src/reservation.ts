@@ -8,6 +8,8 @@ import type { Usage, UsageInput } from './usage/usage.interface';
 export interface ReservationSettler {
   commitReservation(reservation: Reservation, usage: UsageInput | undefined): MaybePromise<Usage>;
   releaseReservation(reservation: Reservation): MaybePromise<void>;
+  /** Renews the hold while its work runs (`keepAlive`); optional. */
+  keepReservation?(reservation: Reservation): void;
 }
 
 /** What a reservation holds on each counter and how its estimate was priced. */
@@ -22,6 +24,8 @@ export interface ReservationHold {
   model: string | undefined;
   /** The estimate's per-call fees in nano-dollars, charged on top of the usage's price at commit. */
   feesNanos?: number;
+  /** Lease of the hold in ms (renewals move it this far ahead). */
+  leaseMs?: number;
 }
 
 /** Where a reservation stands. */
@@ -120,6 +124,19 @@ export class Reservation {
     if (this.currentState !== 'held') return;
     this.currentState = 'released';
     await this.settler.releaseReservation(this);
+  }
+
+  /**
+   * Renews the hold's lease every `leaseMs / 3` until it is settled (at most `maxCallDurationMs`),
+   * for work that may outlive the lease (`track` and the HTTP routes do this themselves).
+   *
+   * @example
+   * const reservation = await budgets.reserve('user-42', 4_000);
+   * reservation.keepAlive();
+   * try { await reservation.commit(await longJob()); } catch (error) { await reservation.release(); throw error; }
+   */
+  keepAlive(): void {
+    if (this.currentState === 'held') this.settler.keepReservation?.(this);
   }
 
   /** @internal */

@@ -14,6 +14,8 @@ export interface RouteBudget extends RouteEstimation {
   usage: UsageExtractor | undefined;
   /** The route's `stopStreamWhenExhausted`, when it sets one. */
   stopStreamWhenExhausted?: boolean;
+  /** The route's `maxCallDurationMs`, when it sets one. */
+  maxCallDurationMs?: number;
   /** `@SkipTokenBudget()` on the route or its controller. */
   skip: boolean;
   /** The route has `@TokenBudget()`, so TokenBudgetInterceptor admits and settles it. */
@@ -36,4 +38,12 @@ export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, w
     throw new TokenBudgetOptionsError(error.problems.map((problem) => problem.replace('budgets[0]', `@TokenBudget() of ${where}`)));
   }
   return rule;
+}
+
+/** A route's `maxCallDurationMs`, checked: a non-negative integer of ms. */
+export function callDurationOf(options: TokenBudgetRouteOptions, where: string): number | undefined {
+  const ms = options.maxCallDurationMs;
+  if (ms === undefined) return undefined;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new TokenBudgetOptionsError([`@TokenBudget() of ${where}.maxCallDurationMs: must be at least 0 (ms; 0 = no limit)`]);
+  return ms;
 }

@@ -4,7 +4,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { BudgetService } from './budget.service';
 import { TokenBudgetOptionsError } from './errors';
 import { routeEstimationProblems } from './options/estimation.schema';
-import { routeRuleOf } from './route-budget';
+import { callDurationOf, routeRuleOf } from './route-budget';
 import { TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE } from './token-budget.constants';
 import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
@@ -43,6 +43,7 @@ export class RouteBudgetsExplorer implements OnModuleInit {
         try {
           const rule = routeRuleOf(options, options.feature ?? where, where);
           if (rule) this.budgets.registerRouteRule(rule, where);
+          callDurationOf(options, where);
           problems.push(...routeEstimationProblems(options, where));
           const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler as never);
           if (options.estimate === undefined && this.options.defaultEstimate === undefined && method !== undefined && BODILESS.has(method)) unestimated.push(where);

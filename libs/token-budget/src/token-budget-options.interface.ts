@@ -210,10 +210,31 @@ export interface TokenBudgetModuleOptions {
   usage?: UsageExtractor;
   /**
    * How long a reservation holds its tokens when nobody commits or releases it (a crashed
-   * instance, a lost request), in ms.
+   * instance, a lost request), in ms. While its call runs (a handler that has not answered, a
+   * stream still flowing) the lease is renewed every `leaseMs / 3`, so only a dead instance's
+   * holds lapse, within one lease.
    * @default 300_000
    */
   leaseMs?: number;
+  /**
+   * Longest a budgeted call may run, in ms: past it, a stream is ended (its client gets a final
+   * `call_duration_exceeded` event) and charged what it streamed (at least the prompt), a handler
+   * still running is answered 504 and charged its estimate, and the hold is no longer renewed.
+   * `0` sets no limit (a call that never ends then holds its tokens for as long as it runs).
+   * Routes override it with `@TokenBudget({ maxCallDurationMs })`.
+   * @default 900_000 (15 minutes)
+   * @example maxCallDurationMs: 120_000
+   */
+  maxCallDurationMs?: number;
+  /**
+   * What happens to a commit or release that storage does not take (Redis away or slow, a Cluster
+   * slot failing over): it is kept in memory (at most `maxPending`) and retried with the same
+   * reservation id until storage takes it; on shutdown, retried for at most `flushTimeoutMs`, then
+   * what is left is logged with its figures. Each is reported as a `settlement` event.
+   * @default { maxPending: 10_000, flushTimeoutMs: 5_000 }
+   * @example settlementRetry: { maxPending: 50_000, flushTimeoutMs: 8_000 }
+   */
+  settlementRetry?: SettlementRetryOptions;
   /**
    * When storage fails: `'closed'` answers 503, `'open'` admits without a reservation (logged).
    * @default 'closed'
@@ -276,6 +297,22 @@ export interface TokenBudgetModuleOptions {
    * @example { definitions: { free: { limit: 5, ttl: 60_000 }, pro: { limit: 50, ttl: 60_000 } }, default: 'free' }
    */
   tiers?: TierOptions;
+}
+
+/** How commits and releases that storage did not take are kept and retried (`settlementRetry`). */
+export interface SettlementRetryOptions {
+  /**
+   * Most settlements kept waiting for storage; past it a failed commit is logged with its figures
+   * and dropped (a `settlement` event with `action: 'dropped'`).
+   * @default 10_000
+   */
+  maxPending?: number;
+  /**
+   * On application shutdown, how long pending settlements are still retried, in ms (keep it
+   * within your orchestrator's shutdown grace).
+   * @default 5_000
+   */
+  flushTimeoutMs?: number;
 }
 
 /** Extra structural options of `forRoot` / `forRootAsync`. */

@@ -86,6 +86,14 @@ export interface TokenBudgetRouteOptions {
    * @example @TokenBudget({ estimate: 1_000, stopStreamWhenExhausted: true })
    */
   stopStreamWhenExhausted?: boolean;
+  /**
+   * Longest a call of this route may run, in ms (0 = no limit): a stream is then ended with a
+   * final `call_duration_exceeded` event and charged what it streamed (at least the prompt); a
+   * handler still running is answered 504 and charged its estimate.
+   * @default the module's maxCallDurationMs (900_000)
+   * @example @TokenBudget({ maxCallDurationMs: 60_000 })
+   */
+  maxCallDurationMs?: number;
 }
 
 /**

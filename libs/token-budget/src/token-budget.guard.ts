@@ -25,7 +25,7 @@ import type { ReservationPolicy } from './storage/storage-adapter.interface';
 import { isAdmitted, RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
 import { servedEstimate } from './tiers/degraded-estimate';
 import type { ResolvedTier } from './tiers/resolved-tier';
-import { RouteBudget, routeRuleOf } from './route-budget';
+import { callDurationOf, RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
 import { ADMITTER_KEY, REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
 import type { TokenBudgetRouteOptions } from './token-budget.decorator';
@@ -127,6 +127,7 @@ export class TokenBudgetGuard implements CanActivate {
     const stop = route.stopStreamWhenExhausted ?? this.options.stopStreamWhenExhausted;
     if (stop) state.stopStreamWhenExhausted = true;
     if (degraded) state.degraded = degraded;
+    state.maxCallDurationMs = route.maxCallDurationMs ?? this.budgets.callDurationLimitMs;
     const now = this.now();
     let targets: BudgetTarget[];
     try {
@@ -161,6 +162,8 @@ export class TokenBudgetGuard implements CanActivate {
   ): boolean {
     state.reservation = reservation;
     (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
+    // the call runs from here on: its lease is renewed until it is settled (or its deadline)
+    this.budgets.keepReservation(reservation, state.maxCallDurationMs);
     this.setHeaders(res, reservation, now);
     if (settleOnResponseEnd) this.settleWhenResponseEnds(res, state, reservation);
     return true;
@@ -282,6 +285,7 @@ export class TokenBudgetGuard implements CanActivate {
       ...routeEstimationOf(options, this.options),
       usage: options.usage,
       stopStreamWhenExhausted: options.stopStreamWhenExhausted,
+      maxCallDurationMs: callDurationOf(options, fallbackFeature),
       skip: false,
       decorated: false,
     };

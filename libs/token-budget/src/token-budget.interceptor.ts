@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
+import { CallHandler, ExecutionContext, GatewayTimeoutException, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { concatMap, from, Observable, of, switchMap } from 'rxjs';
@@ -50,7 +50,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   private settle(context: ExecutionContext, state: TokenBudgetRequestState, next: CallHandler): Observable<unknown> {
     state.intercepted = true;
     const reservation = state.reservation;
-    if (this.isSse(context.getHandler())) return meterSse(next.handle(), this.streamSettlement(state, reservation));
+    if (this.isSse(context.getHandler())) return meterSse(next.handle(), this.streamSettlement(state, reservation), reservation ? (state.maxCallDurationMs ?? 0) : 0);
     if (!reservation) return this.sendStreams(context, state, next.handle());
     return this.settleResult(context, state, reservation, next.handle());
   }
@@ -67,6 +67,27 @@ export class TokenBudgetInterceptor implements NestInterceptor {
       let committing = false;
       let completed = false;
       let streaming = false;
+      let body: MeteredReadable | undefined;
+      // the call's deadline: a handler still running is answered 504 and charged its estimate; a
+      // stream is ended and charged what it streamed
+      const maxMs = state.maxCallDurationMs ?? 0;
+      const deadline =
+        maxMs > 0
+          ? setTimeout(() => {
+              if (body) return body.expire();
+              if (reservation.settled || streaming) return;
+              subscription.unsubscribe();
+              this.commitEstimate(reservation);
+              subscriber.error(
+                new GatewayTimeoutException({
+                  statusCode: 504,
+                  error: 'call_duration_exceeded',
+                  message: `The call ran longer than the longest call allowed (${maxMs} ms); its estimate is counted.`,
+                }),
+              );
+            }, maxMs)
+          : undefined;
+      deadline?.unref();
       const subscription = source.subscribe({
         next: (value) => {
           if (reservation.settled) return subscriber.next(value);
@@ -74,12 +95,18 @@ export class TokenBudgetInterceptor implements NestInterceptor {
           if (stream) {
             streaming = committing = true;
             this.openStream(context, state, reservation, stream).then(
-              (body) => {
+              (file) => {
                 committing = false;
-                subscriber.next(body);
+                body = file.getStream() as MeteredReadable;
+                // a stream is ended by its deadline; the timer is cleared once it has ended
+                body.once('close', () => deadline && clearTimeout(deadline));
+                subscriber.next(file);
                 if (completed) subscriber.complete();
               },
-              (error: unknown) => subscriber.error(error),
+              (error: unknown) => {
+                if (deadline) clearTimeout(deadline);
+                subscriber.error(error);
+              },
             );
             return;
           }
@@ -102,6 +129,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
         },
       });
       return () => {
+        if (deadline && !streaming) clearTimeout(deadline);
         subscription.unsubscribe();
         if (!reservation.settled && !streaming) this.commitEstimate(reservation);
       };
@@ -181,6 +209,6 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   }
 
   private failed(reservation: Reservation, error: unknown): void {
-    this.logger.error(`Settling reservation ${reservation.id} failed; its lease will release it: ${String(error)}`);
+    this.logger.error(`Settling reservation ${reservation.id} failed: ${String(error)}`);
   }
 }

@@ -70,6 +70,28 @@ export interface BudgetExceededEvent extends BudgetEventBudget {
 }
 
 /**
+ * A commit or release that storage did not take (unreachable, slow, a Cluster slot failing over):
+ * `queued` when it is kept to be retried with the same reservation id, `landed` when a retry took,
+ * `dropped` when it could not be kept (the queue is full, or shutdown came first): then its figures
+ * are logged and the budget does not count them.
+ */
+export interface BudgetSettlementEvent {
+  type: 'settlement';
+  action: 'queued' | 'landed' | 'dropped';
+  /** What was being settled. */
+  kind: 'commit' | 'release';
+  reservationId: string;
+  /** Tokens the commit counts (0 for a release). */
+  tokens: number;
+  /** Money the commit counts, in USD (0 for a release). */
+  costUsd: number;
+  /** Settlements still waiting for storage after this one. */
+  pending: number;
+  /** The storage error that made it wait (on `queued` and `dropped`). */
+  error?: string;
+}
+
+/**
  * A provider reported usage a call cannot have used (output past the output limit sent, input
  * past the bound on its counted prompt, or nothing at all for a call whose prompt was counted):
  * it was charged `charged`, not `reported`. One event per call, before its `committed` events.
@@ -89,7 +111,7 @@ export interface BudgetUsageAnomalyEvent {
 }
 
 /** Everything `BudgetService.events$` emits. */
-export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetUsageAnomalyEvent;
+export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetSettlementEvent | BudgetUsageAnomalyEvent;
 
 /** The `type` of a {@link BudgetEvent}. */
 export type BudgetEventType = BudgetEvent['type'];

@@ -123,6 +123,11 @@ export class UserBudgetSchema {
   @IsOptional() @IsFunction() onBudgetExceeded?: unknown;
 }
 
+export class SettlementRetrySchema {
+  @IsOptional() @IsInt() @Min(0) maxPending?: number;
+  @IsOptional() @IsInt() @Min(0, { message: 'must be at least 0 (ms)' }) flushTimeoutMs?: number;
+}
+
 export class TokenBudgetOptionsSchema {
   @IsOptional() @IsStorageAdapter() storage?: unknown;
   @IsOptional() @IsString() @IsNotEmpty() @Matches(/^[^{}\s]+$/, { message: 'must not contain braces or whitespace' }) keyPrefix?: string;
@@ -148,6 +153,8 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsString() @IsNotEmpty() defaultModel?: string;
   @IsOptional() @IsIn(['strict', 'clamp'], { message: "must be 'strict' or 'clamp'" }) reservationPolicy?: string;
   @IsOptional() @IsBoolean() stopStreamWhenExhausted?: boolean;
+  @IsOptional() @IsInt() @Min(0, { message: 'must be at least 0 (ms; 0 = no limit)' }) maxCallDurationMs?: number;
+  @IsOptional() @ValidateNested() settlementRetry?: SettlementRetrySchema;
   /** Checked field by field by tierProblems (maps of tiers and assignments). */
   @IsOptional() tiers?: unknown;
 }

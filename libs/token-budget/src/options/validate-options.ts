@@ -2,7 +2,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { TokenBudgetOptionsError } from '../errors';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import { tierProblems } from '../tiers/tier-options.schema';
-import { BudgetRuleSchema, ModelPricingSchema, RolloverSchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';
+import { BudgetRuleSchema, ModelPricingSchema, RolloverSchema, SettlementRetrySchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';
 
 type Plain = Record<string, unknown>;
 
@@ -25,6 +25,7 @@ function toSchema(options: Plain): TokenBudgetOptionsSchema {
   const user = as(UserBudgetSchema, options.userBudget);
   if (user instanceof UserBudgetSchema) user.rollover = as(RolloverSchema, user.rollover) as RolloverSchema;
   schema.userBudget = user as UserBudgetSchema;
+  schema.settlementRetry = as(SettlementRetrySchema, options.settlementRetry) as SettlementRetrySchema;
   if (isPlainObject(options.pricing)) {
     // a Map, so that each model's prices are validated and reported as pricing.<model>.<field>
     schema.pricing = new Map(Object.entries(options.pricing).map(([model, prices]) => [model, as(ModelPricingSchema, prices) as ModelPricingSchema]));

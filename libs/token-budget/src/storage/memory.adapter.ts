@@ -10,6 +10,7 @@ import {
   IndexEntry,
   ListRequest,
   ReleaseRequest,
+  RenewRequest,
   ReserveRequest,
   ReserveResult,
   SetLimitRequest,
@@ -190,6 +191,21 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       this.rankings.remove(key, member);
       this.rankings.remove(costKey, member);
     }
+  }
+
+  /**
+   * Moves the lease of a live reservation. (Commits are not remembered by id here: a commit on
+   * memory runs synchronously, so it never has to be retried.)
+   */
+  renew({ id, counters, leaseUntil, now }: RenewRequest): boolean {
+    let held = false;
+    for (const counter of counters) {
+      const lease = this.live(counter.key, now)?.leases.get(id);
+      if (!lease) continue;
+      held = true;
+      if (leaseUntil > lease.until) lease.until = leaseUntil;
+    }
+    return held;
   }
 
   release({ id, counters, now }: ReleaseRequest): void {

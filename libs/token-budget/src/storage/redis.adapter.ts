@@ -6,8 +6,10 @@ import {
   COMMIT_SCRIPT,
   GRANT_SCRIPT,
   KEYS_PER_COUNTER,
+  PREPARE_COMMIT_SCRIPT,
   READ_SCRIPT,
   RELEASE_SCRIPT,
+  RENEW_SCRIPT,
   RESERVE_SCRIPT,
   STATE_WIDTH,
   SWEEP_PENDING,
@@ -26,6 +28,7 @@ import {
   ListRequest,
   SetLimitRequest,
   ReleaseRequest,
+  RenewRequest,
   ReserveRequest,
   ReserveResult,
   StorageAdapter,
@@ -42,6 +45,8 @@ type ScriptedClient = (Redis | Cluster) & {
   tokenBudgetRelease: ScriptCommand;
   tokenBudgetRead: ScriptCommand;
   tokenBudgetGrant: ScriptCommand;
+  tokenBudgetRenew: ScriptCommand;
+  tokenBudgetPrepareCommit: ScriptCommand;
 };
 
 /**
@@ -137,6 +142,8 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
     this.client.defineCommand('tokenBudgetRelease', { lua: RELEASE_SCRIPT });
     this.client.defineCommand('tokenBudgetRead', { lua: READ_SCRIPT });
     this.client.defineCommand('tokenBudgetGrant', { lua: GRANT_SCRIPT });
+    this.client.defineCommand('tokenBudgetRenew', { lua: RENEW_SCRIPT });
+    this.client.defineCommand('tokenBudgetPrepareCommit', { lua: PREPARE_COMMIT_SCRIPT });
   }
 
   private get scripts(): ScriptedClient {
@@ -196,8 +203,17 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
     return { admitted: true, states, held: slotRequest.amount, heldCost: slotRequest.cost };
   }
 
+  /**
+   * Idempotent by id (a retried commit counts once). On a Cluster, counters on several slots are
+   * first told what the commit counts (beside their holds), then committed slot by slot: a commit
+   * that fails on some slot throws (and is retried by the caller); if its instance dies instead,
+   * the lease sweep of each slot it missed charges the recorded usage when the hold lapses.
+   */
   async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<CommitResult> {
     assertStorable({ amount, cost });
+    if (!this.oneSlot(counters) && this.bySlot(counters).length > 1) {
+      await this.eachSlot(counters, (group) => this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id, amount, cost));
+    }
     const states: CounterState[] = new Array(counters.length);
     const crossed: CrossedThreshold[][] = new Array(counters.length);
     await this.eachSlot(counters, async (group, indexes) => {
@@ -225,6 +241,15 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {
     await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id));
+  }
+
+  async renew({ id, counters, leaseUntil, now }: RenewRequest): Promise<boolean> {
+    let held = 0;
+    await this.eachSlot(counters, async (group) => {
+      const leaseMs = Math.max(1, leaseUntil - now);
+      held += Number(await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id, leaseMs));
+    });
+    return held > 0;
   }
 
   async grant({ counters, tokens, cost, now }: GrantRequest): Promise<CounterState[]> {

@@ -24,9 +24,12 @@
  * next period's rollover), `bonus` (rollover of this period, fixed at its first write), `g`
  * (granted credits), `r:<id>` (a reservation's tokens); money in integer nano-dollars: `cused`,
  * `creserved`, `climit`, `cg` (granted), `c:<id>` (a reservation's money); `n`, the committed
- * calls; `th:t:<fraction>` / `th:c:<fraction>`, the thresholds already reported this period. The
- * override hash has `t:<rule>` and `c:<rule>`. The lease set scores reservation ids by the epoch ms
- * they lapse at.
+ * calls; `th:t:<fraction>` / `th:c:<fraction>`, the thresholds already reported this period;
+ * `p:<id>` (`"<tokens>,<nanos>"`), the usage a cross-slot commit is about to count beside that
+ * reservation's hold (a hold that lapses with it is charged it by the sweep, not dropped); `k:<id>`,
+ * a reservation already committed (kept `COMMITTED_ID_RETENTION_MS`, so a retried commit counts
+ * once). The override hash has `t:<rule>` and `c:<rule>`. The lease set scores reservation ids by
+ * the epoch ms they lapse at (a committed id: the epoch ms its `k:<id>` mark goes).
  *
  * Numbers: every stored figure is an integer in [0, 2^53 - 1] (Lua numbers are doubles, exact up to
  * there; Redis's own integers are 64-bit). Amounts given to a script are at most 2^53 - 1 (checked
@@ -37,6 +40,12 @@
  * A counter's state is returned as ten numbers: used, reserved, bonus, cused, creserved, n, g, cg,
  * limit, climit (the last two with overrides applied).
  */
+
+/**
+ * How long a counter remembers that a reservation id was committed, in ms: a commit retried within
+ * this time after one that landed (its reply lost to a timeout) counts nothing again.
+ */
+export const COMMITTED_ID_RETENTION_MS = 600_000;
 
 /** Keys per counter in every script. */
 export const KEYS_PER_COUNTER = 7;
@@ -51,6 +60,7 @@ export const SWEEP_PENDING = 2;
 
 const PRELUDE = `
 local KPC, APC = ${KEYS_PER_COUNTER}, ${ARGS_PER_COUNTER}
+local KEEP_COMMITTED = ${COMMITTED_ID_RETENTION_MS}
 local MAX = 9007199254740991
 
 -- the time decisions go by: the app's (a positive ARGV now), else the Redis server's
@@ -81,34 +91,63 @@ local function drop_hold(hk, lk, id)
   local h = redis.call('HMGET', hk, 'r:' .. id, 'c:' .. id)
   if h[1] then redis.call('HINCRBY', hk, 'reserved', 0 - tonumber(h[1])) end
   if h[2] then redis.call('HINCRBY', hk, 'creserved', 0 - tonumber(h[2])) end
-  if h[1] or h[2] then redis.call('HDEL', hk, 'r:' .. id, 'c:' .. id) end
+  redis.call('HDEL', hk, 'r:' .. id, 'c:' .. id, 'p:' .. id, 'k:' .. id)
   redis.call('ZREM', lk, id)
+end
+
+-- the tokens and nano-dollars of a prepared commit ("<tokens>,<nanos>")
+local function prepared_of(p)
+  local a, c = string.match(p, '^(%d+),(%d+)$')
+  return tonumber(a), tonumber(c)
+end
+
+-- a committed id is remembered (k:<id>) until its lease-set score, so a retried commit counts once
+local function mark_committed(hk, lk, id, now)
+  redis.call('HSET', hk, 'k:' .. id, 1)
+  redis.call('ZADD', lk, now + KEEP_COMMITTED, id)
 end
 
 -- lapsed leases this script call may still drop (SWEEP_BATCH, shared by every counter)
 local sweep_left = ${SWEEP_BATCH}
 
--- drops lapsed leases within the batch; true when the counter has none left
+-- drops lapsed leases within the batch; true when the counter has none left. A lapsed hold with a
+-- prepared commit is charged it (its call was committed on another slot, and the instance that
+-- would finish it is gone); a committed id's mark just goes.
 local function expire_leases(hk, lk, now)
   if sweep_left > 0 then
     local ids = redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, sweep_left)
     sweep_left = sweep_left - #ids
-    for _, id in ipairs(ids) do drop_hold(hk, lk, id) end
+    for _, id in ipairs(ids) do
+      local p = redis.call('HGET', hk, 'p:' .. id)
+      drop_hold(hk, lk, id)
+      if p then
+        local a, c = prepared_of(p)
+        if a > 0 then incr(hk, 'used', a) end
+        if c > 0 then incr(hk, 'cused', c) end
+        incr(hk, 'n', 1)
+        mark_committed(hk, lk, id, now)
+      end
+    end
   end
   return #redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, 1) == 0
 end
 
 -- tokens and money held by lapsed leases not dropped yet: none after expire_leases said so; else
--- the first SWEEP_BATCH of them (commit and grant, which decide nothing, may count more as held)
+-- the first SWEEP_BATCH of them (commit and grant, which decide nothing, may count more as held);
+-- then what the prepared commits among them will charge (tokens, money, calls)
 local function lapsed_sums(hk, lk, now)
-  local sum, csum = 0, 0
+  local sum, csum, pa, pc, pn = 0, 0, 0, 0, 0
   local ids = redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, ${SWEEP_BATCH})
   for _, id in ipairs(ids) do
-    local h = redis.call('HMGET', hk, 'r:' .. id, 'c:' .. id)
+    local h = redis.call('HMGET', hk, 'r:' .. id, 'c:' .. id, 'p:' .. id)
     sum = sum + tonumber(h[1] or '0')
     csum = csum + tonumber(h[2] or '0')
+    if h[3] then
+      local a, c = prepared_of(h[3])
+      pa, pc, pn = pa + a, pc + c, pn + 1
+    end
   end
-  return sum, csum
+  return sum, csum, pa, pc, pn
 end
 
 -- min(previous effective limit - previous used - previous live holds, maxCarryover), 0 without a record
@@ -120,9 +159,9 @@ local function bonus_of(hk, pk, plk, maxc, now)
   if not p[1] then return 0 end
   local plim = tonumber(p[2] or '0')
   if plim <= 0 then return 0 end
-  local lapsed = lapsed_sums(pk, plk, now)
+  local lapsed, _, prepared = lapsed_sums(pk, plk, now)
   local held = tonumber(p[4] or '0') - lapsed
-  local unused = sat(plim + tonumber(p[3] or '0') + tonumber(p[5] or '0')) - tonumber(p[1]) - held
+  local unused = sat(plim + tonumber(p[3] or '0') + tonumber(p[5] or '0')) - tonumber(p[1]) - held - prepared
   if unused <= 0 then return 0 end
   return math.min(unused, maxc)
 end
@@ -229,7 +268,8 @@ return out
 
 /**
  * ARGV: now, id, amount, cost, then eight per counter. Drops the reservation (if still held), adds
- * amount to used, cost to cused and one to n; writes the counter's new totals to the rankings (when
+ * amount to used, cost to cused and one to n (once per id: a counter that has the id's `k:` mark
+ * already counted it, and only returns its state); writes the counter's new totals to the rankings (when
  * they are among the KEYS) and marks the thresholds reached for the first time. A counter whose
  * record has already expired (a commit later than its period plus the rollover window) is left
  * alone: no budget reads it any more.
@@ -252,10 +292,14 @@ for i = 1, #KEYS / KPC do
   if expire_at <= 0 or expire_at > now then
     expire_leases(hk, lk, now)
     local bonus = bonus_of(hk, pk, plk, tonumber(ARGV[a + 2]), now)
-    drop_hold(hk, lk, id)
-    if amount > 0 then incr(hk, 'used', amount) end
-    if cost > 0 then incr(hk, 'cused', cost) end
-    incr(hk, 'n', 1)
+    local fresh = redis.call('HEXISTS', hk, 'k:' .. id) == 0
+    if fresh then
+      drop_hold(hk, lk, id)
+      if amount > 0 then incr(hk, 'used', amount) end
+      if cost > 0 then incr(hk, 'cused', cost) end
+      incr(hk, 'n', 1)
+      mark_committed(hk, lk, id, now)
+    end
     touch(hk, lk, limit, bonus, expire_at, climit, now)
     push_state(out, hk, bonus, limit, climit)
     local at = #out - 10
@@ -272,7 +316,7 @@ for i = 1, #KEYS / KPC do
     local eff = limit > 0 and sat(limit + bonus + g) or 0
     local ceff = climit > 0 and sat(climit + cg) or 0
     local bit = 1
-    for f in string.gmatch(ARGV[a + 7], '[^,]+') do
+    for f in string.gmatch(fresh and ARGV[a + 7] or '', '[^,]+') do
       local fraction = tonumber(f)
       if eff > 0 and used >= fraction * eff and redis.call('HSETNX', hk, 'th:t:' .. f, 1) == 1 then tmask = tmask + bit end
       if ceff > 0 and cused >= fraction * ceff and redis.call('HSETNX', hk, 'th:c:' .. f, 1) == 1 then cmask = cmask + bit end
@@ -340,4 +384,44 @@ for i = 1, #KEYS / KPC do
   for _, v in ipairs({used, sat(reserved), bonus, cused, sat(creserved), calls, g, cg, limit, climit}) do out[#out + 1] = v end
 end
 return out
+`;
+
+/**
+ * ARGV: now, id, leaseMs (the lease now ends leaseMs after now). Moves the lease of the reservation on every counter that still holds
+ * it (a lapsed hold is not brought back: others may have been admitted in its place; a committed
+ * id's mark is left alone). Returns how many counters hold it.
+ */
+export const RENEW_SCRIPT = `${PRELUDE}
+local now = clock_of(ARGV[1])
+local id = ARGV[2]
+local lease_until = now + tonumber(ARGV[3])
+local held = 0
+for i = 1, #KEYS / KPC do
+  local k = KPC * (i - 1)
+  local hk, lk = KEYS[k + 1], KEYS[k + 2]
+  local h = redis.call('HMGET', hk, 'r:' .. id, 'c:' .. id)
+  local score = redis.call('ZSCORE', lk, id)
+  if (h[1] or h[2]) and score and tonumber(score) > now then
+    redis.call('ZADD', lk, 'XX', 'GT', lease_until, id)
+    held = held + 1
+  end
+end
+return held
+`;
+
+/**
+ * ARGV: now, id, amount, cost. Records beside the reservation's hold on every counter the usage a
+ * cross-slot commit is about to count (`p:<id>`), so that if the commit lands on other slots only
+ * and its instance dies, the lease sweep charges it here instead of dropping the hold. A counter
+ * without the hold (lapsed, or already committed) is left alone.
+ */
+export const PREPARE_COMMIT_SCRIPT = `${PRELUDE}
+local id = ARGV[2]
+local p = string.format('%d,%d', tonumber(ARGV[3]), tonumber(ARGV[4]))
+for i = 1, #KEYS / KPC do
+  local hk = KEYS[KPC * (i - 1) + 1]
+  local h = redis.call('HMGET', hk, 'r:' .. id, 'c:' .. id)
+  if h[1] or h[2] then redis.call('HSET', hk, 'p:' .. id, p) end
+end
+return 1
 `;

@@ -169,6 +169,18 @@ export interface ReleaseRequest {
   now: number;
 }
 
+/** Moves a live reservation's lease (see `StorageAdapter.renew`). */
+export interface RenewRequest {
+  id: string;
+  counters: BudgetCounter[];
+  /**
+   * Epoch ms the reservation now lapses at. A storage with a clock of its own (`now()`, Redis)
+   * holds it for `leaseUntil - now` from its own time instead.
+   */
+  leaseUntil: number;
+  now: number;
+}
+
 /**
  * Where budget counters live. Every operation is atomic across all the counters it is given:
  * a reserve either holds the amount on every counter or on none, whatever the concurrency.
@@ -189,6 +201,9 @@ export interface StorageAdapter {
   /**
    * Replaces the reservation by the actual usage and cost, and counts one request; updates the
    * counter's rankings and marks the thresholds crossed (each reported by one commit only).
+   * Idempotent by `id`: a commit retried after one that landed (its reply lost) counts nothing
+   * again. RedisAdapter remembers a committed id for 10 minutes (`COMMITTED_ID_RETENTION_MS`);
+   * MemoryAdapter commits synchronously, so its commits are never retried.
    */
   commit(request: CommitRequest): MaybePromise<CommitResult | void>;
   /** Drops the reservation without counting usage. */
@@ -197,6 +212,14 @@ export interface StorageAdapter {
   read(counters: BudgetCounter[], now: number): MaybePromise<CounterState[]>;
   /** Deletes the counters (their usage and reservations). */
   delete(keys: string[]): MaybePromise<void>;
+  /**
+   * Moves the lease of a live reservation to `leaseUntil` on every counter that still holds it;
+   * returns false when no counter holds it any more (it lapsed, or was settled). Called every
+   * `leaseMs / 3` while the call runs, so a live call never loses its hold and a dead instance's
+   * holds still lapse within one lease. Optional: an adapter without it keeps working, its leases
+   * are just never renewed (set `leaseMs` above your longest call).
+   */
+  renew?(request: RenewRequest): MaybePromise<boolean>;
   /** Adds credits to each counter's current period; returns the states after. Needed by `BudgetService.grant`. */
   grant?(request: GrantRequest): MaybePromise<CounterState[]>;
   /** Stores or removes a subject's limit override. Needed by `BudgetService.setLimit`. */

@@ -123,6 +123,24 @@ export class MeteredReadable extends Readable {
     this.push(null);
   }
 
+  /**
+   * The call ran past its deadline: a final `call_duration_exceeded` event, then the end; the
+   * upstream is aborted and what was streamed is charged (at least the prompt).
+   */
+  expire(): void {
+    if (this.finished || this.destroyed) return;
+    this.finished = true;
+    const first = this.pending && !this.pending.done ? this.outputOf(this.pending.value) : undefined;
+    this.pending = undefined;
+    if (first !== undefined) this.push(first);
+    const event = this.settlement.durationExceededEvent();
+    const framed = this.mode === 'raw' && this.parser.format === 'ndjson' ? `${JSON.stringify(event)}\n` : encodeSseEvent(event);
+    this.settlement.finish('timeout');
+    this.source.abort();
+    this.push(framed);
+    this.push(null);
+  }
+
   private cutOff(last: string | Uint8Array | undefined): void {
     this.finished = true;
     if (last !== undefined) this.push(last);

@@ -32,7 +32,7 @@ function dataOf(event: unknown): unknown {
  * Settles when the stream completes, fails, or is unsubscribed (the client went away: the upstream
  * is aborted too), and ends the stream with a `budget_exhausted` event when the budget is spent.
  */
-export function meterSse(source: Observable<unknown>, settlement: StreamSettlement): Observable<unknown> {
+export function meterSse(source: Observable<unknown>, settlement: StreamSettlement, maxDurationMs = 0): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     let inner: StreamSource | undefined;
     let stopped = false;
@@ -106,7 +106,20 @@ export function meterSse(source: Observable<unknown>, settlement: StreamSettleme
         if (!inner && !stopped) complete();
       },
     });
+    // the call's deadline: a final event, what was streamed charged, the upstream aborted
+    const deadline =
+      maxDurationMs > 0
+        ? setTimeout(() => {
+            if (stopped || subscriber.closed) return;
+            subscriber.next({ type: 'call_duration_exceeded', data: settlement.durationExceededEvent() });
+            settlement.finish('timeout');
+            stop();
+            subscriber.complete();
+          }, maxDurationMs)
+        : undefined;
+    deadline?.unref();
     return () => {
+      if (deadline) clearTimeout(deadline);
       if (!settlement.settled && !stopped) settlement.finish('disconnect');
       stop();
     };

@@ -5,7 +5,7 @@ import { normalizeUsageInput } from '../usage/normalize-usage';
 import type { Usage, UsageExtractor } from '../usage/usage.interface';
 
 /** How a metered stream ended. */
-export type StreamOutcome = 'complete' | 'disconnect' | 'error' | 'exhausted';
+export type StreamOutcome = 'complete' | 'disconnect' | 'error' | 'exhausted' | 'timeout';
 
 /** What a stream settles against; taken from the request's admission state. */
 export interface StreamSettlementInput {
@@ -27,11 +27,11 @@ export interface StreamSettlementInput {
  * Watches the events of one streamed response and settles its reservation exactly once:
  * - complete: commits the provider's usage (or the streamed text counted with the tokenizer,
  *   `estimated: true`, when the stream carried none);
- * - client disconnect, upstream error or cut-off: commits the usage seen so far (input reported
+ * - client disconnect, upstream error, cut-off or the call's deadline (`maxCallDurationMs`): commits the usage seen so far (input reported
  *   by the provider, else the estimate's input; output the larger of the reported running total
  *   and the streamed text's tokens), which drops the rest of the hold.
  * A stream in which nothing a provider sends was recognised commits the estimate (released on an
- * upstream error). An upstream's error answer (a fetch Response with a 4xx / 5xx status) is released. Storage errors are logged; the lease then releases the hold.
+ * upstream error). An upstream's error answer (a fetch Response with a 4xx / 5xx status) is released. A commit storage does not take is kept and retried (`settlementRetry`).
  */
 export class StreamSettlement {
   readonly accumulator = new StreamUsageAccumulator();
@@ -83,6 +83,15 @@ export class StreamSettlement {
     };
   }
 
+  /** The body of the final event a stream ended at its deadline (`maxCallDurationMs`) sends. */
+  durationExceededEvent(): { type: 'call_duration_exceeded'; error: 'call_duration_exceeded'; message: string } {
+    return {
+      type: 'call_duration_exceeded',
+      error: 'call_duration_exceeded',
+      message: 'The stream was stopped because it ran longer than the longest call allowed; the tokens streamed so far are counted.',
+    };
+  }
+
   /** Settles the reservation for how the stream ended. Idempotent; never throws. */
   finish(outcome: StreamOutcome): void {
     const { reservation } = this.input;
@@ -108,7 +117,7 @@ export class StreamSettlement {
 
   private settle(pending: Promise<unknown>): void {
     pending.catch((error: unknown) =>
-      this.logger.error(`Settling reservation ${this.input.reservation?.id} of a stream failed; its lease will release it: ${String(error)}`),
+      this.logger.error(`Settling reservation ${this.input.reservation?.id} of a stream failed: ${String(error)}`),
     );
   }
 }

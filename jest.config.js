@@ -2,6 +2,8 @@
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
+  // the compatibility apps and their installs (compat/, .compat/) are not part of this suite
+  modulePathIgnorePatterns: ['<rootDir>/compat/', '<rootDir>/.compat/'],
   moduleNameMapper: {
     '^nestjs-token-budget$': '<rootDir>/libs/token-budget/src',
   },

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AppModule } from '../src/app.module';
 import { PLATFORMS, post, startApp, TestApp } from './fixtures/create-app';
@@ -16,6 +17,22 @@ class LogCapture extends Writable {
   }
 }
 
+/**
+ * nestjs-pino 5 (the one of Nest 12) builds one pino-http instance per process, from the options of
+ * the first app that logs, and keeps it; 4.x builds one per app. Each app of this file writes to a
+ * capture of its own, so that instance is dropped before each app is built (nothing to drop on 4.x).
+ */
+function freshNestjsPinoRoot(): void {
+  let rootLogger: { resetRootLogger?: () => void };
+  try {
+    rootLogger = require(join(dirname(require.resolve('nestjs-pino')), 'rootLogger.js'));
+  } catch (error) {
+    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND') return; // 4.x
+    throw error;
+  }
+  rootLogger.resetRootLogger?.();
+}
+
 const chat = (maxTokens: number, extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: maxTokens, ...extra });
 
 describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
@@ -26,6 +43,7 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
   beforeAll(async () => {
     process.env.MONTHLY_TOKENS_PER_USER = '1000';
     delete process.env.REDIS_URL;
+    freshNestjsPinoRoot();
     const tiers = { definitions: { free: { limit: 1, ttl: '1m', degradeTo: 'gpt-4o-mini' } }, default: 'free', enforce: 'degrade' as const };
     t = await startApp(platform, { imports: [AppModule.register({ log: { stream: capture, level: 'info' }, budget: { tiers, budgets: [{ scope: 'user', tokens: 1_000 }] } })] });
   });
@@ -98,6 +116,7 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
 describe.each(PLATFORMS)('gateway request logs of refused bodies on %s (the gateway as main.ts builds it)', (platform) => {
   it('logs invalid JSON and oversized bodies with a request id and their reason', async () => {
     const capture = new LogCapture();
+    freshNestjsPinoRoot();
     const t = await startGateway(platform, { MAX_BODY_BYTES: '100000' }, { log: { stream: capture, level: 'info' } });
     const lineOf = async (res: Response) => {
       await new Promise((resolve) => setImmediate(resolve)); // the line is written when the response finishes

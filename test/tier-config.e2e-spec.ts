@@ -7,7 +7,7 @@ import { get, startApp } from './fixtures/create-app';
 import { TierTestController } from './fixtures/tier-test.controller';
 
 const ROOT = join(__dirname, '..');
-const BIN = join(ROOT, 'libs/token-budget/dist/cli/main.js');
+const BIN = join(ROOT, 'libs/token-budget/bin/token-budget.js');
 const fixture = (name: string) => `test/fixtures/config/${name}`;
 
 /** Runs the built bin the way npx does (node + the file in package.json's "bin"). */
@@ -34,7 +34,15 @@ beforeAll(() => {
 
 describe('token-budget validate-config (the built bin)', () => {
   it('is the package bin', () => {
-    expect(require(join(ROOT, 'libs/token-budget/package.json')).bin).toEqual({ 'token-budget': 'dist/cli/main.js' });
+    // a committed shim, not dist/: npm links a workspace bin at install time only if its file exists
+    expect(require(join(ROOT, 'libs/token-budget/package.json')).bin).toEqual({ 'token-budget': 'bin/token-budget.js' });
+  });
+
+  it('answers through the link npm made in node_modules/.bin (what `npx token-budget` runs in a clone)', () => {
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/token-budget'), ['validate-config', fixture('valid.yaml')], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('test/fixtures/config/valid.yaml: valid');
+    expect(run.status).toBe(0);
   });
 
   it('prints tiers with their limits, assignments per tier and budgets, and exits 0', () => {

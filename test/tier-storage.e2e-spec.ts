@@ -39,8 +39,10 @@ describe('TierThrottlerStorage on a real redis-server', () => {
     const record = await storage.increment(key, 60_000, 5, 0, 'default');
     expect(await evalshaCalls(observer)).toBe(calls + 1);
     expect(record).toMatchObject({ totalHits: 2, isBlocked: false, timeToExpire: 60, resetAt: now + 60_000 });
-    expect(await observer.hgetall(key)).toEqual({ s: String(now), c: '2', x: '0' });
-    const ttl = await observer.pttl(key);
+    const stored = `tokenbudget:throttle:{${key}}`; // the throttler's key under the module's prefix
+    expect(await observer.hgetall(stored)).toEqual({ s: String(now), c: '2', x: '0' });
+    expect(await observer.exists(key)).toBe(0);
+    const ttl = await observer.pttl(stored);
     expect(ttl).toBeGreaterThan(60_000);
     expect(ttl).toBeLessThanOrEqual(120_000);
   });
@@ -51,7 +53,7 @@ describe('TierThrottlerStorage on a real redis-server', () => {
     const records = await Promise.all(Array.from({ length: 200 }, (_, i) => storages[i % 2].increment(key, 60_000, 50, 0, 'default')));
     expect(records.filter((r) => !r.isBlocked)).toHaveLength(50);
     expect(records.filter((r) => r.isBlocked).every((r) => r.timeToBlockExpire === 60 && r.totalHits === 51)).toBe(true);
-    expect(await observer.hget(key, 'c')).toBe('50');
+    expect(await observer.hget(`tokenbudget:throttle:{${key}}`, 'c')).toBe('50');
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
+import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-client';
 
 /**
  * Logs an outage of a client's Redis once when it starts (the first connection error) and once

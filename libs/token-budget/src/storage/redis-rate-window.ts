@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-client';
 import { RATE_HIT_SCRIPT } from './rate-window.scripts';
 import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Cluster, Redis } from 'ioredis';
+import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-client';
 
 /** How often the server's time is asked again (the monotonic clock drifts by microseconds meanwhile). */
 const RESYNC_MS = 10_000;

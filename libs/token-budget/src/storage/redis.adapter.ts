@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { IoredisCluster as Cluster, IoredisClient as Redis, IoredisConstructor, IoredisOptions as RedisOptions } from './redis-client';
 import { logConnectionChanges } from './connection-log';
 import { leaseKey } from './lease-key';
 import {
@@ -446,7 +446,7 @@ function isClient(input: RedisAdapterInput): input is Redis | Cluster {
 }
 
 /** ioredis is an optional peer: loaded only when the adapter has to create a client. */
-function loadIoredis(): typeof import('ioredis').default {
+function loadIoredis(): IoredisConstructor {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('ioredis').default;

@@ -64,23 +64,22 @@ export function meterStream<T>(reservation: Reservation, source: AsyncIterable<T
     settlement.finish('error'); // nothing was read: released
     streamSourceOf(source)?.abort();
   };
-  const wrapper: AsyncGenerator<T, void, undefined> = {
-    next: (...args: [] | [undefined]) => {
-      started = true;
-      return metered.next(...args);
-    },
-    return: (value: void | PromiseLike<void>) => {
-      stopUnstarted();
-      return metered.return(value);
-    },
-    throw: (error: unknown) => {
-      stopUnstarted();
-      return metered.throw(error);
-    },
-    [Symbol.asyncIterator]() {
-      return wrapper;
-    },
+  // inherits what this Node's generators have beyond next/return/throw (Symbol.asyncDispose on
+  // Node 24, which calls return() on the wrapper), so it is an AsyncGenerator for every @types/node
+  const wrapper = Object.create(metered) as AsyncGenerator<T, void, undefined>;
+  wrapper.next = (...args: [] | [undefined]) => {
+    started = true;
+    return metered.next(...args);
   };
+  wrapper.return = (value: void | PromiseLike<void>) => {
+    stopUnstarted();
+    return metered.return(value);
+  };
+  wrapper.throw = (error: unknown) => {
+    stopUnstarted();
+    return metered.throw(error);
+  };
+  wrapper[Symbol.asyncIterator] = () => wrapper;
   return wrapper;
 }
 

@@ -8,7 +8,7 @@ import { RedisAdapter } from '../storage/redis.adapter';
 import { RedisRateWindow } from '../storage/redis-rate-window';
 import { StorageAdapter } from '../storage/storage-adapter.interface';
 import { storageClock } from '../storage/storage-clock';
-import { TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
+import { DEFAULT_KEY_PREFIX, TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 
 /** What `ThrottlerStorage.increment` answers (@nestjs/throttler does not export the type by name). */
@@ -37,15 +37,20 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
   readonly windows: RateWindowStore;
   /** @internal The time windows go by: the storage's clock when it has one (Redis), else the module's `clock`. */
   readonly now: () => number;
+  private readonly keyPrefix: string;
 
   constructor(@Inject(StorageAdapter) storage: StorageAdapter, @Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions) {
     this.now = storageClock(storage) ?? options.clock ?? Date.now;
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.windows = rateWindowsOf(storage, this.logger);
   }
 
-  /** `ThrottlerStorage.increment`: counts a hit if the window has room (a refused hit is not counted). */
+  /**
+   * `ThrottlerStorage.increment`: counts a hit if the window has room (a refused hit is not counted).
+   * The throttler's key is stored as `<keyPrefix>:throttle:{<key>}`, beside the module's other keys.
+   */
   async increment(key: string, ttl: number, limit: number, _blockDuration: number, _throttlerName: string): Promise<TierThrottlerRecord> {
-    return this.hit(key, ttl, limit, 0);
+    return this.hit(`${this.keyPrefix}:throttle:{${key}}`, ttl, limit, 0);
   }
 
   /** @internal A hit with burst; synchronous on memory. */

@@ -191,14 +191,14 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
       expect(seen).toHaveLength(1);
     });
 
-    it('leaves a request that fits untouched, and sets the limit of a body that had none', async () => {
+    it('leaves a limit that fits untouched, sends the held default to a body that had none, and caps it', async () => {
       await post(`${t.url}/capped`, chat({ max_tokens: 300 }), as('c2'));
-      await post(`${t.url}/capped`, chat(), as('c2')); // the default 200 fits: nothing written
+      await post(`${t.url}/capped`, chat(), as('c2')); // the default 200 fits: it is held, and sent as the body's output limit
       expect(seen[0].max_tokens).toBe(300);
-      expect(seen[1]).not.toHaveProperty('max_completion_tokens');
+      expect(seen[1]).toMatchObject({ max_completion_tokens: 200 });
       expect(seen[1]).not.toHaveProperty('max_tokens');
-      // used: PROMPT + 300, then PROMPT + 0 (no limit in the body, so nothing billed as output)
-      await post(`${t.url}/capped`, chat({ max_tokens: LIMIT - 4 * PROMPT - 400 }), as('c2')); // leaves PROMPT + 100
+      // used: PROMPT + 300, then PROMPT + 200 (the limit sent, billed whole)
+      await post(`${t.url}/capped`, chat({ max_tokens: LIMIT - 4 * PROMPT - 600 }), as('c2')); // leaves PROMPT + 100
       expect(await usage('c2')).toMatchObject({ used: LIMIT - PROMPT - 100 });
       const capped = await post(`${t.url}/capped`, chat(), as('c2'));
       expect(capped.status).toBe(200);

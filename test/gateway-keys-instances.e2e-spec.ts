@@ -91,13 +91,14 @@ describe('two gateway processes over one Redis', () => {
   it("usage spent through A shows in B's /v1/budget and /admin/api/usage", async () => {
     const user = newUser();
     const { id, key } = await createKey(a, { user });
-    expect((await post(`${a.url}/v1/chat/completions`, chat(300), bearer(key))).status).toBe(200);
+    // 250 output tokens: under the gateway's fair-hold floor (256), so the call holds and is billed exactly what it asks
+    expect((await post(`${a.url}/v1/chat/completions`, chat(250), bearer(key))).status).toBe(200);
     const budget = await get(`${b.url}/v1/budget`, bearer(key));
     expect(budget.body).toEqual(
-      expect.arrayContaining([expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 300, limit: USER_TOKENS }), expect.objectContaining({ scope: 'key', id, used: CHAT_PROMPT + 300 })]),
+      expect.arrayContaining([expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 250, limit: USER_TOKENS }), expect.objectContaining({ scope: 'key', id, used: CHAT_PROMPT + 250 })]),
     );
     const top = (await get(`${b.url}/admin/api/usage?scope=user&limit=1000`, admin)).body as Usage[];
-    expect(top.find((u) => u.id === user)).toMatchObject({ used: CHAT_PROMPT + 300 });
+    expect(top.find((u) => u.id === user)).toMatchObject({ used: CHAT_PROMPT + 250 });
   });
 
   it("a limit set on B binds on A; a key's token_budget set on A binds on B", async () => {
@@ -118,7 +119,9 @@ describe('two gateway processes over one Redis', () => {
   it('a grant made on A admits the next request on B', async () => {
     const user = newUser();
     const { key } = await createKey(b, { user });
-    expect((await post(`${b.url}/v1/chat/completions`, chat(900), bearer(key))).status).toBe(200);
+    // fill the budget: a call asking more than 256 output tokens would be lowered (fair holds), so three calls of 256
+    for (let i = 0; i < 3; i++) expect((await post(`${b.url}/v1/chat/completions`, chat(256), bearer(key))).status).toBe(200);
+    expect(USER_TOKENS - 3 * (CHAT_PROMPT + 256)).toBeLessThan(CHAT_PROMPT + 200);
     expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(402);
     expect((await post(`${a.url}/admin/api/users/${user}/grants`, { tokens: 500 }, admin)).status).toBe(200);
     expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(200);

@@ -28,8 +28,10 @@ describe.each(PLATFORMS)('gateway /metrics on %s', (platform) => {
     expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
     expect((await post(`${t.url}/v1/chat/completions`, chat(50, 'gpt-4o'), bob)).status).toBe(200);
     expect((await post(`${t.url}/v1/chat/completions`, chat(40), bob)).status).toBe(200);
-    // refusals: over the monthly budget, no key (twice), a body that is not JSON
-    expect((await post(`${t.url}/v1/chat/completions`, chat(5_000), alice)).status).toBe(402);
+    // refusals: over the monthly budget (a prompt that leaves no room for the 256 output tokens a
+    // fair hold keeps at least: a large max_tokens alone is lowered, not refused), no key (twice), a body that is not JSON
+    const overBudget = { ...chat(5_000), messages: [{ role: 'user', content: 'hello '.repeat(800) }] };
+    expect((await post(`${t.url}/v1/chat/completions`, overBudget, alice)).status).toBe(402);
     expect((await post(`${t.url}/v1/chat/completions`, chat(10), {})).status).toBe(401);
     expect((await post(`${t.url}/v1/chat/completions`, chat(10), { authorization: 'Bearer sk-nobody' })).status).toBe(401);
     const bad = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...alice }, body: '{"model":' });

@@ -42,11 +42,18 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
     expect(budget.body[0]).toMatchObject({ id: 'bob', used: CLAUDE_PROMPT + 20 });
   });
 
-  it('refuses a request that does not fit the monthly budget: 402 in the OpenAI shape, x-should-retry: false', async () => {
-    const res = await post(`${t.url}/v1/chat/completions`, chat(900), alice);
+  it('serves a request asking more output than it should hold with its output lowered (fair holds), and refuses one that cannot fit 256 output tokens: 402 in the OpenAI shape, x-should-retry: false', async () => {
+    const left = 1000 - CHAT_PROMPT - 100;
+    const lowered = await post(`${t.url}/v1/chat/completions`, chat(900), alice);
+    expect(lowered.status).toBe(200);
+    // a quarter of what is left after the prompt, at least 256: what the mock billed is what was held
+    const output = Math.max(256, Math.floor(0.25 * (left - CHAT_PROMPT)));
+    expect(lowered.body.usage).toEqual({ prompt_tokens: CHAT_PROMPT, completion_tokens: output, total_tokens: CHAT_PROMPT + output });
+    const used = CHAT_PROMPT + 100 + CHAT_PROMPT + output;
+    const res = await post(`${t.url}/v1/chat/completions`, { ...chat(900), messages: [{ role: 'user', content: 'hello '.repeat(800) }] }, alice);
     expect(res.status).toBe(402);
     expect(res.headers.get('x-should-retry')).toBe('false');
-    expect(res.body).toMatchObject({ error: { type: 'insufficient_quota', code: 'budget_exceeded', param: null, reason: 'user_token_limit_exceeded', used: CHAT_PROMPT + 100, limit: 1000 } });
+    expect(res.body).toMatchObject({ error: { type: 'insufficient_quota', code: 'budget_exceeded', param: null, reason: 'user_token_limit_exceeded', used, limit: 1000 } });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 

@@ -5,11 +5,15 @@ import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from './gateway-metrics';
 import { ModelLabels, safeLabel } from './model-labels';
 
-/** Counts committed tokens and spend from the library's `committed` events (one per budget a call counted on). */
+/**
+ * Counts committed tokens and spend from the library's `committed` events (one per budget a call
+ * counted on), and implausible upstream usage from its `usage_anomaly` events.
+ */
 @Injectable()
 export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
   private subscription?: Subscription;
   private settlements?: Subscription;
+  private anomalies?: Subscription;
   private readonly models: ModelLabels;
 
   constructor(
@@ -30,10 +34,15 @@ export class BudgetMetricsListener implements OnModuleInit, OnModuleDestroy {
       this.metrics.pendingSettlements.set(event.pending);
       if (event.action === 'dropped') this.metrics.settlementsDropped.inc();
     });
+    // the reasons are the library's fixed names: no caller-controlled label
+    this.anomalies = this.budgets.on('usage_anomaly').subscribe((event) => {
+      for (const reason of event.reasons) this.metrics.usageAnomalies.inc({ reason });
+    });
   }
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
     this.settlements?.unsubscribe();
+    this.anomalies?.unsubscribe();
   }
 }

@@ -67,6 +67,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly usageAnomalies = new Counter({
+    name: 'tokenbudget_usage_anomalies_total',
+    help: 'Calls whose reported usage was implausible and charged at its bound, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

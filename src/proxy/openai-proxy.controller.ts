@@ -35,7 +35,8 @@ export class OpenAiProxyController {
 
   @Post('embeddings')
   @HttpCode(200)
-  @TokenBudget({ feature: 'embeddings' })
+  // embeddings produce no output, and a body naming a chat model reads as a Responses request: its body is never given an output limit
+  @TokenBudget({ feature: 'embeddings', enforceOutputLimit: false })
   @PolicyRouteOf('embeddings')
   embeddings(@Body() body: JsonBody, @Req() req: ProxyRequest, @Res({ passthrough: true }) res: PlatformResponse) {
     return this.upstream.embeddings(upstreamCall(body, req, res));

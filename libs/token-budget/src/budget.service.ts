@@ -9,6 +9,8 @@ import { BudgetNotifier } from './events/budget-notifier';
 import { BudgetExceededException } from './budget-exceeded.exception';
 import { admissionSummary, checkResult, exceededInfo, usageOf } from './admission/budget-figures';
 import { CheckedEstimate, checkEstimate } from './admission/estimate-input';
+import { tokensLeft } from './admission/room';
+import { DEFAULT_INPUT_FACTOR, plausibleUsage } from './usage/plausible-usage';
 import type { EstimateInput } from './estimation/usage-estimate';
 import { CostCalculator } from './pricing/cost-calculator';
 import { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
@@ -471,6 +473,21 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
     pending?.();
   }
 
+  /**
+   * @internal Tokens the tightest limited budget of `targets` has left now (`Infinity` when none is
+   * limited); a read that holds nothing, for fair holds.
+   */
+  tokensLeft(targets: readonly BudgetTarget[], now: number): MaybePromise<number> {
+    if (targets.every((target) => target.rule.soft)) return Infinity;
+    return then(this.storage.read(targets.map((target) => target.counter), now), (states) => tokensLeft(targets, states));
+  }
+
+  /** @internal The multiple of a counted prompt past which reported input is clamped; `undefined` with `plausibleUsage: false`. */
+  inputFactor(): number | undefined {
+    const plausible = this.options.plausibleUsage;
+    return plausible === false ? undefined : (plausible?.inputFactor ?? DEFAULT_INPUT_FACTOR);
+  }
+
   /** @internal An estimate's price in nano-dollars, as a reservation of it would hold (0 when it cannot be priced). */
   priceEstimate(estimate: EstimateInput, now: number): number {
     return this.costs.estimateCost(pricedEstimate(estimate, checkEstimate(estimate)), now);
@@ -531,11 +548,13 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
 
   /** @internal */
   commitReservation(reservation: Reservation, input: UsageInput | undefined): MaybePromise<Usage> {
-    const usage = input === undefined ? estimatedUsage(reservation.estimate) : normalizeUsageInput(input);
+    // implausible reports are clamped here, before storage sees them (undefined: the estimate is charged)
+    const reported = input === undefined ? undefined : this.plausible(reservation, normalizeUsageInput(input));
+    const usage = reported === undefined ? estimatedUsage(reservation.estimate) : reported;
     const now = this.now();
     // usage that names no model is priced as the estimate's model; an estimate committed as is costs what it was priced at
     // per-call fees held with the estimate are charged with the usage as they were held
-    const cost = input === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now) + (reservation.hold.feesNanos ?? 0);
+    const cost = reported === undefined ? reservation.hold.estimateCostNanos : this.costs.usageCost(usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage, now) + (reservation.hold.feesNanos ?? 0);
     reservation.markCommitting();
     const request: CommitRequest = { id: reservation.id, counters: reservation.counters, amount: usage.totalTokens, cost, now };
     const landed = (result: CommitResult | void) => {
@@ -560,6 +579,31 @@ export class BudgetService implements ReservationSettler, OnModuleDestroy {
       },
       (error: unknown) => this.commitFailed(reservation, request, landed, error, usage),
     );
+  }
+
+  /**
+   * The usage to charge for `reported`: as reported when it is within the reservation's bounds,
+   * else clamped to them (or `undefined`, the estimate, for a report of zero), logged and emitted
+   * as a `usage_anomaly` event.
+   */
+  private plausible(reservation: Reservation, reported: Usage): Usage | undefined {
+    const bounds = reservation.bounds;
+    if (!bounds) return reported;
+    const { usage, reasons } = plausibleUsage(reported, bounds);
+    if (reasons.length === 0) return usage;
+    const charged = usage ?? estimatedUsage(reservation.estimate);
+    this.logger.warn(
+      `Implausible usage reported for reservation ${reservation.id} (${reasons.join(', ')}): input ${reported.inputTokens}, output ${reported.outputTokens}, total ${reported.totalTokens}; ` +
+        `bounds input ${bounds.inputTokens ?? 'none'}, output ${bounds.outputTokens ?? 'none'}; charged ${charged.totalTokens} tokens`,
+    );
+    if (this.bus.observed) {
+      try {
+        this.bus.emit({ type: 'usage_anomaly', reservationId: reservation.id, reasons, reported, charged, bounds });
+      } catch (error) {
+        this.logger.error(`Emitting the usage_anomaly event of ${reservation.id} failed: ${String(error)}`);
+      }
+    }
+    return usage;
   }
 
   /**

@@ -28,6 +28,7 @@ export type {
   BudgetCommittedEvent,
   BudgetExceededEvent,
   BudgetSettlementEvent,
+  BudgetUsageAnomalyEvent,
   BudgetThresholdEvent,
 } from './events/budget-events';
 export { Reservation } from './reservation';
@@ -99,6 +100,9 @@ export { estimateRequestBody, DEFAULT_MAX_OUTPUT_TOKENS } from './estimation/est
 export type { RequestBodyEstimate, BodyEstimationOptions } from './estimation/estimate-request-body';
 export type { RequestShape } from './estimation/request-shape';
 export type { CapMaxTokensOptions } from './estimation/capped-reservation';
+export type { FairHoldOptions } from './estimation/fair-output';
+export { plausibleUsage } from './usage/plausible-usage';
+export type { PlausibleUsageOptions, UsageBounds, UsageAnomalyReason, PlausibleUsage } from './usage/plausible-usage';
 export type { RouteEstimation } from './estimation/request-estimator';
 export { TierThrottlerGuard } from './tiers/tier-throttler.guard';
 export { TierThrottlerStorage } from './tiers/tier-throttler.storage';

@@ -15,8 +15,8 @@ export interface TokenBudgetRequestState {
   estimate: number;
   /**
    * The estimate held, when it was more than a token total: read from the body (its
-   * `outputTokens` is the lowered output limit when `capMaxTokens` capped it) or returned so by
-   * an estimate function.
+   * `outputTokens` is the output held, all completions together, which the body's output limit was
+   * set to; lowered when fair holds or `capMaxTokens` lowered it) or returned so by an estimate function.
    */
   usageEstimate: UsageEstimate | undefined;
   /** The route's usage reader, if it has one. */

@@ -1,6 +1,7 @@
 import type { BudgetCounter } from './storage/storage-adapter.interface';
 import type { MaybePromise } from './maybe-promise';
 import { nanosToUsd } from './pricing/money';
+import type { UsageBounds } from './usage/plausible-usage';
 import type { Usage, UsageInput } from './usage/usage.interface';
 
 /** What a reservation does when it is settled; implemented by BudgetService. */
@@ -46,6 +47,7 @@ export interface AdmissionSummary {
  */
 export class Reservation {
   private currentState: ReservationState = 'held';
+  private usageBounds: UsageBounds | undefined;
 
   constructor(
     /** Unique id of the reservation. */
@@ -84,6 +86,19 @@ export class Reservation {
   /** Model the estimate named; prices committed usage that names none. */
   get model(): string | undefined {
     return this.hold.model;
+  }
+
+  /**
+   * What the provider may plausibly report for this call (set at admission for a request estimated
+   * from its body); a commit past it is clamped and reported as a `usage_anomaly` event.
+   */
+  get bounds(): UsageBounds | undefined {
+    return this.usageBounds;
+  }
+
+  /** @internal */
+  bound(bounds: UsageBounds): void {
+    this.usageBounds = bounds;
   }
 
   get state(): ReservationState {

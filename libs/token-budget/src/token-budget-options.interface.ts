@@ -4,6 +4,8 @@ import type { PricingTable } from './pricing/model-pricing';
 import type { UsageExtractor } from './usage/usage.interface';
 import type { BudgetExceededInfo } from './budget-exceeded.exception';
 import type { CapMaxTokensOptions } from './estimation/capped-reservation';
+import type { FairHoldOptions } from './estimation/fair-output';
+import type { PlausibleUsageOptions } from './usage/plausible-usage';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { TierOptions } from './tiers/tier-options.interface';
 
@@ -175,6 +177,33 @@ export interface TokenBudgetModuleOptions {
    * @example capMaxTokens: { minOutputTokens: 200 }
    */
   capMaxTokens?: boolean | CapMaxTokensOptions;
+  /**
+   * Set the output limit of a request admitted on an estimate read from its body to the output it
+   * holds, before the handler and its pipes see the body: written when the body sets none (it then
+   * holds `defaultMaxOutputTokens`) or a larger one (a lowered hold), in the field its provider
+   * reads, once per completion. With `false` the body is sent as it came, and the budget may be
+   * exceeded by whatever the provider bills beyond the hold.
+   * @default true
+   * @example enforceOutputLimit: false
+   */
+  enforceOutputLimit?: boolean;
+  /**
+   * Fair holds: a request estimated from its body holds at most `share` of what the tightest budget
+   * has left after its prompt (never less than `minOutputTokens`, never more than
+   * `maxOutputTokens`), and its output limit is lowered to that, instead of being refused or taking
+   * the whole budget. Concurrent requests share what is left. Takes precedence over `capMaxTokens`.
+   * @default false
+   * @example fairHolds: { share: 0.25, minOutputTokens: 256 }
+   */
+  fairHolds?: boolean | FairHoldOptions;
+  /**
+   * Bounds on the usage a provider reports for a call admitted on a body estimate: output past the
+   * output limit sent and input past `inputFactor` times the counted prompt are clamped, logged and
+   * emitted as a `usage_anomaly` event; zero usage is charged the estimate. `false` charges reports as they are.
+   * @default { inputFactor: 10 }
+   * @example plausibleUsage: { inputFactor: 50 }
+   */
+  plausibleUsage?: false | PlausibleUsageOptions;
   /**
    * Reads usage from handler results, in place of the built-in provider readers.
    */

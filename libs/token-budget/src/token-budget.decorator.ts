@@ -3,6 +3,7 @@ import { TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants'
 import { TokenBudgetInterceptor } from './token-budget.interceptor';
 import type { BudgetPeriod } from './periods';
 import type { CapMaxTokensOptions } from './estimation/capped-reservation';
+import type { FairHoldOptions } from './estimation/fair-output';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { EstimateFn, RolloverOptions } from './token-budget-options.interface';
 import type { UsageExtractor } from './usage/usage.interface';
@@ -62,6 +63,19 @@ export interface TokenBudgetRouteOptions {
    * @example capMaxTokens: { minOutputTokens: 200 }
    */
   capMaxTokens?: boolean | CapMaxTokensOptions;
+  /**
+   * Fair holds on this route: a body-estimated request holds at most a share of what is left (see
+   * the module option).
+   * @default the module's fairHolds (false)
+   * @example fairHolds: { share: 0.5, minOutputTokens: 512 }
+   */
+  fairHolds?: boolean | FairHoldOptions;
+  /**
+   * Set the body's output limit to the output held (see the module option).
+   * @default the module's enforceOutputLimit (true)
+   * @example enforceOutputLimit: false
+   */
+  enforceOutputLimit?: boolean;
   /** Reads usage from this route's results instead of the built-in provider readers. */
   usage?: UsageExtractor;
   /**

@@ -12,7 +12,7 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { BudgetService } from './budget.service';
 import { InvalidSubjectError } from './errors';
-import { reserveCapped } from './estimation/capped-reservation';
+import { reserveBodyEstimate } from './estimation/body-hold';
 import { readerOf } from './estimation/estimate-request-body';
 import { checkEstimate } from './admission/estimate-input';
 import { isBodyEstimate } from './estimation/estimate-input';
@@ -170,24 +170,26 @@ export class TokenBudgetGuard implements CanActivate {
   }
 
   /**
-   * Holds the estimate; with `capMaxTokens`, a body-read estimate that does not fit holds the
-   * output the budgets have left, and the body's output limit is lowered to it.
+   * Holds the estimate. An estimate read from this request's own body is held so that the body
+   * agrees with it: lowered by fair holds or `capMaxTokens` when it asks for more than it should
+   * hold, and with its output limit set to the output held (see `reserveBodyEstimate`).
    */
   private reserve(req: BudgetRequest, route: RouteBudget, targets: BudgetTarget[], estimate: EstimateInput, state: TokenBudgetRequestState, now: number): MaybePromise<Reservation> {
     state.estimate = checkEstimate(estimate).tokens;
-    // only an estimate read from this request's own body is capped: its body is the one rewritten
-    const minOutputTokens = route.capMinOutputTokens;
-    if (minOutputTokens === undefined || route.estimate !== undefined || !isBodyEstimate(estimate) || readerOf(req.body) === undefined) {
-      return this.budgets.reserveTargets(targets, estimate, now);
-    }
-    const reserve = (held: UsageEstimate, policy: ReservationPolicy, announce: boolean) => this.budgets.reserveTargets(targets, held, now, undefined, policy, announce);
-    const capped = reserveCapped(reserve, this.budgets, req.body, estimate, {
-      minOutputTokens,
-      price: (held) => this.budgets.priceEstimate(held, now),
-      costPolicy: this.options.reservationPolicy ?? 'strict',
+    // only an estimate read from this request's own body is held this way: its body is the one rewritten
+    const reader = route.estimate === undefined && isBodyEstimate(estimate) ? readerOf(req.body) : undefined;
+    if (!reader || !isBodyEstimate(estimate)) return this.budgets.reserveTargets(targets, estimate, now);
+    const policy = this.options.reservationPolicy ?? 'strict';
+    const held = reserveBodyEstimate(req.body as Record<string, unknown>, reader, estimate, { ...route, inputFactor: this.budgets.inputFactor() }, {
+      reserve: (hold: UsageEstimate, holdPolicy: ReservationPolicy, announce: boolean) => this.budgets.reserveTargets(targets, hold, now, undefined, holdPolicy, announce),
+      settler: this.budgets,
+      room: () => this.budgets.tokensLeft(targets, now),
+      price: (hold) => this.budgets.priceEstimate(hold, now),
+      costPolicy: policy,
+      policy,
       announce: (reservation) => this.budgets.announceAdmission(reservation),
     });
-    return then(capped, ({ reservation, usage }) => {
+    return then(held, ({ reservation, usage }) => {
       state.estimate = reservation.estimate;
       state.usageEstimate = usage;
       return reservation;

@@ -1,4 +1,4 @@
-import { isRecord, itemsOf, tokenCountOf } from './body-fields';
+import { isRecord, itemsOf, loweredLimit, tokenCountOf } from './body-fields';
 import { countContent } from './content-parts';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import type { RequestShapeReader } from './request-shape';
@@ -29,9 +29,26 @@ export const anthropicMessages: RequestShapeReader = {
   },
   maxOutput: (body) => tokenCountOf(body.max_tokens),
   writeMaxOutput(body, tokens) {
-    body.max_tokens = tokens;
+    body.max_tokens = loweredLimit(body.max_tokens, tokens);
+    lowerThinkingBudget(body, body.max_tokens as number);
   },
 };
+
+/** Smallest extended-thinking budget Anthropic accepts. */
+export const MIN_THINKING_BUDGET_TOKENS = 1_024;
+
+/**
+ * Anthropic refuses a `thinking.budget_tokens` that is not below `max_tokens` (400), so a lowered
+ * `max_tokens` lowers the thinking budget with it, or turns thinking off when no budget of at least
+ * 1,024 tokens fits below it.
+ */
+function lowerThinkingBudget(body: Record<string, unknown>, maxTokens: number): void {
+  const thinking = body.thinking;
+  if (!isRecord(thinking) || thinking.type !== 'enabled') return;
+  const budget = tokenCountOf(thinking.budget_tokens);
+  if (budget === undefined || budget < maxTokens) return;
+  body.thinking = maxTokens - 1 >= MIN_THINKING_BUDGET_TOKENS ? { ...thinking, budget_tokens: maxTokens - 1 } : { type: 'disabled' };
+}
 
 /** Whether a body with `messages` is Anthropic's rather than OpenAI's. */
 export function isAnthropicBody(body: Record<string, unknown>): boolean {

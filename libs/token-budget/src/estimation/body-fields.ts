@@ -23,8 +23,23 @@ export function largerCountOf(a: unknown, b: unknown): number | undefined {
   return first === undefined ? second : second === undefined ? first : Math.max(first, second);
 }
 
-/** `value` when it is a positive safe integer (a number of completions), else 1. */
-export const choicesOf = (value: unknown): number => (Number.isSafeInteger(value) && (value as number) > 1 ? (value as number) : 1);
+/**
+ * `value` when it is a count above 1 (a number of completions; a numeric string too, which lax
+ * servers read as its number), else 1.
+ */
+export function choicesOf(value: unknown): number {
+  const count = tokenCountOf(value);
+  return count !== undefined && count > 1 ? count : 1;
+}
+
+/**
+ * The output limit to write in place of `current`: `tokens`, or `current` when that is a smaller
+ * count (a limit is only ever lowered, never raised).
+ */
+export function loweredLimit(current: unknown, tokens: number): number {
+  const count = tokenCountOf(current);
+  return count !== undefined && count < tokens ? count : tokens;
+}
 
 /** The elements of `value` when it is an array, else none. */
 export const itemsOf = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);

@@ -2,7 +2,7 @@ import { BudgetExceededException } from '../budget-exceeded.exception';
 import { isPromise, MaybePromise, then } from '../maybe-promise';
 import { Reservation, ReservationSettler } from '../reservation';
 import type { ReservationPolicy } from '../storage/storage-adapter.interface';
-import { RequestBodyEstimate, writeOutputLimit } from './estimate-request-body';
+import type { RequestBodyEstimate } from './estimate-request-body';
 import type { UsageEstimate } from './usage-estimate';
 
 /** Options of `capMaxTokens`. */
@@ -19,16 +19,16 @@ export interface CapMaxTokensOptions {
 /** A reservation made with `capMaxTokens`, and what it holds. */
 export interface CappedReservation {
   reservation: Reservation;
-  /** The estimate held: `outputTokens` is what the body's output limit was set to when capped. */
+  /** The estimate held: `outputTokens` is the output (all completions together) the request may produce. */
   usage: UsageEstimate;
 }
 
 /** Reserves `estimate`; with `announce: false` its admission events wait for {@link CappingPolicy.announce}. */
-type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy, announce: boolean) => MaybePromise<Reservation>;
+export type Reserve = (estimate: UsageEstimate, policy: ReservationPolicy, announce: boolean) => MaybePromise<Reservation>;
 
 /** How a capped request is held and priced. */
 export interface CappingPolicy {
-  /** Fewest output tokens the request may be left with. */
+  /** Fewest output tokens (per completion) the request may be left with. */
   minOutputTokens: number;
   /** Price of an estimate in nano-dollars (0 when it cannot be priced). */
   price: (estimate: UsageEstimate) => number;
@@ -43,13 +43,12 @@ export interface CappingPolicy {
 
 /**
  * Reserves a request estimated from its body; when the budgets cannot hold it whole, holds the
- * prompt plus the output they have left and lowers the body's output limit (`max_tokens`, ...) to
- * that. One atomic reserve with the `'clamp'` policy holds `min(estimate, tokens left)` on every
+ * prompt plus the output they have left (the caller then lowers the body's output limit to it). One atomic reserve with the `'clamp'` policy holds `min(estimate, tokens left)` on every
  * counter, so what is left is never read separately and concurrent requests never overshoot.
  * When less than the prompt plus `minOutputTokens` is left, that hold is released and the prompt
  * plus `minOutputTokens` is reserved strictly: admitted if room came back meanwhile, else 429.
  */
-export function reserveCapped(reserve: Reserve, settler: ReservationSettler, body: Record<string, unknown>, estimate: RequestBodyEstimate, policy: CappingPolicy): MaybePromise<CappedReservation> {
+export function reserveCapped(reserve: Reserve, settler: ReservationSettler, estimate: RequestBodyEstimate, policy: CappingPolicy): MaybePromise<CappedReservation> {
   const { inputTokens, outputTokens } = estimate;
   // each of the body's completions gets the same output limit, so output is held in whole multiples of them
   const choices = estimate.choices ?? 1;
@@ -57,10 +56,7 @@ export function reserveCapped(reserve: Reserve, settler: ReservationSettler, bod
   const least = inputTokens + minOutput;
   const model = { ...(estimate.model !== undefined ? { model: estimate.model } : {}), ...(estimate.feesUsd ? { feesUsd: estimate.feesUsd } : {}) };
   const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
-  const capped = (reservation: Reservation, output: number): CappedReservation => {
-    if (output < outputTokens) writeOutputLimit(body, output, choices);
-    return { reservation, usage: usage(output) };
-  };
+  const capped = (reservation: Reservation, output: number): CappedReservation => ({ reservation, usage: usage(output) });
   const strictly = (output: number): MaybePromise<CappedReservation> => then(reserve(usage(output), 'strict', true), (reservation) => capped(reservation, output));
   // the clamped hold may be released and made again: its events wait until it is kept
   return then(refusedAsLeast(() => reserve(usage(outputTokens), 'clamp', false), least), (clamped) => {

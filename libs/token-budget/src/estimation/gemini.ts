@@ -1,4 +1,4 @@
-import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf } from './body-fields';
+import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf, loweredLimit } from './body-fields';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import { IMAGE_TOKENS, MEDIA_TOKENS, PromptCounter } from './prompt-counter';
 import type { RequestShapeReader } from './request-shape';
@@ -61,8 +61,8 @@ export const gemini: RequestShapeReader = {
     if (!isRecord(config)) body.generationConfig = { maxOutputTokens: tokens };
     else {
       // both names lowered when both are set, so the one the server reads is capped
-      if (config.max_output_tokens !== undefined) config.max_output_tokens = tokens;
-      if (config.maxOutputTokens !== undefined || config.max_output_tokens === undefined) config.maxOutputTokens = tokens;
+      if (config.max_output_tokens !== undefined) config.max_output_tokens = loweredLimit(config.max_output_tokens, tokens);
+      if (config.maxOutputTokens !== undefined || config.max_output_tokens === undefined) config.maxOutputTokens = loweredLimit(config.maxOutputTokens, tokens);
     }
   },
 };

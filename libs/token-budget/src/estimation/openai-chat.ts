@@ -1,5 +1,5 @@
 import { isOpenAiModel } from '../tokens/tokenizer';
-import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf } from './body-fields';
+import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf, loweredLimit } from './body-fields';
 import { countContent } from './content-parts';
 import type { PromptCounter } from './prompt-counter';
 import type { RequestShapeReader } from './request-shape';
@@ -61,8 +61,8 @@ export const openAiChat: RequestShapeReader = {
   writeMaxOutput(body: Json, tokens: number) {
     const has = (field: string) => body[field] !== undefined && body[field] !== null;
     if (has('max_completion_tokens') || has('max_tokens')) {
-      if (has('max_completion_tokens')) body.max_completion_tokens = tokens;
-      if (has('max_tokens')) body.max_tokens = tokens;
+      if (has('max_completion_tokens')) body.max_completion_tokens = loweredLimit(body.max_completion_tokens, tokens);
+      if (has('max_tokens')) body.max_tokens = loweredLimit(body.max_tokens, tokens);
       return;
     }
     // OpenAI's reasoning models refuse max_tokens; OpenAI-compatible servers may not know max_completion_tokens

@@ -1,4 +1,4 @@
-import { isRecord, itemsOf, tokenCountOf } from './body-fields';
+import { isRecord, itemsOf, loweredLimit, tokenCountOf } from './body-fields';
 import { countContent } from './content-parts';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import type { RequestShapeReader } from './request-shape';
@@ -40,6 +40,6 @@ export const openAiResponses: RequestShapeReader = {
   },
   maxOutput: (body) => tokenCountOf(body.max_output_tokens),
   writeMaxOutput(body, tokens) {
-    body.max_output_tokens = tokens;
+    body.max_output_tokens = loweredLimit(body.max_output_tokens, tokens);
   },
 };

@@ -53,4 +53,14 @@ describe('RequestEstimator', () => {
     new RequestEstimator({}, () => false).estimate({ body: 'text' }, routeEstimationOf({}, {}), 'r');
     expect(warn).not.toHaveBeenCalled();
   });
+
+  it('resolves fair holds (over capMaxTokens) and the output-limit switch per route over the module', () => {
+    expect(routeEstimationOf({}, {})).toMatchObject({ lowering: undefined, enforceOutputLimit: true });
+    expect(routeEstimationOf({}, { fairHolds: true }).lowering).toEqual({ share: 0.25, minOutputTokens: 256, maxOutputTokens: undefined });
+    expect(routeEstimationOf({}, { capMaxTokens: { minOutputTokens: 64 } }).lowering).toEqual({ share: 1, minOutputTokens: 64, maxOutputTokens: undefined });
+    expect(routeEstimationOf({ fairHolds: { share: 0.5 } }, { capMaxTokens: true }).lowering).toEqual({ share: 0.5, minOutputTokens: 256, maxOutputTokens: undefined });
+    expect(routeEstimationOf({ fairHolds: false }, { fairHolds: true }).lowering).toBeUndefined();
+    expect(routeEstimationOf({ enforceOutputLimit: false }, {}).enforceOutputLimit).toBe(false);
+    expect(routeEstimationOf({}, { enforceOutputLimit: false }).enforceOutputLimit).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { BudgetRequest, EstimateFn, TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import type { TokenBudgetRouteOptions } from '../token-budget.decorator';
 import type { CapMaxTokensOptions } from './capped-reservation';
+import { DEFAULT_FAIR_MIN_OUTPUT_TOKENS, DEFAULT_FAIR_SHARE, FairHoldOptions, OutputLowering } from './fair-output';
 import { DEFAULT_MAX_OUTPUT_TOKENS, estimateRequestBody, RequestBodyEstimate } from './estimate-request-body';
 import { then } from '../maybe-promise';
 import type { EstimateInput } from './usage-estimate';
@@ -14,14 +15,31 @@ export interface RouteEstimation {
   defaultMaxOutputTokens: number;
   /** `minOutputTokens` when `capMaxTokens` is on; `undefined` when off. */
   capMinOutputTokens: number | undefined;
+  /** How a body-estimated request is lowered (`fairHolds`, else `capMaxTokens` as a share of 1); `undefined` when neither is on. */
+  lowering: OutputLowering | undefined;
+  /** Whether the body's output limit is set to the output held (`enforceOutputLimit`). */
+  enforceOutputLimit: boolean;
 }
 
 export function routeEstimationOf(route: TokenBudgetRouteOptions, options: TokenBudgetModuleOptions): RouteEstimation {
   const cap = route.capMaxTokens ?? options.capMaxTokens ?? false;
+  const fair = route.fairHolds ?? options.fairHolds ?? false;
+  const capMinOutputTokens = cap === false ? undefined : ((cap === true ? undefined : (cap as CapMaxTokensOptions).minOutputTokens) ?? 1);
   return {
     estimate: route.estimate,
     defaultMaxOutputTokens: route.defaultMaxOutputTokens ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-    capMinOutputTokens: cap === false ? undefined : ((cap === true ? undefined : (cap as CapMaxTokensOptions).minOutputTokens) ?? 1),
+    capMinOutputTokens,
+    lowering: fair !== false ? fairLowering(fair) : capMinOutputTokens !== undefined ? { share: 1, minOutputTokens: capMinOutputTokens, maxOutputTokens: undefined } : undefined,
+    enforceOutputLimit: route.enforceOutputLimit ?? options.enforceOutputLimit ?? true,
+  };
+}
+
+function fairLowering(fair: true | FairHoldOptions): OutputLowering {
+  const options = fair === true ? {} : fair;
+  return {
+    share: options.share ?? DEFAULT_FAIR_SHARE,
+    minOutputTokens: options.minOutputTokens ?? DEFAULT_FAIR_MIN_OUTPUT_TOKENS,
+    maxOutputTokens: options.maxOutputTokens,
   };
 }
 

@@ -17,6 +17,6 @@ export interface RequestShapeReader {
   maxOutput(body: Json): number | undefined;
   /** Completions one request asks for (`n`, `candidateCount`), each bounded by the output limit; 1 when it sets none. */
   choices?(body: Json): number;
-  /** Sets the body's output limit to `tokens` (every such field it has, or the canonical one). */
+  /** Lowers the body's output limit to `tokens` (every such field it has, or the canonical one); a smaller limit is kept. */
   writeMaxOutput(body: Json, tokens: number): void;
 }

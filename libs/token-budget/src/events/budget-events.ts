@@ -1,4 +1,5 @@
 import type { BudgetScope } from '../token-budget-options.interface';
+import type { UsageAnomalyReason, UsageBounds } from '../usage/plausible-usage';
 import type { Usage } from '../usage/usage.interface';
 
 /** Figures of one budget (a rule for one subject in one period) at the moment of an event. */
@@ -90,8 +91,27 @@ export interface BudgetSettlementEvent {
   error?: string;
 }
 
+/**
+ * A provider reported usage a call cannot have used (output past the output limit sent, input
+ * past the bound on its counted prompt, or nothing at all for a call whose prompt was counted):
+ * it was charged `charged`, not `reported`. One event per call, before its `committed` events.
+ */
+export interface BudgetUsageAnomalyEvent {
+  type: 'usage_anomaly';
+  /** Reservation id, as in the call's `committed` events. */
+  reservationId: string;
+  /** What was wrong: `output_over_limit`, `input_over_bound`, `total_over_bound`, `zero_usage`. */
+  reasons: UsageAnomalyReason[];
+  /** The usage as the provider (or the route's usage reader) reported it. */
+  reported: Usage;
+  /** The usage charged: clamped to the bounds, or the estimate for `zero_usage`. */
+  charged: Usage;
+  /** The bounds the report was checked against. */
+  bounds: UsageBounds;
+}
+
 /** Everything `BudgetService.events$` emits. */
-export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetSettlementEvent;
+export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetSettlementEvent | BudgetUsageAnomalyEvent;
 
 /** The `type` of a {@link BudgetEvent}. */
 export type BudgetEventType = BudgetEvent['type'];

@@ -27,4 +27,22 @@ describe('estimation options', () => {
     ]);
     expect(routeEstimationProblems({ estimate: { inputTokens: 1, outputTokens: 2 }, capMaxTokens: false }, 'X.y')).toEqual([]);
   });
+
+  it('accepts fair holds, the output-limit switch and usage bounds, and names bad ones', () => {
+    expect(problems({ fairHolds: true, enforceOutputLimit: false, plausibleUsage: false })).toEqual([]);
+    expect(problems({ fairHolds: { share: 0.5, minOutputTokens: 64, maxOutputTokens: 8_192 }, plausibleUsage: { inputFactor: 50 } })).toEqual([]);
+    expect(problems({ fairHolds: { share: 0 }, enforceOutputLimit: 'yes', plausibleUsage: { inputFactor: 0.5 } })).toEqual([
+      'fairHolds: must be true, false or { share, minOutputTokens, maxOutputTokens } with share in (0, 1] and the token counts positive integers',
+      'enforceOutputLimit: must be a boolean value',
+      'plausibleUsage: must be false or { inputFactor } with inputFactor a finite number of at least 1',
+    ]);
+    expect(problems({ fairHolds: { share: 1.5 } })).toHaveLength(1);
+    expect(problems({ fairHolds: { minOutputTokens: 0 } })).toHaveLength(1);
+    expect(problems({ fairHolds: { floor: 5 } })).toHaveLength(1);
+    expect(problems({ plausibleUsage: true })).toHaveLength(1);
+    expect(routeEstimationProblems({ fairHolds: { share: 2 }, enforceOutputLimit: 1 }, 'X.y')).toEqual([
+      '@TokenBudget() of X.y.fairHolds: must be true, false or { share, minOutputTokens, maxOutputTokens } with share in (0, 1] and the token counts positive integers',
+      '@TokenBudget() of X.y.enforceOutputLimit: must be a boolean value',
+    ]);
+  });
 });

@@ -15,7 +15,7 @@ import {
 import { BUDGET_PERIODS, isValidTimeZone, parseDuration } from '../periods';
 import { MAX_EXACT_USD, MIN_USD_LIMIT } from '../pricing/money';
 import { BUDGET_SCOPES } from '../token-budget-options.interface';
-import { IsCapMaxTokens, IsEstimate } from './estimation.schema';
+import { IsCapMaxTokens, IsEstimate, IsFairHolds, IsPlausibleUsage } from './estimation.schema';
 import { IsTokenCount } from './is-token-count';
 
 const isFunction = (value: unknown) => typeof value === 'function';
@@ -140,6 +140,9 @@ export class TokenBudgetOptionsSchema {
   @IsOptional() @IsFunction() requestFeesUsd?: unknown;
   @IsOptional() @IsTokenCount() defaultMaxOutputTokens?: number;
   @IsOptional() @IsCapMaxTokens() capMaxTokens?: unknown;
+  @IsOptional() @IsFairHolds() fairHolds?: unknown;
+  @IsOptional() @IsBoolean() enforceOutputLimit?: boolean;
+  @IsOptional() @IsPlausibleUsage() plausibleUsage?: unknown;
   @IsOptional() @IsFunction() usage?: unknown;
   @IsOptional() @IsInt() @Min(1, { message: 'must be at least 1 (ms)' }) leaseMs?: number;
   @IsOptional() @IsIn(['closed', 'open'], { message: "must be 'closed' or 'open'" }) failMode?: string;

@@ -3,7 +3,7 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { BudgetService, BudgetUsageAnomalyEvent, TokenBudget, TokenBudgetGuard } from 'nestjs-token-budget';
 import OpenAI from 'openai';
 import { aiSdkAnthropicCalls } from './fixtures/ai-sdk-anthropic';
-import { BillingUpstream, forward, UNLIMITED_OUTPUT } from './fixtures/billing-upstream';
+import { BillingUpstream, billingProxyController, forward, UNLIMITED_OUTPUT } from './fixtures/billing-upstream';
 import { PLATFORMS, post, startBudgetApp, TestApp } from './fixtures/create-app';
 import { makeStorage, uniquePrefix } from './fixtures/storages';
 
@@ -11,25 +11,7 @@ type Json = Record<string, unknown>;
 
 const upstream = new BillingUpstream();
 
-/** Routes that forward the body they see to the billing upstream, as a gateway does. */
-@Controller('v1')
-@UseGuards(TokenBudgetGuard)
-class FairProxyController {
-  @Post('chat/completions')
-  @HttpCode(200)
-  @TokenBudget({ feature: 'chat' })
-  chat(@Body() body: Json) {
-    return forward(upstream, '/v1/chat/completions', body);
-  }
-
-  @Post('messages')
-  @HttpCode(200)
-  @TokenBudget({ feature: 'messages' })
-  messages(@Body() body: Json) {
-    return forward(upstream, '/v1/messages', body);
-  }
-
-}
+const FairProxyController = billingProxyController(upstream);
 
 @Controller()
 @UseGuards(TokenBudgetGuard)

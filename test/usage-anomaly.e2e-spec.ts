@@ -1,8 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { BudgetService, BudgetUsageAnomalyEvent, estimateRequestBody, TokenBudget, TokenBudgetGuard, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import { BudgetService, BudgetUsageAnomalyEvent, estimateRequestBody, TokenBudgetModuleOptions } from 'nestjs-token-budget';
 import OpenAI from 'openai';
-import { BillingUpstream, forward } from './fixtures/billing-upstream';
+import { BillingUpstream, billingProxyController } from './fixtures/billing-upstream';
 import { eventually, PLATFORMS, post, startBudgetApp, TestApp } from './fixtures/create-app';
 import { makeStorage, uniquePrefix } from './fixtures/storages';
 
@@ -10,23 +9,7 @@ type Json = Record<string, unknown>;
 
 const upstream = new BillingUpstream();
 
-@Controller('v1')
-@UseGuards(TokenBudgetGuard)
-class AnomalyProxyController {
-  @Post('chat/completions')
-  @HttpCode(200)
-  @TokenBudget({ feature: 'chat' })
-  chat(@Body() body: Json) {
-    return forward(upstream, '/v1/chat/completions', body);
-  }
-
-  @Post('messages')
-  @HttpCode(200)
-  @TokenBudget({ feature: 'messages' })
-  messages(@Body() body: Json) {
-    return forward(upstream, '/v1/messages', body);
-  }
-}
+const AnomalyProxyController = billingProxyController(upstream);
 
 const messages = [{ role: 'user' as const, content: 'Write a haiku about token budgets.' }];
 const chat = (extra: Json = {}) => ({ model: 'gpt-4o-mini', messages, ...extra });

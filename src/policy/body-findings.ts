@@ -1,3 +1,4 @@
+import { MAX_BODY_DEPTH } from '../body/body-bounds';
 import { CLIENT_ANTHROPIC_TOOLS, CLIENT_OPENAI_TOOLS, type PolicyRoute } from './request-policy';
 
 /** Something in a request body that costs what the budget cannot see. */
@@ -11,8 +12,13 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const given = (value: unknown) => value !== undefined && value !== null && value !== false && value !== '';
 
-/** Deepest nesting and most nodes walked in messages / input: content past them cannot be checked, so it counts as a reference (refused unless stored objects are allowed). */
-const MAX_DEPTH = 64;
+/**
+ * Deepest nesting and most nodes walked in messages / input: content past them cannot be checked, so it
+ * counts as a reference (refused unless stored objects are allowed). The depth is the body bound the
+ * model guard already enforces (deeper bodies get 400 `body_too_deep` before this runs); it is kept here
+ * so the walk stays bounded wherever it is called.
+ */
+const MAX_DEPTH = MAX_BODY_DEPTH;
 const MAX_NODES = 100_000;
 
 /** A tool type without its date suffix: `web_search_20250305` → `web_search`, `web_search_preview_2025_03_11` → `web_search_preview`. */

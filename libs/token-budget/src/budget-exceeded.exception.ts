@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { BudgetScope } from './token-budget-options.interface';
+import type { BudgetScope } from './budget-scope';
 
 /** Default message of {@link BudgetExceededException}. */
 export const BUDGET_EXCEEDED_MESSAGE = 'Token budget exceeded';

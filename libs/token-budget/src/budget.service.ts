@@ -42,7 +42,7 @@ import { readProviderUsage } from './usage/extract-usage';
 import { normalizeUsageInput } from './usage/normalize-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
-import type { BudgetRequest } from './token-budget-options.interface';
+import type { BudgetRequest } from './budget-request';
 import type { ResolvedTier } from './tiers/resolved-tier';
 import { requestTier } from './tiers/request-tier';
 import { TierResolver } from './tiers/tier.resolver';

@@ -1,7 +1,8 @@
 import type { ResolvedRule } from './rules';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { BudgetCounter, ReservationPolicy } from './storage/storage-adapter.interface';
-import type { BudgetRule, BudgetScope } from './token-budget-options.interface';
+import type { BudgetRule } from './token-budget-options.interface';
+import type { BudgetScope } from './budget-scope';
 import type { UsageInput } from './usage/usage.interface';
 
 /** Options of BudgetService calls. */

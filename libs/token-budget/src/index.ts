@@ -7,7 +7,7 @@ export {
 export { TokenBudgetGuard } from './token-budget.guard';
 export { TokenBudgetInterceptor } from './token-budget.interceptor';
 export { TokenBudget, SkipTokenBudget } from './token-budget.decorator';
-export type { TokenBudgetRouteOptions } from './token-budget.decorator';
+export type { TokenBudgetRouteOptions } from './token-budget-route-options';
 export { BudgetService } from './budget.service';
 export type { BudgetCheckResult, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
 export type {
@@ -64,21 +64,10 @@ export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';
 export type { RedisAdapterInput, RedisAdapterOptions, RedisTimeSource } from './storage/redis.adapter';
 export { COMMITTED_ID_RETENTION_MS } from './storage/redis.scripts';
-export { BUDGET_SCOPES } from './token-budget-options.interface';
-export type {
-  BudgetScope,
-  BudgetRule,
-  BudgetRequest,
-  BudgetResponse,
-  IdResolver,
-  EstimateFn,
-  RolloverOptions,
-  UserBudgetOptions,
-  OnBudgetExceeded,
-  TokenBudgetModuleOptions,
-  TokenBudgetModuleExtras,
-  SettlementRetryOptions,
-} from './token-budget-options.interface';
+export { BUDGET_SCOPES } from './budget-scope';
+export type { BudgetRule, IdResolver, EstimateFn, RolloverOptions, UserBudgetOptions, OnBudgetExceeded, TokenBudgetModuleOptions, TokenBudgetModuleExtras, SettlementRetryOptions } from './token-budget-options.interface';
+export type { BudgetRequest, BudgetResponse } from './budget-request';
+export type { BudgetScope } from './budget-scope';
 export { BUDGET_PERIODS, PeriodCalculator } from './periods';
 export type { BudgetPeriod, PeriodSpec, PeriodWindow } from './periods';
 export type { BudgetSubject, BudgetSubjectIds } from './subject';
@@ -99,8 +88,8 @@ export type { ReservationSettler } from './reservation';
 export { estimateRequestBody, DEFAULT_MAX_OUTPUT_TOKENS } from './estimation/estimate-request-body';
 export type { RequestBodyEstimate, BodyEstimationOptions } from './estimation/estimate-request-body';
 export type { RequestShape } from './estimation/request-shape';
-export type { CapMaxTokensOptions } from './estimation/capped-reservation';
-export type { FairHoldOptions } from './estimation/fair-output';
+export type { CapMaxTokensOptions } from './estimation/hold-options';
+export type { FairHoldOptions } from './estimation/hold-options';
 export { plausibleUsage } from './usage/plausible-usage';
 export type { PlausibleUsageOptions, UsageBounds, UsageAnomalyReason, PlausibleUsage } from './usage/plausible-usage';
 export type { RouteEstimation } from './estimation/request-estimator';

@@ -2,7 +2,7 @@ import { TokenBudgetOptionsError } from './errors';
 import { validateOptions } from './options/validate-options';
 import type { ResolvedRule } from './rules';
 import type { BudgetRule } from './token-budget-options.interface';
-import type { TokenBudgetRouteOptions } from './token-budget.decorator';
+import type { TokenBudgetRouteOptions } from './token-budget-route-options';
 import type { RouteEstimation } from './estimation/request-estimator';
 import type { UsageExtractor } from './usage/usage.interface';
 

@@ -7,7 +7,7 @@ import { routeEstimationProblems } from './options/estimation.schema';
 import { callDurationOf, routeRuleOf } from './route-budget';
 import { TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE } from './token-budget.constants';
 import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
-import type { TokenBudgetRouteOptions } from './token-budget.decorator';
+import type { TokenBudgetRouteOptions } from './token-budget-route-options';
 
 /** Methods whose requests carry no body to estimate from. */
 const BODILESS = new Set<RequestMethod>([RequestMethod.GET, RequestMethod.HEAD, RequestMethod.DELETE, RequestMethod.OPTIONS]);

@@ -1,4 +1,4 @@
-import type { BudgetScope } from './token-budget-options.interface';
+import type { BudgetScope } from './budget-scope';
 
 /** Ids of the subjects a call counts against. */
 export interface BudgetSubjectIds {

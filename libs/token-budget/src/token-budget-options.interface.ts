@@ -1,26 +1,17 @@
+import type { BudgetRequest, BudgetResponse } from './budget-request';
+import type { BudgetScope } from './budget-scope';
 import type { BudgetPeriod } from './periods';
 import type { ReservationPolicy, StorageAdapter } from './storage/storage-adapter.interface';
 import type { PricingTable } from './pricing/model-pricing';
 import type { UsageExtractor } from './usage/usage.interface';
 import type { BudgetExceededInfo } from './budget-exceeded.exception';
-import type { CapMaxTokensOptions } from './estimation/capped-reservation';
-import type { FairHoldOptions } from './estimation/fair-output';
+import type { CapMaxTokensOptions } from './estimation/hold-options';
+import type { FairHoldOptions } from './estimation/hold-options';
 import type { PlausibleUsageOptions } from './usage/plausible-usage';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { TierOptions } from './tiers/tier-options.interface';
 
-/** Who a budget rule counts for. `feature` counts one route/feature across all callers. */
-export type BudgetScope = 'user' | 'tenant' | 'key' | 'session' | 'feature' | 'global';
 
-/** The values of {@link BudgetScope}. */
-export const BUDGET_SCOPES: readonly BudgetScope[] = ['user', 'tenant', 'key', 'session', 'feature', 'global'];
-
-/** Any request object (Express `Request`, Fastify `FastifyRequest`, or your own). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type BudgetRequest = any;
-/** Any response object (Express `Response`, Fastify `FastifyReply`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type BudgetResponse = any;
 
 /** Reads an id from the request; return `undefined` when it does not apply to this request. */
 export type IdResolver = (req: BudgetRequest) => string | number | undefined | null;

@@ -28,8 +28,9 @@ import type { ResolvedTier } from './tiers/resolved-tier';
 import { callDurationOf, RouteBudget, routeRuleOf } from './route-budget';
 import { ResolvedRule } from './rules';
 import { ADMITTER_KEY, REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE, TOKEN_BUDGET_SKIP } from './token-budget.constants';
-import type { TokenBudgetRouteOptions } from './token-budget.decorator';
-import type { BudgetRequest, BudgetResponse, TokenBudgetModuleOptions } from './token-budget-options.interface';
+import type { TokenBudgetRouteOptions } from './token-budget-route-options';
+import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
+import type { BudgetRequest, BudgetResponse } from './budget-request';
 import { InvalidUsageError } from './usage/invalid-usage.error';
 
 /**

@@ -1,5 +1,5 @@
 import type { ResetOptions } from '../budget.types';
-import type { BudgetScope } from '../token-budget-options.interface';
+import type { BudgetScope } from '../budget-scope';
 
 /**
  * Credits added by `BudgetService.grant` to the current period.

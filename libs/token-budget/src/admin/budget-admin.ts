@@ -1,7 +1,7 @@
 import type { BudgetTarget, BudgetUsage, ResetOptions } from '../budget.types';
 import { InvalidSubjectError } from '../errors';
 import { subjectIds } from '../subject';
-import type { BudgetScope } from '../token-budget-options.interface';
+import type { BudgetScope } from '../budget-scope';
 import type { ResolvedRule } from '../rules';
 import type { StorageAdapter } from '../storage/storage-adapter.interface';
 import type { BudgetSubject } from '../subject';

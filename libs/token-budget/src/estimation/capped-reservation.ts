@@ -5,16 +5,6 @@ import type { ReservationPolicy } from '../storage/storage-adapter.interface';
 import type { RequestBodyEstimate } from './estimate-request-body';
 import type { UsageEstimate } from './usage-estimate';
 
-/** Options of `capMaxTokens`. */
-export interface CapMaxTokensOptions {
-  /**
-   * Fewest output tokens a capped request may be left with; when the budgets cannot hold the
-   * prompt plus this many, the request is refused (429).
-   * @default 1
-   * @example { minOutputTokens: 256 }
-   */
-  minOutputTokens?: number;
-}
 
 /** A reservation made with `capMaxTokens`, and what it holds. */
 export interface CappedReservation {

@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { BudgetRequest, EstimateFn, TokenBudgetModuleOptions } from '../token-budget-options.interface';
-import type { TokenBudgetRouteOptions } from '../token-budget.decorator';
-import type { CapMaxTokensOptions } from './capped-reservation';
-import { DEFAULT_FAIR_MIN_OUTPUT_TOKENS, DEFAULT_FAIR_SHARE, FairHoldOptions, OutputLowering } from './fair-output';
+import type { EstimateFn, TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import type { BudgetRequest } from '../budget-request';
+import type { TokenBudgetRouteOptions } from '../token-budget-route-options';
+import type { CapMaxTokensOptions } from './hold-options';
+import { DEFAULT_FAIR_MIN_OUTPUT_TOKENS, DEFAULT_FAIR_SHARE, OutputLowering } from './fair-output';
+import { FairHoldOptions } from './hold-options';
 import { DEFAULT_MAX_OUTPUT_TOKENS, estimateRequestBody, RequestBodyEstimate } from './estimate-request-body';
 import { then } from '../maybe-promise';
 import type { EstimateInput } from './usage-estimate';

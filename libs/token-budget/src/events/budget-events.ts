@@ -1,4 +1,4 @@
-import type { BudgetScope } from '../token-budget-options.interface';
+import type { BudgetScope } from '../budget-scope';
 import type { UsageAnomalyReason, UsageBounds } from '../usage/plausible-usage';
 import type { Usage } from '../usage/usage.interface';
 

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { BUDGET_PERIODS, isValidTimeZone, parseDuration } from '../periods';
 import { MAX_EXACT_USD, MIN_USD_LIMIT } from '../pricing/money';
-import { BUDGET_SCOPES } from '../token-budget-options.interface';
+import { BUDGET_SCOPES } from '../budget-scope';
 import { IsCapMaxTokens, IsEstimate, IsFairHolds, IsPlausibleUsage } from './estimation.schema';
 import { IsTokenCount } from './is-token-count';
 

@@ -1,4 +1,4 @@
-import type { BudgetResponse } from '../token-budget-options.interface';
+import type { BudgetResponse } from '../budget-request';
 
 /** Sets a header on an Express response or a Fastify reply, unless the app set it already. */
 export function setHeaderIfMissing(res: BudgetResponse, name: string, value: string): void {

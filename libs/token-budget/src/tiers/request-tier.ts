@@ -1,4 +1,4 @@
-import type { BudgetRequest } from '../token-budget-options.interface';
+import type { BudgetRequest } from '../budget-request';
 import type { ResolvedTier } from './resolved-tier';
 import { TIER_STATE_KEY } from './tier.constants';
 

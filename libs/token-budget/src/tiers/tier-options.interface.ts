@@ -1,4 +1,4 @@
-import type { BudgetRequest } from '../token-budget-options.interface';
+import type { BudgetRequest } from '../budget-request';
 
 /** What a tier guard does with a request over its tier's rate. */
 export type TierEnforce = 'reject' | 'queue' | 'degrade';

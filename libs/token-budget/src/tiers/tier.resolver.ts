@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isPromise, MaybePromise } from '../maybe-promise';
 import { TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
-import type { BudgetRequest, TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import type { BudgetRequest } from '../budget-request';
 import { ResolvedTier, resolveTier } from './resolved-tier';
 import type { TierOptions } from './tier-options.interface';
 

@@ -35,7 +35,8 @@ export { Reservation } from './reservation';
 export type { AdmissionSummary, ReservationState, ReservationHold } from './reservation';
 export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';
 export type { BudgetExceededInfo, BudgetExceededBody } from './budget-exceeded.exception';
-export { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
+export { TokenBudgetOptionsError } from './token-budget-options.error';
+export { InvalidSubjectError } from './invalid-subject.error';
 export { InvalidUsageError } from './usage/invalid-usage.error';
 export { StorageAdapter, InjectStorageAdapter } from './storage/storage-adapter.interface';
 export type {
@@ -112,4 +113,4 @@ export type { ConfigSectionValidator, TokenBudgetConfigFile } from './config/loa
 export { lookUpModelPrice } from './pricing/model-price-lookup';
 export type { ModelPriceLookup } from './pricing/model-price-lookup';
 export type { PriceSheet, CatalogPrice } from './pricing/price-catalog';
-export { TokenBudgetConfigError } from './config/config-file-error';
+export { TokenBudgetConfigError } from './config/token-budget-config.error';

@@ -1,4 +1,4 @@
-import { TokenBudgetOptionsError } from './errors';
+import { TokenBudgetOptionsError } from './token-budget-options.error';
 import { validateOptions } from './options/validate-options';
 import type { ResolvedRule } from './rules';
 import type { BudgetRule } from './token-budget-options.interface';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit, RequestMethod } from '@nestjs
 import { METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { BudgetService } from './budget.service';
-import { TokenBudgetOptionsError } from './errors';
+import { TokenBudgetOptionsError } from './token-budget-options.error';
 import { routeEstimationProblems } from './options/estimation.schema';
 import { callDurationOf, routeRuleOf } from './route-budget';
 import { TOKEN_BUDGET_OPTIONS, TOKEN_BUDGET_ROUTE } from './token-budget.constants';

@@ -11,7 +11,7 @@ import {
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
 import { BudgetService } from './budget.service';
-import { InvalidSubjectError } from './errors';
+import { InvalidSubjectError } from './invalid-subject.error';
 import { reserveBodyEstimate } from './estimation/body-hold';
 import { readerOf } from './estimation/estimate-request-body';
 import { checkEstimate } from './admission/estimate-input';

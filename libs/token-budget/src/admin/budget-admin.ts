@@ -1,5 +1,5 @@
 import type { BudgetTarget, BudgetUsage, ResetOptions } from '../budget.types';
-import { InvalidSubjectError } from '../errors';
+import { InvalidSubjectError } from '../invalid-subject.error';
 import { subjectIds } from '../subject';
 import type { BudgetScope } from '../budget-scope';
 import type { ResolvedRule } from '../rules';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { TokenBudgetConfigError } from '../config/config-file-error';
+import { TokenBudgetConfigError } from '../config/token-budget-config.error';
 import { describeConfig } from '../config/describe-config';
 import { readTokenBudgetConfigFile } from '../config/load-config';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenBudgetConfigError } from './config-file-error';
+import { TokenBudgetConfigError } from './token-budget-config.error';
 import { readTokenBudgetConfig, readTokenBudgetConfigFile } from './load-config';
 
 function file(lines: string[]): string {

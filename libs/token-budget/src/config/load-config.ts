@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { TokenBudgetOptionsError } from '../errors';
+import { TokenBudgetOptionsError } from '../token-budget-options.error';
 import { validateOptions } from '../options/validate-options';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
-import { TokenBudgetConfigError } from './config-file-error';
+import { TokenBudgetConfigError } from './token-budget-config.error';
 import { splitProblem } from './option-path';
 
 /**

@@ -1,4 +1,4 @@
-import { TokenBudgetOptionsError } from '../errors';
+import { TokenBudgetOptionsError } from '../token-budget-options.error';
 import { resolveRule } from '../rules';
 import { validateOptions } from './validate-options';
 

@@ -1,4 +1,4 @@
-import { TokenBudgetOptionsError } from '../errors';
+import { TokenBudgetOptionsError } from '../token-budget-options.error';
 import { validateOptions } from './validate-options';
 
 describe('stopStreamWhenExhausted option', () => {

@@ -1,5 +1,5 @@
 import { validateSync, ValidationError } from 'class-validator';
-import { TokenBudgetOptionsError } from '../errors';
+import { TokenBudgetOptionsError } from '../token-budget-options.error';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import { tierProblems } from '../tiers/tier-options.schema';
 import { BudgetRuleSchema, ModelPricingSchema, RolloverSchema, SettlementRetrySchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';

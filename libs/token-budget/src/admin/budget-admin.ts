@@ -10,6 +10,7 @@ import { usageOf } from '../admission/budget-figures';
 import { InvalidAdminRequestError } from './invalid-admin-request.error';
 import { NANOS_PER_USD, nanosToUsd, usdToNanos } from '../pricing/money';
 import { rankingKeys } from './ranking-key';
+import { isTokenCount } from '../token-count';
 
 /** What BudgetAdmin needs from BudgetService. */
 export interface AdminHost {
@@ -197,7 +198,7 @@ export class BudgetAdmin {
 }
 
 function assertCount(call: string, field: string, value: unknown): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+  if (!isTokenCount(value)) {
     throw InvalidAdminRequestError.create(call, `${field} is ${describe(value)}`, `Pass a non-negative whole number of ${field}`);
   }
 }

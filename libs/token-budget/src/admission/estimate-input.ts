@@ -1,6 +1,7 @@
 import type { EstimateInput } from '../estimation/usage-estimate';
 import { MAX_EXACT_USD, usdToNanos } from '../pricing/money';
 import { InvalidUsageError } from '../usage/invalid-usage.error';
+import { isTokenCount } from '../token-count';
 
 /** An estimate checked and reduced to what admission holds: tokens, and the model that prices it. */
 export interface CheckedEstimate {
@@ -10,7 +11,6 @@ export interface CheckedEstimate {
   feesNanos: number;
 }
 
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value));
 
 /**
@@ -20,15 +20,15 @@ const show = (value: unknown) => (typeof value === 'number' ? String(value) : JS
  */
 export function checkEstimate(estimate: unknown, name = 'estimate'): CheckedEstimate {
   if (typeof estimate === 'number') {
-    if (!isCount(estimate)) throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a non-negative integer`);
+    if (!isTokenCount(estimate)) throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a non-negative integer`);
     return { tokens: estimate, model: undefined, feesNanos: 0 };
   }
   if (typeof estimate !== 'object' || estimate === null) {
     throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a token count or { inputTokens, outputTokens, model? }`);
   }
   const { inputTokens, outputTokens, model, feesUsd } = estimate as Partial<Exclude<EstimateInput, number>>;
-  if (!isCount(inputTokens)) throw InvalidUsageError.create(`${name}.inputTokens is ${show(inputTokens)}, expected a non-negative integer`);
-  if (!isCount(outputTokens)) throw InvalidUsageError.create(`${name}.outputTokens is ${show(outputTokens)}, expected a non-negative integer`);
+  if (!isTokenCount(inputTokens)) throw InvalidUsageError.create(`${name}.inputTokens is ${show(inputTokens)}, expected a non-negative integer`);
+  if (!isTokenCount(outputTokens)) throw InvalidUsageError.create(`${name}.outputTokens is ${show(outputTokens)}, expected a non-negative integer`);
   if (model !== undefined && typeof model !== 'string') throw InvalidUsageError.create(`${name}.model is ${show(model)}, expected a string`);
   if (feesUsd !== undefined && !(typeof feesUsd === 'number' && Number.isFinite(feesUsd) && feesUsd >= 0 && feesUsd <= MAX_EXACT_USD)) {
     throw InvalidUsageError.create(`${name}.feesUsd is ${show(feesUsd)}, expected a finite, non-negative number of USD (at most ${MAX_EXACT_USD})`);

@@ -1,3 +1,5 @@
+import { isTokenCount } from '../token-count';
+
 /** Readers of untrusted request-body fields: never throw, anything unexpected reads as absent. */
 
 export type Json = Record<string, unknown>;
@@ -10,7 +12,7 @@ export const isRecord = (value: unknown): value is Json => typeof value === 'obj
  */
 export function tokenCountOf(value: unknown): number | undefined {
   const count = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  return Number.isSafeInteger(count) && (count as number) >= 0 ? (count as number) : undefined;
+  return isTokenCount(count) ? count : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { IsBoolean, IsOptional, ValidateBy, validateSync } from 'class-validator';
 import { IsTokenCount } from './is-token-count';
+import { isTokenCount } from '../token-count';
 
-const isTokenCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A token total, a `{ inputTokens, outputTokens, model? }` estimate, or a function. */

@@ -1,4 +1,5 @@
 import { ValidateBy } from 'class-validator';
+import { isTokenCount } from '../token-count';
 
 /**
  * A token count a counter holds exactly: a non-negative integer up to `Number.MAX_SAFE_INTEGER`
@@ -8,7 +9,7 @@ export function IsTokenCount(): PropertyDecorator {
   return ValidateBy({
     name: 'isTokenCount',
     validator: {
-      validate: (value) => Number.isSafeInteger(value) && (value as number) >= 0,
+      validate: (value) => isTokenCount(value),
       defaultMessage: () => 'must be a non-negative integer',
     },
   });

@@ -1,4 +1,5 @@
 import { InvalidUsageError } from '../usage/invalid-usage.error';
+import { isTokenCount } from '../token-count';
 
 /**
  * Refuses token amounts and costs that a counter cannot hold exactly (NaN, fractions, negatives,
@@ -6,10 +7,10 @@ import { InvalidUsageError } from '../usage/invalid-usage.error';
  * counters written and others not.
  */
 export function assertStorable(request: { amount: number; cost: number }): void {
-  if (!Number.isSafeInteger(request.amount) || request.amount < 0) {
+  if (!isTokenCount(request.amount)) {
     throw new InvalidUsageError(`Invalid usage: the token amount ${String(request.amount)} given to storage is not a non-negative integer; nothing was stored.`);
   }
-  if (!Number.isSafeInteger(request.cost) || request.cost < 0) {
+  if (!isTokenCount(request.cost)) {
     throw new InvalidUsageError(
       `Invalid cost: ${String(request.cost)} given to storage is not a non-negative integer of nano-dollars (convert USD with usdToNanos); nothing was stored.`,
     );

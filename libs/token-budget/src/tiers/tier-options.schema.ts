@@ -3,6 +3,7 @@ import { parseDuration } from '../periods';
 import type { BudgetRule, UserBudgetOptions } from '../token-budget-options.interface';
 import { TIER_ENFORCE_MODES } from './tier-options.interface';
 import { userRuleMatches } from './tier-rules';
+import { isTokenCount } from '../token-count';
 
 type Plain = Record<string, unknown>;
 type Flatten = (errors: ReturnType<typeof validateSync>, parent: string) => string[];
@@ -81,7 +82,7 @@ export function tierProblems(tiers: unknown, budgets: unknown, userBudget: UserB
     if (!isPlainObject(definition.budgets)) continue;
     for (const [budget, tokens] of Object.entries(definition.budgets)) {
       const budgetPath = childPath(`${path}.budgets`, budget);
-      if (!Number.isSafeInteger(tokens) || (tokens as number) < 0) problems.push(`${budgetPath}: must be a non-negative integer (tokens; 0 = unlimited)`);
+      if (!isTokenCount(tokens)) problems.push(`${budgetPath}: must be a non-negative integer (tokens; 0 = unlimited)`);
       if (!userRules.some((rule) => userRuleMatches(rule, budget))) {
         const choices = userRules.flatMap((rule) => [rule.name, ...(rule.feature === undefined ? [rule.periodLabel] : [])]);
         problems.push(

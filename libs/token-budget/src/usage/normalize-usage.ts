@@ -1,6 +1,7 @@
 import { InvalidUsageError } from './invalid-usage.error';
 import { Usage } from './usage.interface';
-import { compactUsage, describeError, describeValue, isRecord, isTokenCount, UnknownRecord } from './usage-fields';
+import { compactUsage, describeError, describeValue, isRecord, UnknownRecord } from './usage-fields';
+import { isTokenCount } from '../token-count';
 
 function count(input: UnknownRecord, key: keyof Usage): number | undefined {
   const value = input[key];

@@ -1,5 +1,6 @@
 import { Usage } from './usage.interface';
 import { UsageReading } from './usage-reading';
+import { isTokenCount } from '../token-count';
 
 export type UnknownRecord = Record<string, unknown>;
 
@@ -36,10 +37,6 @@ export function hasKey(value: unknown, key: string): boolean {
   }
 }
 
-/** True for a number that is a non-negative safe integer. */
-export function isTokenCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
 
 /** Short, human-readable description of any value, for error messages. Never throws. */
 export function describeValue(value: unknown): string {

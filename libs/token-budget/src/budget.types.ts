@@ -1,3 +1,4 @@
+import type { BudgetPeriodFigures } from './budget-period-figures';
 import type { ResolvedRule } from './rules';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { BudgetCounter, ReservationPolicy } from './storage/storage-adapter.interface';
@@ -70,16 +71,9 @@ export interface BudgetCheckResult {
 }
 
 /** One budget of a subject in its current period, from `BudgetService.getUsage`. */
-export interface BudgetUsage {
+export interface BudgetUsage extends BudgetPeriodFigures {
   /** Rule name (`user:month` unless the rule names itself). */
   name: string;
-  scope: BudgetScope;
-  id: string;
-  feature?: string;
-  /** Period key, e.g. `2026-11`. */
-  period: string;
-  used: number;
-  reserved: number;
   /** Limit in force: the subject's `setLimit` override, else the rule's (0 = unlimited). */
   limit: number;
   /** Rollover bonus of this period. */
@@ -90,19 +84,12 @@ export interface BudgetUsage {
   effectiveLimit: number;
   /** `effectiveLimit - used - reserved`, never negative; `Infinity` when unlimited. */
   remaining: number;
-  /** Committed spend in USD (priced by model, summed exactly in nano-dollars). */
-  costUsd: number;
-  /** Money held by calls in flight, in USD. */
-  costReservedUsd: number;
-  /** Cost limit in force plus credits granted, in USD (0 = unlimited). */
-  costLimitUsd: number;
   /** Money granted for this period (`grant`), in USD. */
   costGrantedUsd: number;
   /** `costLimitUsd - costUsd - costReservedUsd`, never negative; `Infinity` when unlimited. */
   costRemainingUsd: number;
   /** Calls committed in the period. */
   requests: number;
-  resetAt: Date | null;
 }
 
 /** @internal One budget that applies to a call: its rule, the subject id and the counter. */

@@ -10,6 +10,7 @@ export { TokenBudget, SkipTokenBudget } from './token-budget.decorator';
 export type { TokenBudgetRouteOptions } from './token-budget-route-options';
 export { BudgetService } from './budget.service';
 export type { BudgetCheckResult, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
+export type { BudgetPeriodFigures } from './budget-period-figures';
 export type {
   AdminOptions,
   GrantAmount,

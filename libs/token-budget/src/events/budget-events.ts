@@ -1,31 +1,13 @@
-import type { BudgetScope } from '../budget-scope';
+import type { BudgetPeriodFigures } from '../budget-period-figures';
 import type { UsageAnomalyReason, UsageBounds } from '../usage/plausible-usage';
 import type { Usage } from '../usage/usage.interface';
 
 /** Figures of one budget (a rule for one subject in one period) at the moment of an event. */
-export interface BudgetEventBudget {
+export interface BudgetEventBudget extends BudgetPeriodFigures {
   /** Rule name, e.g. `user:month`. */
   rule: string;
-  scope: BudgetScope;
-  /** Subject id (the feature name for `feature` rules, `all` for `global`). */
-  id: string;
-  feature?: string;
-  /** Period key, e.g. `2026-11`. */
-  period: string;
-  /** Committed tokens in the period. */
-  used: number;
-  /** Tokens held by requests in flight. */
-  reserved: number;
   /** Effective token limit: `limit + carryover + granted` (0 = unlimited). */
   limit: number;
-  /** Committed spend in USD. */
-  costUsd: number;
-  /** Money held by requests in flight, in USD. */
-  costReservedUsd: number;
-  /** Effective money limit in USD: `costLimit + granted` (0 = unlimited). */
-  costLimitUsd: number;
-  /** Start of the next period; `null` for lifetime budgets. */
-  resetAt: Date | null;
 }
 
 /** A call's usage was counted on a budget. One event per budget the call counted on. */

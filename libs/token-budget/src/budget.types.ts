@@ -2,7 +2,7 @@ import type { BudgetPeriodFigures } from './budget-period-figures';
 import type { ResolvedRule } from './rules';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { BudgetCounter, ReservationPolicy } from './storage/storage-adapter.interface';
-import type { BudgetRule } from './token-budget-options.interface';
+import type { BudgetRule } from './budget-rule.interface';
 import type { BudgetScope } from './budget-scope';
 import type { UsageInput } from './usage/usage.interface';
 

@@ -1,5 +1,6 @@
 import { validateOptions } from './options/validate-options';
-import type { BudgetRule, TokenBudgetModuleOptions } from './token-budget-options.interface';
+import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
+import type { BudgetRule } from './budget-rule.interface';
 
 /**
  * Validates the options (boot fails with one line per bad field) and folds the seed-style

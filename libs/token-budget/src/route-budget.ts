@@ -1,7 +1,7 @@
 import { TokenBudgetOptionsError } from './token-budget-options.error';
 import { validateOptions } from './options/validate-options';
 import type { ResolvedRule } from './rules';
-import type { BudgetRule } from './token-budget-options.interface';
+import type { BudgetRule } from './budget-rule.interface';
 import type { TokenBudgetRouteOptions } from './token-budget-route-options';
 import type { RouteEstimation } from './estimation/request-estimator';
 import type { UsageExtractor } from './usage/usage.interface';

@@ -1,6 +1,6 @@
 import { PeriodCalculator } from './periods';
 import { usdToNanos } from './pricing/money';
-import type { BudgetRule, IdResolver } from './token-budget-options.interface';
+import type { BudgetRule, IdResolver } from './budget-rule.interface';
 import type { BudgetScope } from './budget-scope';
 
 /** A budget rule ready for the hot path: defaults applied, period calculator built once. */

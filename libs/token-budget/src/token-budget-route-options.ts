@@ -1,7 +1,7 @@
 import type { CapMaxTokensOptions, FairHoldOptions } from './estimation/hold-options';
 import type { EstimateInput } from './estimation/usage-estimate';
 import type { BudgetPeriod } from './periods';
-import type { EstimateFn, RolloverOptions } from './token-budget-options.interface';
+import type { EstimateFn, RolloverOptions } from './budget-rule.interface';
 import type { UsageExtractor } from './usage/usage.interface';
 
 /** Options of `@TokenBudget()`. */

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { EstimateFn, TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
+import type { EstimateFn } from '../budget-rule.interface';
 import type { BudgetRequest } from '../budget-request';
 import type { TokenBudgetRouteOptions } from '../token-budget-route-options';
 import type { CapMaxTokensOptions } from './hold-options';

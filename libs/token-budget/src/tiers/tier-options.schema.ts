@@ -1,6 +1,7 @@
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Min, ValidateBy, validateSync } from 'class-validator';
 import { parseDuration } from '../periods';
-import type { BudgetRule, UserBudgetOptions } from '../token-budget-options.interface';
+import type { UserBudgetOptions } from '../token-budget-options.interface';
+import type { BudgetRule } from '../budget-rule.interface';
 import { TIER_ENFORCE_MODES } from './tier-options.interface';
 import { userRuleMatches } from './tier-rules';
 import { isTokenCount } from '../token-count';

@@ -1,7 +1,7 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { IoredisCluster as Cluster, IoredisClient as Redis, IoredisConstructor, IoredisOptions as RedisOptions } from './redis-client';
 import { logConnectionChanges } from './connection-log';
-import { leaseKey } from './lease-key';
+import { leaseKey } from '../keys';
 import {
   COMMIT_SCRIPT,
   GRANT_SCRIPT,

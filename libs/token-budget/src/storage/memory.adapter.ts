@@ -17,6 +17,8 @@ import {
   StorageAdapter,
 } from './storage-adapter.interface';
 import { MemoryRankings } from './memory-rankings';
+import { MemoryRateWindow } from './memory-rate-window';
+import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
 import { saturated } from './checked-amounts';
 
 /** A subject's limit overrides for one rule. */
@@ -68,12 +70,14 @@ export interface MemoryAdapterOptions {
  * periods last up to a month (beyond setTimeout's range) and a timer per subject would cost far
  * more memory at a million subjects than one sweep does.
  */
-export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
+export class MemoryAdapter implements StorageAdapter, RateWindowStore, OnModuleDestroy {
   private readonly records = new Map<string, MemoryRecord>();
   /** Limit overrides: hash key -> field -> limits. Kept until removed. */
   private readonly overrides = new Map<string, Map<string, Override>>();
   private readonly rankings = new MemoryRankings();
   private readonly sweepTimer: NodeJS.Timeout;
+  /** Tier rate windows, made at the first hit (an app without tiers keeps no second timer). */
+  private rateWindows: MemoryRateWindow | undefined;
   /** Latest time an operation was given: sweeps go by the app's clock, not the machine's. */
   private latestNow = 0;
 
@@ -228,8 +232,14 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     for (const key of keys) this.records.delete(key);
   }
 
+  /** Counts a request against a rate window of this process (tier rate limits). Synchronous. */
+  hit(request: RateHitRequest): RateHit {
+    return (this.rateWindows ??= new MemoryRateWindow()).hit(request);
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.sweepTimer);
+    this.rateWindows?.close();
   }
 
   /** Drops every record whose period (and rollover window) has ended by `now` (app clock). */

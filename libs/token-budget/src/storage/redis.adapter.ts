@@ -15,6 +15,8 @@ import {
   SWEEP_PENDING,
 } from './redis.scripts';
 import { RedisServerClock } from './redis-server-clock';
+import { RedisRateWindow } from './redis-rate-window';
+import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
 import { crossedOf, toState } from './redis-replies';
 import { assertStorable } from './checked-amounts';
 import {
@@ -103,7 +105,7 @@ const MAX_SWEEP_CALLS = 1_000;
  * new RedisAdapter('redis://127.0.0.1:6379')
  * new RedisAdapter(redis, { timeSource: 'app' }) // the module's clock decides (tests that travel in time)
  */
-export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplicationShutdown {
+export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisAdapter.name);
   readonly client: Redis | Cluster;
   readonly timeSource: RedisTimeSource;
@@ -111,6 +113,7 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
   readonly now?: () => number;
   private readonly serverClock: RedisServerClock | undefined;
   private readonly owned: boolean;
+  private readonly rateWindows: RedisRateWindow;
   private readonly isCluster: boolean;
 
   constructor(input: RedisAdapterInput, options: RedisAdapterOptions = {}) {
@@ -144,6 +147,12 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
     this.client.defineCommand('tokenBudgetGrant', { lua: GRANT_SCRIPT });
     this.client.defineCommand('tokenBudgetRenew', { lua: RENEW_SCRIPT });
     this.client.defineCommand('tokenBudgetPrepareCommit', { lua: PREPARE_COMMIT_SCRIPT });
+    this.rateWindows = new RedisRateWindow(this.client, this.timeSource);
+  }
+
+  /** Counts a request against a rate window on Redis (tier rate limits): one Lua script on this client, Cluster included. */
+  hit(request: RateHitRequest): Promise<RateHit> {
+    return this.rateWindows.hit(request);
   }
 
   private get scripts(): ScriptedClient {

@@ -63,7 +63,7 @@ export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';
 export type { RedisAdapterInput, RedisAdapterOptions, RedisTimeSource } from './storage/redis.adapter';
-export { COMMITTED_ID_RETENTION_MS } from './storage/redis.scripts';
+export { COMMITTED_ID_RETENTION_MS } from './storage/redis-scripts/layout';
 export { BUDGET_SCOPES } from './token-budget-options.interface';
 export type {
   BudgetScope,

@@ -7,18 +7,25 @@ import type { BudgetCounter, CounterState, CrossedThreshold, ReserveResult } fro
  * seven keys and eight arguments per counter, ten numbers per counter state.
  */
 
-/** Seven keys per counter; the rankings only when the script writes them (`withRankings`), else the counter's key in their place. */
+/**
+ * Seven keys per counter; the rankings only when the script writes them (`withRankings`), else the
+ * counter's key in their place.
+ */
 export function scriptKeys(counters: BudgetCounter[], withRankings = false): string[] {
   const keys: string[] = [];
   for (const c of counters) {
     const previous = c.previousKey ?? c.key;
     const ranked = withRankings && c.index !== undefined;
-    keys.push(c.key, leaseKey(c.key), previous, leaseKey(previous), c.override?.key ?? c.key, ranked ? c.index!.key : c.key, ranked ? c.index!.costKey : c.key);
+    const [override, ranking, costRanking] = [c.override?.key ?? c.key, ranked ? c.index!.key : c.key, ranked ? c.index!.costKey : c.key];
+    keys.push(c.key, leaseKey(c.key), previous, leaseKey(previous), override, ranking, costRanking);
   }
   return keys;
 }
 
-/** Eight arguments per counter: limit, maxCarryover, expireAt (0 = never), costLimit, override field, soft, thresholds, ranking member. */
+/**
+ * Eight arguments per counter: limit, maxCarryover, expireAt (0 = never), costLimit, override
+ * field, soft, thresholds, ranking member.
+ */
 export function scriptArgs(counters: BudgetCounter[]): (string | number)[] {
   const args: (string | number)[] = [];
   for (const c of counters) {

@@ -92,7 +92,11 @@ export class RedisSlots {
   }
 
   /** Best-effort release of the slots a refused cross-slot reservation touched; logged, never thrown. */
-  private async compensate(request: ReserveRequest, counters: BudgetCounter[], release: (request: ReleaseRequest) => Promise<void>): Promise<void> {
+  private async compensate(
+    request: ReserveRequest,
+    counters: BudgetCounter[],
+    release: (request: ReleaseRequest) => Promise<void>,
+  ): Promise<void> {
     try {
       await release({ id: request.id, counters, now: request.now });
     } catch (error) {

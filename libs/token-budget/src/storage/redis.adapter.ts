@@ -80,7 +80,8 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
   private readonly isCluster: boolean;
   private readonly scripts: ScriptedClient;
   private readonly slots: RedisSlots;
-  private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) => this.reserveGroup(request, counters);
+  private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) =>
+    this.reserveGroup(request, counters);
   private readonly releaseOf = (request: ReleaseRequest) => this.release(request);
 
   constructor(input: RedisAdapterInput, options: RedisAdapterOptions = {}) {

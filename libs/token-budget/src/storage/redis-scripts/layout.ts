@@ -1,6 +1,9 @@
 /**
  * The layout every RedisAdapter script shares (one Lua script per operation, one round trip each,
- * in this folder: `<operation>.script.ts`; their common Lua functions in `prelude.ts`).
+ * in this folder: `<operation>.script.ts`; their common Lua functions in `prelude.ts`). Keys are
+ * built by the key schema (`keys.ts`); the arithmetic the scripts compute (effective limits,
+ * strict/clamp admission, rollover bonus, overrides, thresholds, lease lapse) is the one stated in
+ * `../counter-arithmetic.ts`, and `test/counter-arithmetic.e2e-spec.ts` holds them to it.
  *
  * KEYS come in sevens per counter: the counter hash, its lease sorted set, the previous period's
  * counter hash and its lease set (the counter's own keys when there is no previous period), the

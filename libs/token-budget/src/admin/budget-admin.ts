@@ -9,7 +9,7 @@ import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendRep
 import { usageOf } from '../admission/budget-figures';
 import { InvalidAdminRequestError } from './invalid-admin-request.error';
 import { NANOS_PER_USD, nanosToUsd, usdToNanos } from '../pricing/money';
-import { rankingKeys } from '../keys';
+import { rankingKeys } from './ranking-key';
 
 /** What BudgetAdmin needs from BudgetService. */
 export interface AdminHost {

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { BudgetCounter, BudgetService, MemoryAdapter, RedisAdapter, StorageAdapter } from 'nestjs-token-budget';
+import { scriptKeys } from '../libs/token-budget/src/storage/redis-marshalling';
 import { TestClock } from './fixtures/create-app';
 import { budgetService } from './fixtures/service';
 import { makeStorage, STORAGE_KINDS, testRedis, uniquePrefix } from './fixtures/storages';
@@ -80,8 +81,8 @@ describe('a cross-slot commit that landed on some slots only, its instance gone 
     const counters = [user, global];
     await storage.reserve({ id: 'x1', counters, amount: 300, cost: 7_000, leaseUntil: now + 1_000, now });
     // what a Cluster commit does first on every slot, then the commit that reached one slot only
-    const scripts = storage as unknown as { keys(c: BudgetCounter[]): string[]; client: Redis & { tokenBudgetPrepareCommit(...args: unknown[]): Promise<unknown> } };
-    await scripts.client.tokenBudgetPrepareCommit(14, ...scripts.keys(counters), now + 10, 'x1', 120, 2_000);
+    const scripts = storage as unknown as { client: Redis & { tokenBudgetPrepareCommit(...args: unknown[]): Promise<unknown> } };
+    await scripts.client.tokenBudgetPrepareCommit(14, ...scriptKeys(counters), now + 10, 'x1', 120, 2_000);
     await storage.commit({ id: 'x1', counters: [user], amount: 120, cost: 2_000, now: now + 20 });
     // before the lease ends, the global counter still holds the reservation
     expect((await storage.read(counters, now + 500)).map((s) => [s.used, s.reserved, s.costUsed])).toEqual([

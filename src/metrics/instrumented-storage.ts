@@ -8,9 +8,11 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (va
 
 /**
  * The adapter, seen through a Proxy that times `reserve` and `commit` and counts failed calls of
- * every operation. A Proxy rather than a wrapper class keeps the adapter's identity: the library
- * still recognises a RedisAdapter (to share tier rates through its client) or a MemoryAdapter, and
- * Nest still calls its lifecycle hooks. Synchronous adapters stay synchronous.
+ * every operation. The library finds an adapter's capabilities by method (`hit` for shared tier
+ * rates, `now` for the server's clock, `renew`, `grant`, ...), so a wrapper must forward each one
+ * the adapter has and no other; a Proxy does that for every capability, today's and any later one,
+ * and for Nest's lifecycle hooks (the client's shutdown, the server clock's first sync), where a
+ * wrapper class would have to list them all. Synchronous adapters stay synchronous.
  */
 export function instrumentStorage<T extends StorageAdapter>(adapter: T, metrics: GatewayMetrics): T {
   const wrapped = new Map<string, AnyFn>();

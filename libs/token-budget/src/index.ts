@@ -65,7 +65,7 @@ export { MemoryAdapter } from './storage/memory.adapter';
 export type { MemoryAdapterOptions } from './storage/memory.adapter';
 export { RedisAdapter } from './storage/redis.adapter';
 export type { RedisAdapterInput, RedisAdapterOptions, RedisTimeSource } from './storage/redis.adapter';
-export { COMMITTED_ID_RETENTION_MS } from './storage/redis.scripts';
+export { COMMITTED_ID_RETENTION_MS } from './storage/redis-scripts/layout';
 export { BUDGET_SCOPES } from './budget-scope';
 export type { UserBudgetOptions, OnBudgetExceeded, TokenBudgetModuleOptions, TokenBudgetModuleExtras, SettlementRetryOptions } from './token-budget-options.interface';
 export type { BudgetRule, IdResolver, EstimateFn, RolloverOptions } from './budget-rule.interface';

@@ -1,6 +1,12 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import { assertStorable } from './checked-amounts';
-import {
+import { assertStorable, saturated } from './checked-amounts';
+import { admission, rolloverBonus } from './counter-arithmetic';
+import { MemoryOverrides } from './memory-overrides';
+import { MemoryRankings } from './memory-rankings';
+import { MemoryRateWindow } from './memory-rate-window';
+import { addLease, crossThresholds, dropLease, expireLeases, MemoryRecord, newRecord, renewLease, stateOf } from './memory-record';
+import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
+import type {
   BudgetCounter,
   CommitRequest,
   CommitResult,
@@ -16,41 +22,6 @@ import {
   SetLimitRequest,
   StorageAdapter,
 } from './storage-adapter.interface';
-import { MemoryRankings } from './memory-rankings';
-import { saturated } from './checked-amounts';
-
-/** A subject's limit overrides for one rule. */
-interface Override {
-  tokens?: number;
-  cost?: number;
-}
-
-interface Lease {
-  amount: number;
-  cost: number;
-  until: number;
-}
-
-interface MemoryRecord {
-  used: number;
-  reserved: number;
-  /** Limit seen at the last write, read by the next period's rollover. */
-  limit: number;
-  carryover: number;
-  costUsed: number;
-  costReserved: number;
-  /** Cost limit seen at the last write (for reports). */
-  costLimit: number;
-  requests: number;
-  granted: number;
-  costGranted: number;
-  /** Thresholds already reported this period (`t:0.8`, `c:0.8`). */
-  crossed: Set<string> | undefined;
-  leases: Map<string, Lease>;
-  /** Earliest lease end, so lapsed leases are looked for only when one can have lapsed. */
-  nextLeaseEnd: number;
-  expireAt: number;
-}
 
 export interface MemoryAdapterOptions {
   /**
@@ -68,12 +39,13 @@ export interface MemoryAdapterOptions {
  * periods last up to a month (beyond setTimeout's range) and a timer per subject would cost far
  * more memory at a million subjects than one sweep does.
  */
-export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
+export class MemoryAdapter implements StorageAdapter, RateWindowStore, OnModuleDestroy {
   private readonly records = new Map<string, MemoryRecord>();
-  /** Limit overrides: hash key -> field -> limits. Kept until removed. */
-  private readonly overrides = new Map<string, Map<string, Override>>();
+  private readonly overrides = new MemoryOverrides();
   private readonly rankings = new MemoryRankings();
   private readonly sweepTimer: NodeJS.Timeout;
+  /** Tier rate windows, made at the first hit (an app without tiers keeps no second timer). */
+  private rateWindows: MemoryRateWindow | undefined;
   /** Latest time an operation was given: sweeps go by the app's clock, not the machine's. */
   private latestNow = 0;
 
@@ -90,44 +62,27 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   reserve({ id, counters, amount, cost, policy, leaseUntil, now }: ReserveRequest): ReserveResult {
     assertStorable({ amount, cost });
     this.seen(now);
-    const clamp = policy === 'clamp';
-    let held = amount;
-    let heldCost = cost;
     const records: (MemoryRecord | undefined)[] = new Array(counters.length);
+    // the counters that may refuse, as read; the same array then carries the states after the hold
+    const states: (CounterState | undefined)[] = new Array(counters.length);
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i];
       const record = (records[i] = this.live(counter.key, now));
       if (record) this.setLimits(record, counter);
       if (counter.soft) continue;
-      const limits = record ?? this.limitsOf(counter);
+      const limits = record ?? this.overrides.limitsOf(counter);
       if (limits.limit <= 0 && limits.costLimit <= 0) continue;
-      const state = record ? stateOf(record) : this.emptyState(counter, now);
-      const limit = state.limit as number;
-      const costLimit = state.costLimit as number;
-      if (limit > 0) {
-        const room = saturated(limit + state.carryover + (state.granted as number)) - state.used - state.reserved;
-        if (clamp || amount <= 0 ? room <= 0 : amount > room) return { admitted: false, index: i, dimension: 'tokens', state };
-        if (room < held) held = room;
-      }
-      if (costLimit > 0) {
-        const room = saturated(costLimit + (state.costGranted as number)) - state.costUsed - state.costReserved;
-        if (clamp || cost <= 0 ? room <= 0 : cost > room) return { admitted: false, index: i, dimension: 'cost', state };
-        if (room < heldCost) heldCost = room;
-      }
+      states[i] = record ? stateOf(record) : this.emptyState(counter, now);
     }
-    const states: CounterState[] = new Array(counters.length);
+    const result = admission(states, amount, cost, policy === 'clamp');
+    if (!result.admitted) return result;
     for (let i = 0; i < counters.length; i++) {
       const record = records[i] ?? this.create(counters[i], now);
       this.setLimits(record, counters[i]);
-      if (held > 0 || heldCost > 0) {
-        record.reserved += held;
-        record.costReserved += heldCost;
-        record.leases.set(id, { amount: held, cost: heldCost, until: leaseUntil });
-        if (leaseUntil < record.nextLeaseEnd) record.nextLeaseEnd = leaseUntil;
-      }
+      if (result.held > 0 || result.heldCost > 0) addLease(record, id, result.held, result.heldCost, leaseUntil);
       states[i] = stateOf(record);
     }
-    return { admitted: true, states, held, heldCost };
+    return result;
   }
 
   commit({ id, counters, amount, cost, now }: CommitRequest): CommitResult {
@@ -144,7 +99,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
         continue;
       }
       const record = this.touch(counter, now);
-      this.dropLease(record, id);
+      dropLease(record, id);
       record.used = saturated(record.used + amount);
       record.costUsed = saturated(record.costUsed + cost);
       record.requests = saturated(record.requests + 1);
@@ -152,7 +107,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
         this.rankings.set(counter.index.key, counter.index.member, record.used, counter.expireAt);
         this.rankings.set(counter.index.costKey, counter.index.member, record.costUsed, counter.expireAt);
       }
-      if (counter.thresholds?.length) crossed[i] = this.cross(record, counter.thresholds);
+      if (counter.thresholds?.length) crossed[i] = crossThresholds(record, counter.thresholds);
       states[i] = stateOf(record);
     }
     return { states, crossed };
@@ -169,17 +124,8 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     });
   }
 
-  setLimit({ key, field, tokens, cost }: SetLimitRequest): void {
-    let fields = this.overrides.get(key);
-    if (!fields) this.overrides.set(key, (fields = new Map()));
-    const override = { ...fields.get(field) };
-    if (tokens === null) delete override.tokens;
-    else if (tokens !== undefined) override.tokens = tokens;
-    if (cost === null) delete override.cost;
-    else if (cost !== undefined) override.cost = cost;
-    if (override.tokens === undefined && override.cost === undefined) fields.delete(field);
-    else fields.set(field, override);
-    if (fields.size === 0) this.overrides.delete(key);
+  setLimit(request: SetLimitRequest): void {
+    this.overrides.set(request);
   }
 
   list({ key, limit, now }: ListRequest): IndexEntry[] {
@@ -200,10 +146,8 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   renew({ id, counters, leaseUntil, now }: RenewRequest): boolean {
     let held = false;
     for (const counter of counters) {
-      const lease = this.live(counter.key, now)?.leases.get(id);
-      if (!lease) continue;
-      held = true;
-      if (leaseUntil > lease.until) lease.until = leaseUntil;
+      const record = this.live(counter.key, now);
+      if (record && renewLease(record, id, leaseUntil)) held = true;
     }
     return held;
   }
@@ -211,7 +155,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   release({ id, counters, now }: ReleaseRequest): void {
     for (const counter of counters) {
       const record = this.live(counter.key, now);
-      if (record) this.dropLease(record, id);
+      if (record) dropLease(record, id);
     }
   }
 
@@ -228,8 +172,14 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     for (const key of keys) this.records.delete(key);
   }
 
+  /** Counts a request against a rate window of this process (tier rate limits). Synchronous. */
+  hit(request: RateHitRequest): RateHit {
+    return (this.rateWindows ??= new MemoryRateWindow()).hit(request);
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.sweepTimer);
+    this.rateWindows?.close();
   }
 
   /** Drops every record whose period (and rollover window) has ended by `now` (app clock). */
@@ -238,34 +188,10 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     this.rankings.sweep(now);
   }
 
-  /** The limits in force for a counter: the subject's overrides, else the rule's. */
-  private limitsOf(counter: BudgetCounter): { limit: number; costLimit: number } {
-    const override = counter.override ? this.overrides.get(counter.override.key)?.get(counter.override.field) : undefined;
-    return { limit: override?.tokens ?? counter.limit, costLimit: override?.cost ?? counter.costLimit };
-  }
-
   private setLimits(record: MemoryRecord, counter: BudgetCounter): void {
-    const { limit, costLimit } = this.limitsOf(counter);
+    const { limit, costLimit } = this.overrides.limitsOf(counter);
     record.limit = limit;
     record.costLimit = costLimit;
-  }
-
-  /** Marks and returns the thresholds the record's usage has reached and no commit reported before. */
-  private cross(record: MemoryRecord, thresholds: readonly number[]): CrossedThreshold[] {
-    const effective = record.limit > 0 ? saturated(record.limit + record.carryover + record.granted) : 0;
-    const costEffective = record.costLimit > 0 ? saturated(record.costLimit + record.costGranted) : 0;
-    const crossed: CrossedThreshold[] = [];
-    const mark = (fraction: number, dimension: 'tokens' | 'cost', value: number, limit: number) => {
-      const name = `${dimension === 'tokens' ? 't' : 'c'}:${fraction}`;
-      if (limit <= 0 || value < fraction * limit || record.crossed?.has(name)) return;
-      (record.crossed ??= new Set()).add(name);
-      crossed.push({ fraction, dimension });
-    };
-    for (const fraction of thresholds) {
-      mark(fraction, 'tokens', record.used, effective);
-      mark(fraction, 'cost', record.costUsed, costEffective);
-    }
-    return crossed;
   }
 
   private seen(now: number): void {
@@ -279,7 +205,7 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
       this.records.delete(key);
       return undefined;
     }
-    if (record.nextLeaseEnd <= now) this.expireLeases(record, now);
+    if (record.nextLeaseEnd <= now) expireLeases(record, now);
     return record;
   }
 
@@ -290,29 +216,14 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
   }
 
   private create(counter: BudgetCounter, now: number): MemoryRecord {
-    const record: MemoryRecord = {
-      used: 0,
-      reserved: 0,
-      limit: counter.limit,
-      carryover: this.bonus(counter, now),
-      costUsed: 0,
-      costReserved: 0,
-      costLimit: counter.costLimit,
-      requests: 0,
-      granted: 0,
-      costGranted: 0,
-      crossed: undefined,
-      leases: new Map(),
-      nextLeaseEnd: Infinity,
-      expireAt: counter.expireAt,
-    };
-    this.setLimits(record, counter);
+    const { limit, costLimit } = this.overrides.limitsOf(counter);
+    const record = newRecord(counter, this.bonus(counter, now), limit, costLimit);
     this.records.set(counter.key, record);
     return record;
   }
 
   private emptyState(counter: BudgetCounter, now: number): CounterState {
-    const { limit, costLimit } = this.limitsOf(counter);
+    const { limit, costLimit } = this.overrides.limitsOf(counter);
     return {
       used: 0,
       reserved: 0,
@@ -327,48 +238,9 @@ export class MemoryAdapter implements StorageAdapter, OnModuleDestroy {
     };
   }
 
+  /** The rollover bonus a new record of this counter gets, from its previous period's record. */
   private bonus(counter: BudgetCounter, now: number): number {
     if (counter.maxCarryover <= 0 || counter.previousKey === undefined) return 0;
-    const previous = this.live(counter.previousKey, now);
-    if (!previous || previous.limit <= 0) return 0;
-    const unused = saturated(previous.limit + previous.carryover + previous.granted) - previous.used - previous.reserved;
-    return Math.max(0, Math.min(unused, counter.maxCarryover));
+    return rolloverBonus(counter.maxCarryover, this.live(counter.previousKey, now));
   }
-
-  private dropLease(record: MemoryRecord, id: string): void {
-    const lease = record.leases.get(id);
-    if (!lease) return;
-    record.leases.delete(id);
-    record.reserved -= lease.amount;
-    record.costReserved -= lease.cost;
-  }
-
-  private expireLeases(record: MemoryRecord, now: number): void {
-    let next = Infinity;
-    for (const [id, lease] of record.leases) {
-      if (lease.until <= now) {
-        record.leases.delete(id);
-        record.reserved -= lease.amount;
-        record.costReserved -= lease.cost;
-      } else if (lease.until < next) {
-        next = lease.until;
-      }
-    }
-    record.nextLeaseEnd = next;
-  }
-}
-
-function stateOf(record: MemoryRecord): CounterState {
-  return {
-    used: record.used,
-    reserved: record.reserved,
-    carryover: record.carryover,
-    costUsed: record.costUsed,
-    costReserved: record.costReserved,
-    requests: record.requests,
-    granted: record.granted,
-    costGranted: record.costGranted,
-    limit: record.limit,
-    costLimit: record.costLimit,
-  };
 }

@@ -35,3 +35,12 @@ export interface RateHit {
 export interface RateWindowStore {
   hit(request: RateHitRequest): MaybePromise<RateHit>;
 }
+
+/**
+ * True when a storage adapter (or anything) counts rate windows itself: it has a `hit(request)`
+ * method. Told by the method, never by class, so a wrapped or third-party adapter that forwards
+ * `hit` keeps sharing tier rates.
+ */
+export function hasRateWindows<T extends object>(value: T): value is T & RateWindowStore {
+  return typeof (value as Partial<RateWindowStore>).hit === 'function';
+}

@@ -1,5 +1,5 @@
 import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-client';
-import { RATE_HIT_SCRIPT } from './rate-window.scripts';
+import { RATE_HIT_SCRIPT } from './redis-scripts/rate-hit.script';
 import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
 
 type RateClient = (Redis | Cluster) & { tokenBudgetRateHit(key: string, ...args: number[]): Promise<[number, number, number, string, string]> };

@@ -1,23 +1,16 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { IoredisCluster as Cluster, IoredisClient as Redis, IoredisConstructor, IoredisOptions as RedisOptions } from './redis-client';
-import { logConnectionChanges } from './connection-log';
-import { leaseKey } from './lease-key';
-import {
-  COMMIT_SCRIPT,
-  GRANT_SCRIPT,
-  KEYS_PER_COUNTER,
-  PREPARE_COMMIT_SCRIPT,
-  READ_SCRIPT,
-  RELEASE_SCRIPT,
-  RENEW_SCRIPT,
-  RESERVE_SCRIPT,
-  STATE_WIDTH,
-  SWEEP_PENDING,
-} from './redis.scripts';
-import { RedisServerClock } from './redis-server-clock';
-import { crossedOf, toState } from './redis-replies';
+import { leaseKey, overrideField } from '../keys';
 import { assertStorable } from './checked-amounts';
-import {
+import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
+import { clientOf, closeOwnedClient, RedisAdapterInput } from './redis-client-ownership';
+import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-client';
+import { COMMIT_WIDTH, crossedAt, scriptArgs, scriptKeys, toReserveResult, toState } from './redis-marshalling';
+import { RedisRateWindow } from './redis-rate-window';
+import { defineBudgetScripts, ScriptedClient } from './redis-scripts/commands';
+import { KEYS_PER_COUNTER, STATE_WIDTH, SWEEP_PENDING } from './redis-scripts/layout';
+import { RedisServerClock } from './redis-server-clock';
+import { RedisSlots } from './redis-slots';
+import type {
   BudgetCounter,
   CommitRequest,
   CommitResult,
@@ -26,43 +19,15 @@ import {
   GrantRequest,
   IndexEntry,
   ListRequest,
-  SetLimitRequest,
   ReleaseRequest,
   RenewRequest,
   ReserveRequest,
   ReserveResult,
+  SetLimitRequest,
   StorageAdapter,
 } from './storage-adapter.interface';
 
-// cluster-key-slot (an ioredis dependency) ships no types; its one export maps a key to its slot.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const calculateSlot = require('cluster-key-slot') as (key: string) => number;
-
-type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
-type ScriptedClient = (Redis | Cluster) & {
-  tokenBudgetReserve: ScriptCommand;
-  tokenBudgetCommit: ScriptCommand;
-  tokenBudgetRelease: ScriptCommand;
-  tokenBudgetRead: ScriptCommand;
-  tokenBudgetGrant: ScriptCommand;
-  tokenBudgetRenew: ScriptCommand;
-  tokenBudgetPrepareCommit: ScriptCommand;
-};
-
-/**
- * Settings of a client the adapter creates: a command waits at most a second and is retried once
- * while reconnecting, so an unreachable Redis answers (per failMode) instead of hanging requests;
- * reconnection is tried at least every 500 ms (ioredis alone backs off to 2 s), so budgets are
- * enforced again within about half a second of Redis coming back.
- */
-const OWNED_CLIENT_DEFAULTS: RedisOptions = {
-  commandTimeout: 1_000,
-  maxRetriesPerRequest: 1,
-  retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
-};
-
-/** What RedisAdapter accepts: a client you own, or what it needs to create (and own) one. */
-export type RedisAdapterInput = Redis | Cluster | RedisOptions | string;
+export type { RedisAdapterInput } from './redis-client-ownership';
 
 /** Whose clock decides lease expiry, rate windows and period boundaries on Redis. */
 export type RedisTimeSource = 'server' | 'app';
@@ -103,7 +68,7 @@ const MAX_SWEEP_CALLS = 1_000;
  * new RedisAdapter('redis://127.0.0.1:6379')
  * new RedisAdapter(redis, { timeSource: 'app' }) // the module's clock decides (tests that travel in time)
  */
-export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplicationShutdown {
+export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisAdapter.name);
   readonly client: Redis | Cluster;
   readonly timeSource: RedisTimeSource;
@@ -111,24 +76,16 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
   readonly now?: () => number;
   private readonly serverClock: RedisServerClock | undefined;
   private readonly owned: boolean;
+  private readonly rateWindows: RedisRateWindow;
   private readonly isCluster: boolean;
+  private readonly scripts: ScriptedClient;
+  private readonly slots: RedisSlots;
+  private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) =>
+    this.reserveGroup(request, counters);
+  private readonly releaseOf = (request: ReleaseRequest) => this.release(request);
 
   constructor(input: RedisAdapterInput, options: RedisAdapterOptions = {}) {
-    if (isClient(input)) {
-      this.client = input;
-      this.owned = false;
-      const options = input.isCluster ? (input as Cluster).options.redisOptions : (input as Redis).options;
-      if (options?.commandTimeout === undefined) {
-        this.logger.warn(
-          'The Redis client given to RedisAdapter has no commandTimeout: if Redis stalls, requests wait for it. Set commandTimeout (e.g. 1000) and maxRetriesPerRequest (e.g. 1) on the client.',
-        );
-      }
-    } else {
-      const RedisClient = loadIoredis();
-      this.client = typeof input === 'string' ? new RedisClient(input, OWNED_CLIENT_DEFAULTS) : new RedisClient({ ...OWNED_CLIENT_DEFAULTS, ...input });
-      this.owned = true;
-      logConnectionChanges(this.client, this.logger);
-    }
+    ({ client: this.client, owned: this.owned } = clientOf(input, this.logger));
     this.isCluster = this.client.isCluster;
     this.timeSource = options.timeSource ?? 'server';
     if (this.timeSource !== 'server' && this.timeSource !== 'app') throw new RangeError(`timeSource must be 'server' or 'app', got ${String(this.timeSource)}`);
@@ -137,17 +94,14 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
       this.now = () => clock.now();
       void clock.sync();
     }
-    this.client.defineCommand('tokenBudgetReserve', { lua: RESERVE_SCRIPT });
-    this.client.defineCommand('tokenBudgetCommit', { lua: COMMIT_SCRIPT });
-    this.client.defineCommand('tokenBudgetRelease', { lua: RELEASE_SCRIPT });
-    this.client.defineCommand('tokenBudgetRead', { lua: READ_SCRIPT });
-    this.client.defineCommand('tokenBudgetGrant', { lua: GRANT_SCRIPT });
-    this.client.defineCommand('tokenBudgetRenew', { lua: RENEW_SCRIPT });
-    this.client.defineCommand('tokenBudgetPrepareCommit', { lua: PREPARE_COMMIT_SCRIPT });
+    this.scripts = defineBudgetScripts(this.client);
+    this.slots = new RedisSlots(this.isCluster, this.logger);
+    this.rateWindows = new RedisRateWindow(this.client, this.timeSource);
   }
 
-  private get scripts(): ScriptedClient {
-    return this.client as ScriptedClient;
+  /** Counts a request against a rate window on Redis (tier rate limits): one Lua script on this client, Cluster included. */
+  hit(request: RateHitRequest): Promise<RateHit> {
+    return this.rateWindows.hit(request);
   }
 
   /** Waits (at most a second) for the server's time, so the first requests build the right period keys. */
@@ -174,33 +128,10 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     assertStorable(request);
-    if (this.oneSlot(request.counters)) return this.reserveOneSlot(request);
-    const groups = this.bySlot(request.counters);
+    if (this.slots.oneSlot(request.counters)) return this.reserveOneSlot(request);
+    const groups = this.slots.groups(request.counters);
     if (groups.length === 1) return this.reserveOneSlot(request);
-    // Slot by slot; a refusal or a failure releases every slot tried so far (the failing one
-    // included: its script may have run), so a hold never outlives a refused reservation.
-    // Under 'clamp', each slot holds at most what the slots before it held, so the first slots may
-    // hold more than the last one could: more conservative, never less.
-    const states: CounterState[] = new Array(request.counters.length);
-    const tried: BudgetCounter[] = [];
-    let slotRequest = request;
-    for (const group of groups) {
-      tried.push(...group.counters);
-      let result: ReserveResult;
-      try {
-        result = await this.reserveGroup(slotRequest, group.counters);
-      } catch (error) {
-        await this.compensate(request, tried);
-        throw error;
-      }
-      if (!result.admitted) {
-        await this.compensate(request, tried);
-        return { admitted: false, index: group.indexes[result.index], dimension: result.dimension, state: result.state };
-      }
-      group.indexes.forEach((original, i) => (states[original] = result.states[i]));
-      slotRequest = { ...slotRequest, amount: result.held, cost: result.heldCost };
-    }
-    return { admitted: true, states, held: slotRequest.amount, heldCost: slotRequest.cost };
+    return this.slots.reserve(request, groups, this.reserveGroupOf, this.releaseOf);
   }
 
   /**
@@ -211,26 +142,24 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
    */
   async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<CommitResult> {
     assertStorable({ amount, cost });
-    if (!this.oneSlot(counters) && this.bySlot(counters).length > 1) {
-      await this.eachSlot(counters, (group) => this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id, amount, cost));
+    if (this.slots.spans(counters)) {
+      await this.slots.each(counters, (group) => this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id, amount, cost));
     }
     const states: CounterState[] = new Array(counters.length);
     const crossed: CrossedThreshold[][] = new Array(counters.length);
-    await this.eachSlot(counters, async (group, indexes) => {
+    await this.slots.each(counters, async (group, indexes) => {
       const reply = (await this.scripts.tokenBudgetCommit(
         group.length * KEYS_PER_COUNTER,
-        ...this.keys(group, !this.isCluster),
+        ...scriptKeys(group, !this.isCluster),
         this.scriptNow(now),
         id,
         amount,
         cost,
-        ...this.args(group),
+        ...scriptArgs(group),
       )) as number[];
-      const width = STATE_WIDTH + 2;
       group.forEach((counter, i) => {
-        const at = i * width;
-        states[indexes[i]] = toState(reply, at);
-        crossed[indexes[i]] = crossedOf(counter.thresholds, Number(reply[at + STATE_WIDTH]), Number(reply[at + STATE_WIDTH + 1]));
+        states[indexes[i]] = toState(reply, i * COMMIT_WIDTH);
+        crossed[indexes[i]] = crossedAt(reply, i, counter.thresholds);
       });
     });
     // On a Cluster the rankings live on their own slots: written after the counters, with GT so a
@@ -240,14 +169,14 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
   }
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {
-    await this.eachSlot(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id));
+    await this.slots.each(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id));
   }
 
   async renew({ id, counters, leaseUntil, now }: RenewRequest): Promise<boolean> {
     let held = 0;
-    await this.eachSlot(counters, async (group) => {
+    await this.slots.each(counters, async (group) => {
       const leaseMs = Math.max(1, leaseUntil - now);
-      held += Number(await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), id, leaseMs));
+      held += Number(await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id, leaseMs));
     });
     return held > 0;
   }
@@ -255,8 +184,8 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
   async grant({ counters, tokens, cost, now }: GrantRequest): Promise<CounterState[]> {
     assertStorable({ amount: tokens, cost });
     const states: CounterState[] = new Array(counters.length);
-    await this.eachSlot(counters, async (group, indexes) => {
-      const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...this.keys(group), this.scriptNow(now), tokens, cost, ...this.args(group))) as number[];
+    await this.slots.each(counters, async (group, indexes) => {
+      const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), tokens, cost, ...scriptArgs(group))) as number[];
       indexes.forEach((original, i) => (states[original] = toState(reply, i * STATE_WIDTH)));
     });
     return states;
@@ -264,10 +193,11 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
 
   async setLimit({ key, field, tokens, cost }: SetLimitRequest): Promise<void> {
     const multi = this.client.multi();
-    if (tokens === null) multi.hdel(key, `t:${field}`);
-    else if (tokens !== undefined) multi.hset(key, `t:${field}`, tokens);
-    if (cost === null) multi.hdel(key, `c:${field}`);
-    else if (cost !== undefined) multi.hset(key, `c:${field}`, cost);
+    const [tokenField, costField] = [overrideField('tokens', field), overrideField('cost', field)];
+    if (tokens === null) multi.hdel(key, tokenField);
+    else if (tokens !== undefined) multi.hset(key, tokenField, tokens);
+    if (cost === null) multi.hdel(key, costField);
+    else if (cost !== undefined) multi.hset(key, costField, cost);
     await multi.exec();
   }
 
@@ -300,9 +230,9 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
   async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {
     const states: CounterState[] = new Array(counters.length);
     await Promise.all(
-      this.bySlot(counters).map(async (group) => {
+      this.slots.groups(counters).map(async (group) => {
         const reply = await this.swept(() =>
-          this.scripts.tokenBudgetRead(group.counters.length * KEYS_PER_COUNTER, ...this.keys(group.counters), this.scriptNow(now), ...this.args(group.counters)),
+          this.scripts.tokenBudgetRead(group.counters.length * KEYS_PER_COUNTER, ...scriptKeys(group.counters), this.scriptNow(now), ...scriptArgs(group.counters)),
         );
         group.indexes.forEach((original, i) => (states[original] = toState(reply, 1 + i * STATE_WIDTH)));
       }),
@@ -314,30 +244,9 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
     await Promise.all(keys.map((key) => this.client.del(key, leaseKey(key))));
   }
 
+  /** Quits the client if the adapter created it; a client you gave it is yours to close. */
   async onApplicationShutdown(): Promise<void> {
-    if (!this.owned || this.client.status === 'end') return;
-    if (this.client.status !== 'ready') {
-      // Redis is away (reconnecting): nothing can be flushed, and QUIT would wait for an 'end' that never comes
-      this.client.disconnect();
-      return;
-    }
-    try {
-      const ended = new Promise((resolve) => this.client.once('end', resolve));
-      await this.client.quit();
-      await ended;
-    } catch (error) {
-      this.logger.warn(`Closing the Redis client failed: ${String(error)}`);
-      this.client.disconnect();
-    }
-  }
-
-  /** Best-effort release of the slots a refused cross-slot reservation touched; logged, never thrown. */
-  private async compensate(request: ReserveRequest, counters: BudgetCounter[]): Promise<void> {
-    try {
-      await this.release({ id: request.id, counters, now: request.now });
-    } catch (error) {
-      this.logger.error(`Releasing the partial reservation ${request.id} failed; its lease will: ${String(error)}`);
-    }
+    if (this.owned) await closeOwnedClient(this.client, this.logger);
   }
 
   /**
@@ -359,98 +268,16 @@ export class RedisAdapter implements StorageAdapter, OnModuleInit, OnApplication
     const reply = await this.swept(() =>
       this.scripts.tokenBudgetReserve(
         counters.length * KEYS_PER_COUNTER,
-        ...this.keys(counters),
+        ...scriptKeys(counters),
         this.scriptNow(request.now),
         request.id,
         request.amount,
         request.cost,
         leaseMs,
         request.policy === 'clamp' ? 1 : 0,
-        ...this.args(counters),
+        ...scriptArgs(counters),
       ),
     );
-    if (reply[0] === 0) return { admitted: false, index: reply[1], dimension: reply[2] === 1 ? 'cost' : 'tokens', state: toState(reply, 3) };
-    return { admitted: true, states: counters.map((_, i) => toState(reply, 3 + i * STATE_WIDTH)), held: Number(reply[1]), heldCost: Number(reply[2]) };
-  }
-
-  /** Seven keys per counter (see redis.scripts.ts); the rankings only when the script writes them (`withRankings`). */
-  private keys(counters: BudgetCounter[], withRankings = false): string[] {
-    const keys: string[] = [];
-    for (const c of counters) {
-      const previous = c.previousKey ?? c.key;
-      const ranked = withRankings && c.index !== undefined;
-      keys.push(
-        c.key,
-        leaseKey(c.key),
-        previous,
-        leaseKey(previous),
-        c.override?.key ?? c.key,
-        ranked ? c.index!.key : c.key,
-        ranked ? c.index!.costKey : c.key,
-      );
-    }
-    return keys;
-  }
-
-  private args(counters: BudgetCounter[]): (string | number)[] {
-    const args: (string | number)[] = [];
-    for (const c of counters) {
-      args.push(
-        c.limit,
-        c.maxCarryover,
-        Number.isFinite(c.expireAt) ? c.expireAt : 0,
-        c.costLimit,
-        c.override?.field ?? '',
-        c.soft ? 1 : 0,
-        c.thresholds?.join(',') ?? '',
-        c.index?.member ?? '',
-      );
-    }
-    return args;
-  }
-
-  /** True when one script call can take all the counters: a single node, or one counter. */
-  private oneSlot(counters: BudgetCounter[]): boolean {
-    return !this.isCluster || counters.length < 2;
-  }
-
-  private bySlot(counters: BudgetCounter[]): { counters: BudgetCounter[]; indexes: number[] }[] {
-    if (this.oneSlot(counters)) return [{ counters, indexes: counters.map((_, i) => i) }];
-    const groups = new Map<number, { counters: BudgetCounter[]; indexes: number[] }>();
-    counters.forEach((counter, i) => {
-      const slot = calculateSlot(counter.key);
-      let group = groups.get(slot);
-      if (!group) groups.set(slot, (group = { counters: [], indexes: [] }));
-      group.counters.push(counter);
-      group.indexes.push(i);
-    });
-    return [...groups.values()];
-  }
-
-  /** Runs `run` on each slot's counters; every slot is attempted even when one fails, then the first failure is thrown. */
-  private async eachSlot(counters: BudgetCounter[], run: (group: BudgetCounter[], indexes: number[]) => Promise<unknown>): Promise<void> {
-    const groups = this.oneSlot(counters) ? [] : this.bySlot(counters);
-    if (groups.length <= 1) {
-      await run(counters, counters.map((_, i) => i));
-      return;
-    }
-    const results = await Promise.allSettled(groups.map((group) => run(group.counters, group.indexes)));
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure) throw failure.reason;
-  }
-}
-
-/** An ioredis client (Redis or Cluster), told by shape so that two installed copies of ioredis both work. */
-function isClient(input: RedisAdapterInput): input is Redis | Cluster {
-  return typeof input === 'object' && input !== null && typeof (input as Redis).defineCommand === 'function' && 'isCluster' in input;
-}
-
-/** ioredis is an optional peer: loaded only when the adapter has to create a client. */
-function loadIoredis(): IoredisConstructor {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('ioredis').default;
-  } catch {
-    throw new Error('RedisAdapter needs the ioredis package: npm install ioredis');
+    return toReserveResult(reply, counters.length);
   }
 }

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import type { MaybePromise } from '../maybe-promise';
+import type { RateHit, RateHitRequest } from './rate-window.interface';
 
 /**
  * One budget counter for the current period, as storage sees it: a key, its limit and how to
@@ -234,6 +235,13 @@ export interface StorageAdapter {
    * module's `clock` is not read. Absent: the module's `clock` (default `Date.now`) decides.
    */
   now?(): number;
+  /**
+   * Counts a request against a fixed rate window (`RateWindowStore`): what tier rate limits
+   * go by. Optional: an adapter with it shares tier rates across app instances (RedisAdapter on its
+   * client, MemoryAdapter in process); without it, rates are counted per process (and logged once).
+   * A wrapper around an adapter keeps shared rates by forwarding it.
+   */
+  hit?(request: RateHitRequest): MaybePromise<RateHit>;
 }
 
 /** DI token of the {@link StorageAdapter} in use (an interface and its token share the name). */

@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { isPromise, MaybePromise } from '../maybe-promise';
-import { MemoryAdapter } from '../storage/memory.adapter';
+import { throttleKey } from '../keys';
 import { MemoryRateWindow } from '../storage/memory-rate-window';
-import type { RateHit, RateWindowStore } from '../storage/rate-window.interface';
-import { RedisAdapter } from '../storage/redis.adapter';
-import { RedisRateWindow } from '../storage/redis-rate-window';
+import { hasRateWindows, RateHit, RateWindowStore } from '../storage/rate-window.interface';
 import { StorageAdapter } from '../storage/storage-adapter.interface';
 import { storageClock } from '../storage/storage-clock';
 import { DEFAULT_KEY_PREFIX, TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
@@ -24,9 +22,10 @@ export interface TierThrottlerRecord extends ThrottlerStorageRecord {
 
 /**
  * The module's `ThrottlerStorage`: fixed-window counters in the module's storage, so every app
- * instance on one Redis enforces one limit. On RedisAdapter each hit is one Lua script on the
- * adapter's own client; on MemoryAdapter (or any other adapter) it is an O(1) in-process window. A
- * storage adapter that implements `hit(request)` ({@link RateWindowStore}) is used as is.
+ * instance on one Redis enforces one limit. Any storage adapter with a `hit(request)` method
+ * ({@link RateWindowStore}) counts the windows: RedisAdapter with one Lua script on its own client,
+ * MemoryAdapter in process, a wrapper around either by forwarding `hit`. An adapter without it gets
+ * O(1) in-process windows (per app instance, with a warning at start-up).
  *
  * `TierThrottlerGuard` uses it; it also works as the `storage` of `ThrottlerModule` for plain
  * `ThrottlerGuard` limits (`blockDuration` is not supported: a window frees when it ends).
@@ -35,6 +34,8 @@ export interface TierThrottlerRecord extends ThrottlerStorageRecord {
 export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger(TierThrottlerStorage.name);
   readonly windows: RateWindowStore;
+  /** The in-process windows made for an adapter that has no `hit`, closed on shutdown. */
+  private readonly ownWindows: MemoryRateWindow | undefined;
   /** @internal The time windows go by: the storage's clock when it has one (Redis), else the module's `clock`. */
   readonly now: () => number;
   private readonly keyPrefix: string;
@@ -42,7 +43,14 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
   constructor(@Inject(StorageAdapter) storage: StorageAdapter, @Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions) {
     this.now = storageClock(storage) ?? options.clock ?? Date.now;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.windows = rateWindowsOf(storage, this.logger);
+    if (hasRateWindows(storage)) {
+      this.windows = storage;
+    } else {
+      this.logger.warn(
+        `${storage.constructor.name} has no hit(request) method, so tier rate limits are counted in this process only; implement RateWindowStore on the adapter to share them across instances.`,
+      );
+      this.windows = this.ownWindows = new MemoryRateWindow();
+    }
   }
 
   /**
@@ -50,7 +58,7 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
    * The throttler's key is stored as `<keyPrefix>:throttle:{<key>}`, beside the module's other keys.
    */
   async increment(key: string, ttl: number, limit: number, _blockDuration: number, _throttlerName: string): Promise<TierThrottlerRecord> {
-    return this.hit(`${this.keyPrefix}:throttle:{${key}}`, ttl, limit, 0);
+    return this.hit(throttleKey(this.keyPrefix, key), ttl, limit, 0);
   }
 
   /** @internal A hit with burst; synchronous on memory. */
@@ -61,7 +69,7 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
   }
 
   onApplicationShutdown(): void {
-    if (this.windows instanceof MemoryRateWindow) this.windows.close();
+    this.ownWindows?.close();
   }
 }
 
@@ -75,16 +83,4 @@ function toRecord(hit: RateHit, now: number): TierThrottlerRecord {
     resetAt: hit.resetAt,
     limit: hit.limit,
   };
-}
-
-function rateWindowsOf(storage: StorageAdapter, logger: Logger): RateWindowStore {
-  if (storage instanceof RedisAdapter) return new RedisRateWindow(storage.client, storage.timeSource);
-  const own = storage as StorageAdapter & Partial<RateWindowStore>;
-  if (typeof own.hit === 'function') return { hit: (request) => (own.hit as RateWindowStore['hit']).call(own, request) };
-  if (!(storage instanceof MemoryAdapter)) {
-    logger.warn(
-      `${storage.constructor.name} has no hit(request) method, so tier rate limits are counted in this process only; implement RateWindowStore on the adapter to share them across instances.`,
-    );
-  }
-  return new MemoryRateWindow();
 }

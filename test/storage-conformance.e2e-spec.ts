@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis';
 import { RateWindowStore, RedisAdapter, RedisRateWindow, RedisTimeSource } from 'nestjs-token-budget';
 import { describeStorageAdapter, StorageCapability } from 'nestjs-token-budget/testing';
 import { testCluster, testRedis, uniquePrefix } from './fixtures/storages';
@@ -18,7 +19,7 @@ function withRateWindows(adapter: RedisAdapter): RedisAdapter & RateWindowStore 
 
 const REDIS_CAPABILITIES: StorageCapability[] = ['renew', 'grant', 'setLimit', 'list', 'unindex', 'hit', 'idempotentCommit'];
 
-const variants: { name: string; client: () => ReturnType<typeof testRedis> | ReturnType<typeof testCluster>; timeSource: RedisTimeSource }[] = [
+const variants: { name: string; client: () => Redis | Cluster; timeSource: RedisTimeSource }[] = [
   { name: 'RedisAdapter on redis-server, server clock', client: testRedis, timeSource: 'server' },
   { name: 'RedisAdapter on redis-server, app clock', client: testRedis, timeSource: 'app' },
   { name: 'RedisAdapter on a 3-master Redis Cluster, server clock', client: testCluster, timeSource: 'server' },

@@ -11,7 +11,8 @@ describe(`nestjs-token-budget installed from its tarball, Node ${process.version
   });
 
   it('loads the nestjs-token-budget/testing entry through the package exports', () => {
-    expect([typeof describeStorageAdapter, typeof storageAdapterCases, typeof capabilitiesOf]).toEqual(['function', 'function', 'function']);
+    const loaded = [typeof describeStorageAdapter, typeof storageAdapterCases, typeof capabilitiesOf];
+    expect(loaded).toEqual(['function', 'function', 'function']);
   });
 
   it.each(cases())('%s, %s storage: estimate, provider usage, stream, 429, tier guard, getUsage', async (platform, storage) => {

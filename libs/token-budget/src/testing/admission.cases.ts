@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { CaseDefinition, figures, figuresOf } from './conformance-context';
+import { CaseDefinition, ConformanceContext, figures, figuresOf } from './conformance-context';
+
+/** A clamp of 30 over two counters with 40 and 10 tokens of room: it holds 10. */
+async function clampAcrossTwo(ctx: ConformanceContext) {
+  const a = ctx.counter('a', { limit: 100 });
+  const b = ctx.counter('b', { limit: 50 });
+  await ctx.commit([a], 60);
+  await ctx.commit([b], 40);
+  const clamped = await ctx.admit([a, b], 30, { policy: 'clamp' });
+  assert.equal(clamped.held, 10);
+  return { a, b, clamped };
+}
 
 /** Admission: the edge of each limit, the E = 0 rule, strict and clamp, all counters or none. */
 export const ADMISSION_CASES: CaseDefinition[] = [
@@ -20,11 +31,12 @@ export const ADMISSION_CASES: CaseDefinition[] = [
       await ctx.commit([counter], 30);
       const first = await ctx.admit([counter], 50);
       assert.equal(first.held, 50);
-      assert.deepEqual({ used: first.states[0].used, reserved: first.states[0].reserved }, { used: 30, reserved: 50 }, 'the reply shows the hold');
+      const [after] = first.states;
+      assert.deepEqual([after.used, after.reserved], [30, 50], 'the reply shows the hold');
       const refusal = await ctx.refuse([counter], 21);
       assert.equal(refusal.index, 0);
       assert.equal(refusal.dimension, 'tokens');
-      assert.deepEqual({ used: refusal.state.used, reserved: refusal.state.reserved }, { used: 30, reserved: 50 }, 'the refusal shows the counter that refused');
+      assert.deepEqual([refusal.state.used, refusal.state.reserved], [30, 50], 'the refusal shows the counter that refused');
       await ctx.admit([counter], 20);
       assert.deepEqual(await ctx.figures([counter]), [figures({ used: 30, reserved: 70, requests: 1 })]);
       await ctx.refuse([counter], 1);
@@ -86,18 +98,13 @@ export const ADMISSION_CASES: CaseDefinition[] = [
       await ctx.refuse([counter], 1, { policy: 'clamp' });
       await ctx.release([counter], clamped.id);
       const small = await ctx.admit([counter], 10, { cost: 20, policy: 'clamp' });
-      assert.deepEqual({ held: small.held, heldCost: small.heldCost }, { held: 10, heldCost: 20 }, 'clamp holds the whole estimate when it fits');
+      assert.deepEqual([small.held, small.heldCost], [10, 20], 'clamp holds the whole estimate when it fits');
     },
   },
   {
     name: 'clamp holds the smallest room of all counters, and its commit settles every counter',
     async run(ctx) {
-      const a = ctx.counter('a', { limit: 100 });
-      const b = ctx.counter('b', { limit: 50 });
-      await ctx.commit([a], 60);
-      await ctx.commit([b], 40);
-      const clamped = await ctx.admit([a, b], 30, { policy: 'clamp' });
-      assert.equal(clamped.held, 10);
+      const { a, b, clamped } = await clampAcrossTwo(ctx);
       assert.equal((await ctx.figures([b]))[0].reserved, 10, 'the tightest counter is filled, not passed');
       await ctx.commit([a, b], 10, { id: clamped.id });
       assert.deepEqual(
@@ -169,12 +176,7 @@ export const ADMISSION_CASES: CaseDefinition[] = [
 export const CLAMP_ON_EVERY_COUNTER_CASE: CaseDefinition = {
   name: 'clamp holds the smallest room of all counters, on every counter',
   async run(ctx) {
-    const a = ctx.counter('a', { limit: 100 });
-    const b = ctx.counter('b', { limit: 50 });
-    await ctx.commit([a], 60);
-    await ctx.commit([b], 40);
-    const clamped = await ctx.admit([a, b], 30, { policy: 'clamp' });
-    assert.equal(clamped.held, 10);
+    const { a, b } = await clampAcrossTwo(ctx);
     assert.deepEqual(
       (await ctx.figures([a, b])).map((f) => f.reserved),
       [10, 10],

@@ -28,7 +28,10 @@ export const CONCURRENCY_CASES: CaseDefinition[] = [
       assert.equal(b.reserved, 3 * (all + twoOnly));
       assert.equal(c.costReserved, 2 * (all + twoOnly));
       assert.ok(a.reserved <= 50 && b.reserved <= 80 && c.costReserved <= 45, `overshoot: ${JSON.stringify([a, b, c])}`);
-      assert.equal(c.costReserved, 44, 'the tightest budget is filled to what fits');
+      // (not asserted: that the tightest budget is filled. A store that reserves counter by counter and
+      // undoes a refused reservation, as RedisAdapter does across Cluster slots, may refuse a request
+      // while another's hold is being undone; conservative, never an overshoot)
+      assert.ok(all > 0, 'some reservations on all three counters are admitted');
     },
   },
   {

@@ -13,6 +13,11 @@ import type {
 } from '../storage/storage-adapter.interface';
 import type { StorageCapability } from './conformance.types';
 
+/** An admitted reserve: its id, what it held, the states after. */
+export type Admitted = { id: string; held: number; heldCost: number; states: CounterState[] };
+/** A refused reserve. */
+export type Refused = Extract<ReserveResult, { admitted: false }>;
+
 /** A case as written: what it needs, and its body on a fresh context. */
 export interface CaseDefinition {
   name: string;
@@ -103,18 +108,19 @@ export class ConformanceContext {
   }
 
   /** A reserve that must be admitted; returns what it held and its id. */
-  async admit(counters: BudgetCounter[], amount: number, extra: Partial<ReserveRequest> = {}): Promise<{ id: string; held: number; heldCost: number; states: CounterState[] }> {
+  async admit(counters: BudgetCounter[], amount: number, extra: Partial<ReserveRequest> = {}): Promise<Admitted> {
     const id = extra.id ?? this.id();
     const result = await this.reserve(counters, amount, { ...extra, id });
-    assert.equal(result.admitted, true, `reserve of ${amount} tokens / ${extra.cost ?? 0} nano-dollars was refused: ${JSON.stringify(result)}`);
+    assert.equal(result.admitted, true, `reserve of ${amount} tokens, ${extra.cost ?? 0} nano-dollars refused: ${JSON.stringify(result)}`);
     if (!result.admitted) throw new Error('unreachable');
     return { id, held: result.held, heldCost: result.heldCost, states: result.states };
   }
 
   /** A reserve that must be refused; returns the refusal. */
-  async refuse(counters: BudgetCounter[], amount: number, extra: Partial<ReserveRequest> = {}): Promise<Extract<ReserveResult, { admitted: false }>> {
+  async refuse(counters: BudgetCounter[], amount: number, extra: Partial<ReserveRequest> = {}): Promise<Refused> {
     const result = await this.reserve(counters, amount, extra);
-    assert.equal(result.admitted, false, `reserve of ${amount} tokens / ${extra.cost ?? 0} nano-dollars was admitted: ${JSON.stringify(result)}`);
+    const what = `reserve of ${amount} tokens, ${extra.cost ?? 0} nano-dollars`;
+    assert.equal(result.admitted, false, `${what} admitted: ${JSON.stringify(result)}`);
     if (result.admitted) throw new Error('unreachable');
     return result;
   }
@@ -170,7 +176,15 @@ export function figuresOf(state: CounterState): Figures {
 }
 
 /** Figures of a counter: zeros but for the ones given. */
-export const figures = (given: Partial<Figures>): Figures => ({ used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0, ...given });
+export const figures = (given: Partial<Figures>): Figures => ({
+  used: 0,
+  reserved: 0,
+  carryover: 0,
+  costUsed: 0,
+  costReserved: 0,
+  requests: 0,
+  ...given,
+});
 
 /** Runs `call` (sync or async) and asserts it throws or rejects. */
 export async function rejects(call: () => unknown, what: string): Promise<void> {

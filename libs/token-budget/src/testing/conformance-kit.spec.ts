@@ -6,10 +6,11 @@ import type { BudgetCounter, CommitRequest, ReserveRequest, ReserveResult } from
 const MEMORY_CAPABILITIES: StorageCapability[] = ['renew', 'grant', 'setLimit', 'list', 'unindex'];
 
 /** A MemoryAdapter whose methods are replaced by `overrides` (given the intact adapter). */
-function broken(overrides: (inner: MemoryAdapter) => Partial<StorageAdapter>): () => StorageAdapter & { close(): void } {
+function broken(overrides: (inner: MemoryAdapter) => Partial<StorageAdapter>): () => Closable {
   return () => {
     const inner = new MemoryAdapter();
-    const bound = Object.fromEntries(MEMORY_CAPABILITIES.map((name) => [name, (inner[name as keyof MemoryAdapter] as (...args: unknown[]) => unknown).bind(inner)]));
+    const method = (name: StorageCapability) => (inner[name as keyof MemoryAdapter] as (...args: unknown[]) => unknown).bind(inner);
+    const bound = Object.fromEntries(MEMORY_CAPABILITIES.map((name) => [name, method(name)]));
     return {
       reserve: (r) => inner.reserve(r),
       commit: (r) => inner.commit(r),
@@ -37,10 +38,11 @@ async function failures(cases: ConformanceCase[]): Promise<string[]> {
   return failed;
 }
 
-const casesOf = (create: () => StorageAdapter & { close(): void }) => storageAdapterCases({ create, destroy: (a) => a.close() }, MEMORY_CAPABILITIES);
+type Closable = StorageAdapter & { close(): void };
+const casesOf = (create: () => Closable) => storageAdapterCases({ create, destroy: (a) => a.close() }, MEMORY_CAPABILITIES);
 
 /** Each broken adapter, with (part of) the name of a case that must catch it. */
-const BROKEN: { flaw: string; create: () => StorageAdapter & { close(): void }; caughtBy: string[] }[] = [
+const BROKEN: { flaw: string; create: () => Closable; caughtBy: string[] }[] = [
   {
     flaw: 'its reserve ignores the last counter',
     create: broken((inner) => ({
@@ -75,7 +77,8 @@ const BROKEN: { flaw: string; create: () => StorageAdapter & { close(): void }; 
         if (r.amount > 0 || r.cost > 0) return inner.reserve(r);
         const states = inner.read(r.counters, r.now);
         const full = r.counters.findIndex((c, i) => c.limit > 0 && states[i].used + states[i].reserved > c.limit);
-        return full < 0 ? { admitted: true, states, held: 0, heldCost: 0 } : { admitted: false, index: full, dimension: 'tokens', state: states[full] };
+        if (full < 0) return { admitted: true, states, held: 0, heldCost: 0 };
+        return { admitted: false, index: full, dimension: 'tokens', state: states[full] };
       },
     })),
     caughtBy: ['with an estimate of 0'],
@@ -140,10 +143,14 @@ describe('the storage conformance kit', () => {
   it('registers only the cases of the capabilities found, and names both kinds in the title', () => {
     const titles: string[] = [];
     const names: string[] = [];
-    const runner = { describe: (title: string, body: () => void) => (titles.push(title), body()), it: (name: string) => void names.push(name) };
+    const runner = {
+      describe: (title: string, body: () => void) => (titles.push(title), body()),
+      it: (name: string) => void names.push(name),
+    };
     const withoutRenew = broken(() => ({ renew: undefined }));
     describeStorageAdapter('no renew', { create: withoutRenew, destroy: (a) => a.close() }, runner);
-    expect(titles).toEqual(['StorageAdapter conformance: no renew (with grant, setLimit, list, unindex; without renew, now, hit, idempotentCommit)']);
+    const title = 'StorageAdapter conformance: no renew (with grant, setLimit, list, unindex; without renew, now, hit, idempotentCommit)';
+    expect(titles).toEqual([title]);
     expect(names.filter((n) => n.startsWith('renew'))).toEqual([]);
     expect(names).toContain("granted credits add to the period's room in tokens and in money, and count toward the next period's bonus");
     expect(names).toEqual(storageAdapterCases({ create: withoutRenew }, ['grant', 'setLimit', 'list', 'unindex']).map((c) => c.name));
@@ -151,13 +158,16 @@ describe('the storage conformance kit', () => {
   });
 
   it('fails an adapter that lacks a capability it is declared to have', async () => {
-    const [check] = storageAdapterCases({ create: broken(() => ({ renew: undefined })), destroy: (a) => a.close(), capabilities: ['renew', 'list'] }, ['renew', 'list']);
+    const declared: StorageCapability[] = ['renew', 'list'];
+    const options = { create: broken(() => ({ renew: undefined })), destroy: (a: Closable) => a.close(), capabilities: declared };
+    const [check] = storageAdapterCases(options, declared);
     expect(check.name).toBe('has the optional methods it is tested for (renew, list)');
     await expect(check.run()).rejects.toThrow('the adapter has no renew');
   });
 
   it('asks for capabilities when create() answers a Promise', () => {
     const runner = { describe: () => undefined, it: () => undefined };
-    expect(() => describeStorageAdapter('async', { create: async () => new MemoryAdapter(), destroy: (a) => a.onModuleDestroy() }, runner)).toThrow(/pass capabilities/);
+    const options = { create: async () => new MemoryAdapter(), destroy: (a: MemoryAdapter) => a.onModuleDestroy() };
+    expect(() => describeStorageAdapter('async', options, runner)).toThrow(/pass capabilities/);
   });
 });

@@ -4,12 +4,20 @@ import { ADMISSION_CASES } from './admission.cases';
 import { CLOCK_RATE_CASES } from './clock-rate.cases';
 import { CONCURRENCY_CASES } from './concurrency.cases';
 import { CaseDefinition, ConformanceContext } from './conformance-context';
-import { ALL_CAPABILITIES, ConformanceCase, ConformanceRunner, METHOD_CAPABILITIES, StorageCapability, StorageConformanceOptions } from './conformance.types';
+import { ALL_CAPABILITIES, METHOD_CAPABILITIES } from './conformance.types';
+import type { ConformanceCase, ConformanceRunner, StorageCapability, StorageConformanceOptions } from './conformance.types';
 import { MONEY_RANKING_CASES } from './money-rankings.cases';
 import { PERIOD_CASES } from './periods.cases';
 import { SETTLEMENT_CASES } from './settlement.cases';
 
-const ALL_CASES: readonly CaseDefinition[] = [...ADMISSION_CASES, ...SETTLEMENT_CASES, ...PERIOD_CASES, ...MONEY_RANKING_CASES, ...CONCURRENCY_CASES, ...CLOCK_RATE_CASES];
+const ALL_CASES: readonly CaseDefinition[] = [
+  ...ADMISSION_CASES,
+  ...SETTLEMENT_CASES,
+  ...PERIOD_CASES,
+  ...MONEY_RANKING_CASES,
+  ...CONCURRENCY_CASES,
+  ...CLOCK_RATE_CASES,
+];
 
 /** The optional methods an adapter has (found by name, so a wrapper or a Proxy keeps them). */
 export function capabilitiesOf(adapter: StorageAdapter): StorageCapability[] {
@@ -21,7 +29,10 @@ export function capabilitiesOf(adapter: StorageAdapter): StorageCapability[] {
  * creates an adapter, runs the case and disposes of the adapter, and throws (an `AssertionError`)
  * when the adapter breaks the case. Cases of capabilities not listed are not in the list.
  */
-export function storageAdapterCases<A extends StorageAdapter>(options: StorageConformanceOptions<A>, capabilities: readonly StorageCapability[]): ConformanceCase[] {
+export function storageAdapterCases<A extends StorageAdapter>(
+  options: StorageConformanceOptions<A>,
+  capabilities: readonly StorageCapability[],
+): ConformanceCase[] {
   const has = new Set(capabilities);
   const cases: ConformanceCase[] = [];
   const declared = capabilities.filter((c) => METHOD_CAPABILITIES.includes(c));
@@ -41,7 +52,10 @@ export function storageAdapterCases<A extends StorageAdapter>(options: StorageCo
     cases.push({
       name: definition.name,
       needs,
-      run: () => withAdapter(options, (adapter) => definition.run(new ConformanceContext(adapter, options.keyPrefix ?? 'tb-conformance', clockOf(options, adapter)))),
+      run: () =>
+        withAdapter(options, (adapter) => {
+          return definition.run(new ConformanceContext(adapter, options.keyPrefix ?? 'tb-conformance', clockOf(options, adapter)));
+        }),
     });
   }
   return cases;
@@ -55,11 +69,16 @@ export function storageAdapterCases<A extends StorageAdapter>(options: StorageCo
  * @example
  * describeStorageAdapter('MyStoreAdapter', { create: () => new MyStoreAdapter(url), destroy: (a) => a.close() });
  */
-export function describeStorageAdapter<A extends StorageAdapter>(name: string, options: StorageConformanceOptions<A>, runner?: Partial<ConformanceRunner>): void {
+export function describeStorageAdapter<A extends StorageAdapter>(
+  name: string,
+  options: StorageConformanceOptions<A>,
+  runner?: Partial<ConformanceRunner>,
+): void {
   const { describe, it } = runnerOf(runner);
   const capabilities = options.capabilities ?? probeCapabilities(options);
   const untested = ALL_CAPABILITIES.filter((c) => !capabilities.includes(c));
-  const title = `StorageAdapter conformance: ${name} (with ${capabilities.join(', ') || 'no optional capability'}${untested.length ? `; without ${untested.join(', ')}` : ''})`;
+  const without = untested.length ? `; without ${untested.join(', ')}` : '';
+  const title = `StorageAdapter conformance: ${name} (with ${capabilities.join(', ') || 'no optional capability'}${without})`;
   describe(title, () => {
     for (const testCase of storageAdapterCases(options, capabilities)) it(testCase.name, testCase.run, options.timeoutMs ?? 30_000);
   });
@@ -71,7 +90,8 @@ function runnerOf(runner: Partial<ConformanceRunner> | undefined): ConformanceRu
   const it = runner?.it ?? globals.it;
   if (typeof describe !== 'function' || typeof it !== 'function') {
     throw new TypeError(
-      'describeStorageAdapter needs describe and it: run it under jest, or vitest with globals: true, or pass them (describeStorageAdapter(name, options, { describe, it })).',
+      'describeStorageAdapter needs describe and it: run it under jest, or vitest with globals: true, ' +
+        'or pass them (describeStorageAdapter(name, options, { describe, it })).',
     );
   }
   return { describe: describe.bind(globalThis), it: it.bind(globalThis) };
@@ -82,7 +102,7 @@ function probeCapabilities<A extends StorageAdapter>(options: StorageConformance
   const made = options.create();
   if (typeof (made as { then?: unknown }).then === 'function') {
     void (made as Promise<A>).then((adapter) => options.destroy?.(adapter)).catch(() => undefined);
-    throw new TypeError('create() answered a Promise: pass capabilities (e.g. capabilities: [\'renew\', \'list\']) so the kit knows which cases to register.');
+    throw new TypeError("create() answered a Promise: pass capabilities (e.g. ['renew', 'list']), so the kit knows what to register.");
   }
   const adapter = made as A;
   const found = capabilitiesOf(adapter);
@@ -95,7 +115,7 @@ function clockOf<A extends StorageAdapter>(options: StorageConformanceOptions<A>
   return typeof adapter.now === 'function' ? () => (adapter.now as () => number).call(adapter) : undefined;
 }
 
-async function withAdapter<A extends StorageAdapter>(options: StorageConformanceOptions<A>, run: (adapter: A) => Promise<void>): Promise<void> {
+async function withAdapter<A extends StorageAdapter>(options: StorageConformanceOptions<A>, run: (adapter: A) => Promise<void>) {
   const adapter = await options.create();
   try {
     await run(adapter);

@@ -36,10 +36,14 @@ export const MONEY_RANKING_CASES: CaseDefinition[] = [
     async run(ctx) {
       const counter = ctx.counter('a', { limit: 1_000, costLimit: 1_000 });
       for (const bad of [1.5, -1, Number.NaN, 2 ** 53, Number.POSITIVE_INFINITY]) {
-        await rejects(() => ctx.adapter.reserve({ id: ctx.id(), counters: [counter], amount: bad, cost: 0, leaseUntil: ctx.now() + 60_000, now: ctx.now() }), `reserve amount ${bad}`);
-        await rejects(() => ctx.adapter.reserve({ id: ctx.id(), counters: [counter], amount: 1, cost: bad, leaseUntil: ctx.now() + 60_000, now: ctx.now() }), `reserve cost ${bad}`);
-        await rejects(() => ctx.adapter.commit({ id: ctx.id(), counters: [counter], amount: bad, cost: 0, now: ctx.now() }), `commit amount ${bad}`);
-        await rejects(() => ctx.adapter.commit({ id: ctx.id(), counters: [counter], amount: 1, cost: bad, now: ctx.now() }), `commit cost ${bad}`);
+        const reserve = (amount: number, cost: number) => () =>
+          ctx.adapter.reserve({ id: ctx.id(), counters: [counter], amount, cost, leaseUntil: ctx.now() + 60_000, now: ctx.now() });
+        const commit = (amount: number, cost: number) => () =>
+          ctx.adapter.commit({ id: ctx.id(), counters: [counter], amount, cost, now: ctx.now() });
+        await rejects(reserve(bad, 0), `reserve amount ${bad}`);
+        await rejects(reserve(1, bad), `reserve cost ${bad}`);
+        await rejects(commit(bad, 0), `commit amount ${bad}`);
+        await rejects(commit(1, bad), `commit cost ${bad}`);
       }
       assert.deepEqual(await ctx.figures([counter]), [figures({})]);
     },

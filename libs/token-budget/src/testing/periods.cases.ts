@@ -28,11 +28,14 @@ export const PERIOD_CASES: CaseDefinition[] = [
       await ctx.commit([september], 0);
       await ctx.commit([october], 10);
       assert.equal((await ctx.read([october]))[0].carryover, 80);
-      assert.equal((await ctx.read([current('d', 500, october.key)]))[0].carryover, 170, "the previous period's own bonus is part of its unused");
+      const november = current('d', 500, october.key);
+      assert.equal((await ctx.read([november]))[0].carryover, 170, "the previous period's own bonus is part of its unused");
     },
   },
   {
-    name: 'no rollover bonus without a record in the immediately preceding period (no chaining over idle periods), with maxCarryover 0, or after an unlimited period',
+    name:
+      'no rollover bonus without a record in the immediately preceding period (no chaining over idle periods), ' +
+      'with maxCarryover 0, or after an unlimited period',
     async run(ctx) {
       const september = ctx.counter('a', { limit: 100 }, '2026-09');
       await ctx.commit([september], 0);
@@ -44,11 +47,13 @@ export const PERIOD_CASES: CaseDefinition[] = [
 
       const previous = ctx.counter('b', { limit: 100 }, '2026-10');
       await ctx.commit([previous], 0);
-      assert.equal((await ctx.read([ctx.counter('b', { limit: 100, maxCarryover: 0, previousKey: previous.key })]))[0].carryover, 0, 'maxCarryover 0');
+      const noCarryover = ctx.counter('b', { limit: 100, maxCarryover: 0, previousKey: previous.key });
+      assert.equal((await ctx.read([noCarryover]))[0].carryover, 0, 'maxCarryover 0');
 
       const unlimited = ctx.counter('c', { limit: 0 }, '2026-10');
       await ctx.commit([unlimited], 5);
-      assert.equal((await ctx.read([ctx.counter('c', { limit: 100, maxCarryover: 50, previousKey: unlimited.key })]))[0].carryover, 0, 'after an unlimited period');
+      const afterUnlimited = ctx.counter('c', { limit: 100, maxCarryover: 50, previousKey: unlimited.key });
+      assert.equal((await ctx.read([afterUnlimited]))[0].carryover, 0, 'after an unlimited period');
     },
   },
   {
@@ -128,7 +133,8 @@ export const PERIOD_CASES: CaseDefinition[] = [
       assert.deepEqual(await crossed(1, 0), []);
       assert.deepEqual(await crossed(0, 400), [{ fraction: 0.9, dimension: 'cost' }]);
       const other = ctx.counter('b', { limit: 100, thresholds: [0.5] });
-      assert.deepEqual((await ctx.commit([counter, other], 60)).crossed, [[], [{ fraction: 0.5, dimension: 'tokens' }]], 'per counter, in request order');
+      const { crossed: perCounter } = await ctx.commit([counter, other], 60);
+      assert.deepEqual(perCounter, [[], [{ fraction: 0.5, dimension: 'tokens' }]], 'per counter, in request order');
     },
   },
   {

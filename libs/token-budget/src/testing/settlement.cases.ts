@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { BudgetCounter } from '../storage/storage-adapter.interface';
+import type { BudgetCounter, StorageAdapter } from '../storage/storage-adapter.interface';
 import { CaseDefinition, ConformanceContext, figures } from './conformance-context';
 
 /** A lease the kit lets lapse: short on the adapter's own clock (waited for), any length on the virtual one. */
@@ -33,7 +33,10 @@ export const SETTLEMENT_CASES: CaseDefinition[] = [
       );
       const over = await ctx.admit([a], 10, { cost: 100 });
       await ctx.commit([a], 40, { id: over.id, cost: 3_000 });
-      assert.deepEqual(await ctx.figures([a, b]), [figures({ used: 60, costUsed: 5_000, requests: 2 }), figures({ used: 20, costUsed: 2_000, requests: 1 })]);
+      assert.deepEqual(await ctx.figures([a, b]), [
+        figures({ used: 60, costUsed: 5_000, requests: 2 }),
+        figures({ used: 20, costUsed: 2_000, requests: 1 }),
+      ]);
     },
   },
   {
@@ -42,7 +45,8 @@ export const SETTLEMENT_CASES: CaseDefinition[] = [
       const counter = ctx.counter('a', { limit: 100 });
       const held = await ctx.admit([counter], 30);
       await ctx.commit([counter], 12, { id: 'never-reserved', cost: 7 });
-      assert.deepEqual(await ctx.figures([counter]), [figures({ used: 12, reserved: 30, costUsed: 7, requests: 1 })], 'the other hold stays');
+      const after = figures({ used: 12, reserved: 30, costUsed: 7, requests: 1 });
+      assert.deepEqual(await ctx.figures([counter]), [after], 'the other hold stays');
       await ctx.release([counter], held.id);
     },
   },
@@ -104,28 +108,32 @@ export const SETTLEMENT_CASES: CaseDefinition[] = [
       const late = ctx.id('late');
       await ctx.commit([a], 7, { id: late });
       await ctx.commit([a], 7, { id: late });
-      assert.deepEqual(await ctx.figures([a, b]), [figures({ used: 27, costUsed: 20, requests: 2 }), figures({ used: 20, costUsed: 20, requests: 1 })]);
+      assert.deepEqual(await ctx.figures([a, b]), [
+        figures({ used: 27, costUsed: 20, requests: 2 }),
+        figures({ used: 20, costUsed: 20, requests: 1 }),
+      ]);
     },
   },
   {
     name: 'renew moves a live lease later, so its hold outlives its first end; it answers false once nothing holds it',
     needs: ['renew'],
     async run(ctx) {
-      const renew = ctx.adapter.renew!.bind(ctx.adapter);
+      const adapter = ctx.adapter as Required<Pick<StorageAdapter, 'renew'>>;
+      const renew = (id: string, leaseUntil: number) => adapter.renew({ id, counters: [counter], leaseUntil, now: ctx.now() });
       const counter = ctx.counter('a', { limit: 100 });
       const now = ctx.now();
       const leaseUntil = now + SHORT_LEASE_MS;
       const renewed = await ctx.admit([counter], 30, { now, leaseUntil });
       const other = await ctx.admit([counter], 20, { now, leaseUntil });
       const later = ctx.now() + 600_000;
-      assert.equal(await renew({ id: renewed.id, counters: [counter], leaseUntil: later, now: ctx.now() }), true, 'renew of a live hold answers true');
+      assert.equal(await renew(renewed.id, later), true, 'renew of a live hold answers true');
       await lapse(ctx, counter, leaseUntil, 30);
       assert.equal((await ctx.figures([counter]))[0].reserved, 30, 'the renewed hold still counts after its first end');
-      assert.equal(await renew({ id: other.id, counters: [counter], leaseUntil: later, now: ctx.now() }), false, 'a lapsed hold is not brought back');
+      assert.equal(await renew(other.id, later), false, 'a lapsed hold is not brought back');
       assert.equal((await ctx.figures([counter]))[0].reserved, 30);
       await ctx.release([counter], renewed.id);
-      assert.equal(await renew({ id: renewed.id, counters: [counter], leaseUntil: later, now: ctx.now() }), false, 'a released hold is not renewed');
-      assert.equal(await renew({ id: 'never-reserved', counters: [counter], leaseUntil: later, now: ctx.now() }), false);
+      assert.equal(await renew(renewed.id, later), false, 'a released hold is not renewed');
+      assert.equal(await renew('never-reserved', later), false);
     },
   },
 ];

@@ -4,7 +4,9 @@ import { CaseDefinition } from './conformance-context';
 /** Rollover, per-subject overrides, credits and thresholds: what a period's effective limit is. */
 export const PERIOD_CASES: CaseDefinition[] = [
   {
-    name: 'the rollover bonus is min(previous unused, maxCarryover), the previous effective limit counting, and adds to the limit',
+    name:
+      'the rollover bonus is min(previous unused, maxCarryover), the previous effective limit counting, ' +
+      'and adds to the token limit (money does not roll over)',
     async run(ctx) {
       const previous = (subject: string, period = '2026-10') => ctx.counter(subject, { limit: 100 }, period);
       const current = (subject: string, maxCarryover: number, previousKey: string, period?: string) =>
@@ -30,6 +32,12 @@ export const PERIOD_CASES: CaseDefinition[] = [
       assert.equal((await ctx.read([october]))[0].carryover, 80);
       const november = current('d', 500, october.key);
       assert.equal((await ctx.read([november]))[0].carryover, 170, "the previous period's own bonus is part of its unused");
+
+      // money does not roll over: an unspent October leaves November's money limit as it is
+      const spent = ctx.counter('e', { limit: 100, costLimit: 1_000 }, '2026-10');
+      await ctx.commit([spent], 0);
+      const money = ctx.counter('e', { limit: 100, costLimit: 100, maxCarryover: 50, previousKey: spent.key });
+      assert.equal((await ctx.refuse([money], 1, { cost: 101 })).dimension, 'cost');
     },
   },
   {

@@ -6,6 +6,7 @@ const shared = {
   modulePathIgnorePatterns: ['<rootDir>/compat/', '<rootDir>/.compat/'],
   moduleNameMapper: {
     '^nestjs-token-budget$': '<rootDir>/libs/token-budget/src',
+    '^nestjs-token-budget/testing$': '<rootDir>/libs/token-budget/src/testing',
   },
 };
 

@@ -60,17 +60,20 @@ export class RedisSlots {
   /**
    * A reservation across slots, slot by slot. A refusal or a failure releases every slot tried so
    * far (the failing one included: its script may have run), so a hold never outlives a refused
-   * reservation. Under 'clamp', each slot holds at most what the slots before it held, so the first
-   * slots may hold more than the last one could: more conservative, never less.
+   * reservation. Under 'clamp', each slot holds at most what the slots before it held; when a later
+   * slot held less, the earlier slots' holds are lowered to it (`shrink`), so every counter holds
+   * the same smallest room, as on a single node.
    */
   async reserve(
     request: ReserveRequest,
     groups: SlotGroup[],
     reserveGroup: (request: ReserveRequest, counters: BudgetCounter[]) => Promise<ReserveResult>,
     release: (request: ReleaseRequest) => Promise<void>,
+    shrink: (request: ReserveRequest, counters: BudgetCounter[]) => Promise<void>,
   ): Promise<ReserveResult> {
     const states: CounterState[] = new Array(request.counters.length);
     const tried: BudgetCounter[] = [];
+    const heldBy: { group: SlotGroup; held: number; heldCost: number }[] = [];
     let slotRequest = request;
     for (const group of groups) {
       tried.push(...group.counters);
@@ -86,9 +89,37 @@ export class RedisSlots {
         return { admitted: false, index: group.indexes[result.index], dimension: result.dimension, state: result.state };
       }
       group.indexes.forEach((original, i) => (states[original] = result.states[i]));
+      heldBy.push({ group, held: result.held, heldCost: result.heldCost });
       slotRequest = { ...slotRequest, amount: result.held, cost: result.heldCost };
     }
-    return { admitted: true, states, held: slotRequest.amount, heldCost: slotRequest.cost };
+    const held = slotRequest.amount;
+    const heldCost = slotRequest.cost;
+    const over = heldBy.filter((slot) => slot.held > held || slot.heldCost > heldCost);
+    if (over.length > 0) await this.trim(slotRequest, over, states, shrink, release, tried);
+    return { admitted: true, states, held, heldCost };
+  }
+
+  /** Lowers the holds of the slots that held more than the last one, and their reported states with them. */
+  private async trim(
+    request: ReserveRequest,
+    over: { group: SlotGroup; held: number; heldCost: number }[],
+    states: CounterState[],
+    shrink: (request: ReserveRequest, counters: BudgetCounter[]) => Promise<void>,
+    release: (request: ReleaseRequest) => Promise<void>,
+    tried: BudgetCounter[],
+  ): Promise<void> {
+    try {
+      await Promise.all(over.map((slot) => shrink(request, slot.group.counters)));
+    } catch (error) {
+      await this.compensate(request, tried, release);
+      throw error;
+    }
+    for (const slot of over) {
+      for (const original of slot.group.indexes) {
+        const state = states[original];
+        states[original] = { ...state, reserved: state.reserved - (slot.held - request.amount), costReserved: state.costReserved - (slot.heldCost - request.cost) };
+      }
+    }
   }
 
   /** Best-effort release of the slots a refused cross-slot reservation touched; logged, never thrown. */

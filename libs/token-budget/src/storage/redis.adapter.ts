@@ -83,6 +83,7 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
   private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) =>
     this.reserveGroup(request, counters);
   private readonly releaseOf = (request: ReleaseRequest) => this.release(request);
+  private readonly shrinkOf = (request: ReserveRequest, counters: BudgetCounter[]) => this.shrink(request, counters);
 
   constructor(input: RedisAdapterInput, options: RedisAdapterOptions = {}) {
     ({ client: this.client, owned: this.owned } = clientOf(input, this.logger));
@@ -131,7 +132,7 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     if (this.slots.oneSlot(request.counters)) return this.reserveOneSlot(request);
     const groups = this.slots.groups(request.counters);
     if (groups.length === 1) return this.reserveOneSlot(request);
-    return this.slots.reserve(request, groups, this.reserveGroupOf, this.releaseOf);
+    return this.slots.reserve(request, groups, this.reserveGroupOf, this.releaseOf, this.shrinkOf);
   }
 
   /**
@@ -166,6 +167,11 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     // slower write of an older total never lowers a newer one.
     if (this.isCluster) await this.rankAfterCommit(counters, states, now);
     return { states, crossed };
+  }
+
+  /** Lowers a clamped reservation's holds on `counters` to the request's amount and cost (Cluster, see RedisSlots). */
+  private async shrink({ id, amount, cost, now }: ReserveRequest, counters: BudgetCounter[]): Promise<void> {
+    await this.scripts.tokenBudgetShrink(counters.length * KEYS_PER_COUNTER, ...scriptKeys(counters), this.scriptNow(now), id, amount, cost);
   }
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {

@@ -6,6 +6,7 @@ import { READ_SCRIPT } from './read.script';
 import { RELEASE_SCRIPT } from './release.script';
 import { RENEW_SCRIPT } from './renew.script';
 import { RESERVE_SCRIPT } from './reserve.script';
+import { SHRINK_SCRIPT } from './shrink.script';
 
 /** One script as ioredis runs it: EVALSHA with `numKeys` keys, then the arguments (EVAL once on NOSCRIPT). */
 type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
@@ -19,6 +20,7 @@ export type ScriptedClient = (Redis | Cluster) & {
   tokenBudgetGrant: ScriptCommand;
   tokenBudgetRenew: ScriptCommand;
   tokenBudgetPrepareCommit: ScriptCommand;
+  tokenBudgetShrink: ScriptCommand;
 };
 
 /**
@@ -33,5 +35,6 @@ export function defineBudgetScripts(client: Redis | Cluster): ScriptedClient {
   client.defineCommand('tokenBudgetGrant', { lua: GRANT_SCRIPT });
   client.defineCommand('tokenBudgetRenew', { lua: RENEW_SCRIPT });
   client.defineCommand('tokenBudgetPrepareCommit', { lua: PREPARE_COMMIT_SCRIPT });
+  client.defineCommand('tokenBudgetShrink', { lua: SHRINK_SCRIPT });
   return client as ScriptedClient;
 }

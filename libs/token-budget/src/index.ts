@@ -123,4 +123,6 @@ export type { ConfigSectionValidator, TokenBudgetConfigFile } from './config/loa
 export { lookUpModelPrice } from './pricing/model-price-lookup';
 export type { ModelPriceLookup } from './pricing/model-price-lookup';
 export type { PriceSheet, CatalogPrice } from './pricing/price-catalog';
+export { findCatalogModel, listCatalogModels } from './pricing/price-catalog';
+export type { CatalogModel } from './pricing/price-catalog';
 export { TokenBudgetConfigError } from './config/config-file-error';

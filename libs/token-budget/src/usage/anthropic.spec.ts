@@ -103,6 +103,13 @@ describe('Anthropic usage (usage/anthropic.ts)', () => {
       expect(acc.usage('complete')).toMatchObject({ inputTokens: 25, outputTokens: 15, totalTokens: 40 });
     });
 
+    it('a __proto__ key in a message_delta usage is a field like any other, never a prototype', () => {
+      const hostile = JSON.parse('{"__proto__": {"input_tokens": 999999, "output_tokens": 999999}, "output_tokens": 3}');
+      const acc = feed([start({ input_tokens: 25, output_tokens: 1 }), messageDelta(hostile, 'end_turn')]);
+      expect(acc.usage('complete')).toEqual({ inputTokens: 25, outputTokens: 3, totalTokens: 28, model: 'claude-sonnet-4-5' });
+      expect(({} as Record<string, unknown>).input_tokens).toBeUndefined();
+    });
+
     it('a second message_start starts the figures over', () => {
       const acc = feed([start({ input_tokens: 25, output_tokens: 1 }), messageDelta({ output_tokens: 15 }, 'end_turn'), start({ input_tokens: 3, output_tokens: 1 })]);
       expect(acc.usage('complete')).toMatchObject({ inputTokens: 3, outputTokens: 1 });

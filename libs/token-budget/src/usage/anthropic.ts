@@ -51,6 +51,9 @@ interface AnthropicStream {
   final: boolean;
 }
 
+/** A copy of `fields` on an object without a prototype, so a `__proto__` key is a plain (ignored) field. */
+const plainCopy = (fields?: UnknownRecord): UnknownRecord => Object.assign(Object.create(null) as UnknownRecord, fields);
+
 /** Event types of the Messages stream that carry neither text nor usage. */
 const SILENT_EVENTS: ReadonlySet<unknown> = new Set(['ping', 'error', 'message_stop', 'content_block_start', 'content_block_stop']);
 
@@ -68,10 +71,10 @@ function merge(state: AnthropicStream, delta: UnknownRecord, stream: StreamTally
   if (reading.kind === 'malformed') stream.report(reading, false, anthropicUsage);
   // good figures that a delta would make unreadable (a bad count, a foreign key) are kept
   if (reading.kind === 'malformed' || (reading.kind === 'none' && state.lastGood !== undefined)) {
-    state.usage = { ...(state.lastGood ?? {}) };
+    state.usage = plainCopy(state.lastGood);
     return;
   }
-  state.lastGood = { ...merged };
+  state.lastGood = plainCopy(merged);
 }
 
 /** Reports the figures of the stream so far (none until they hold an `input_tokens`). */
@@ -99,7 +102,8 @@ export const anthropicUsage: UsageReader = {
         const message = peek(event, 'message');
         stream.model(peek(message, 'model'));
         stream.recognise();
-        const state: AnthropicStream = { usage: {}, lastGood: (stream.stateOf(anthropicUsage) as AnthropicStream | undefined)?.lastGood, final: false };
+        // a new message starts its figures over
+        const state: AnthropicStream = { usage: plainCopy(), lastGood: undefined, final: false };
         stream.setState(anthropicUsage, state);
         const usage = peek(message, 'usage');
         if (isRecord(usage)) merge(state, usage, stream);

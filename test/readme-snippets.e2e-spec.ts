@@ -10,7 +10,8 @@ import * as ts from 'typescript';
 import * as library from 'nestjs-token-budget';
 import { BudgetService, RedisAdapter, TierThrottlerStorage, TokenBudgetModule } from 'nestjs-token-budget';
 import { PLATFORMS } from './fixtures/create-app';
-import { configuringCalls, configuringSnippets, isWholeFile, ROOT, Snippet, withoutEllipses } from './fixtures/readme-snippets';
+import { readFileSync } from 'node:fs';
+import { configuringCalls, configuringSnippets, isWholeFile, laidInto, libraryFileOf, readmeSnippets, ROOT, Snippet, withoutEllipses } from './fixtures/readme-snippets';
 import { redisUrl, testRedis, uniquePrefix } from './fixtures/storages';
 
 /** What the README's snippets take as the reader's own: declared, so the rest is checked for real. */
@@ -81,6 +82,50 @@ describe('README.md: every snippet that configures the module', () => {
     expect(snippets.length).toBeGreaterThanOrEqual(10);
     const failed = [...compileSnippets(snippets)].filter(([, problems]) => problems.length).map(([s, problems]) => `README.md:${s.line}\n  ${problems.join('\n  ')}`);
     expect(failed).toEqual([]);
+  }, 120_000);
+});
+
+/**
+ * Type-checks the snippets that are library files or lines laid into one (README "Adding a
+ * provider") in place, with the whole library. Every problem in the library is one too: a new
+ * provider must fit.
+ */
+function compileInPlace(snippets: Snippet[]): string[] {
+  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+  const files = new Map<string, { text: string; line: number }>();
+  for (const snippet of snippets) {
+    const target = libraryFileOf(snippet);
+    if (!target) throw new Error(`README.md:${snippet.line} is not a library file`);
+    if (!target.laid) files.set(target.path, { text: snippet.code, line: snippet.line });
+    else files.set(target.path, { text: laidInto(files.get(target.path)?.text ?? readFileSync(target.path, 'utf8'), snippet.code), line: snippet.line });
+  }
+  const host = ts.createCompilerHost(config.options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, version, ...rest) => {
+    const file = files.get(name);
+    return file ? ts.createSourceFile(name, file.text, version) : read(name, version, ...rest);
+  };
+  const exists = host.fileExists.bind(host);
+  host.fileExists = (name) => files.has(name) || exists(name);
+  const roots = [...files.keys(), join(ROOT, 'libs/token-budget/src/index.ts')];
+  const program = ts.createProgram(roots, { ...config.options, noEmit: true, noUnusedLocals: false }, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${files.has(d.file.fileName) ? `README.md:${files.get(d.file.fileName)!.line} as ` : ''}${d.file.fileName.slice(ROOT.length + 1)}` : '';
+    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+}
+
+describe('README.md: the snippets that are library files', () => {
+  const inPlace = readmeSnippets().filter((s) => libraryFileOf(s) !== undefined);
+
+  it('"Adding a provider" shows a usage file, a request-body file and their list lines', () => {
+    const targets = inPlace.map((s) => libraryFileOf(s)!.path.slice(ROOT.length + 1));
+    expect(targets).toEqual(expect.arrayContaining(['libs/token-budget/src/usage/providers.ts', 'libs/token-budget/src/estimation/request-shapes.ts']));
+    expect(inPlace.filter((s) => !libraryFileOf(s)!.laid)).toHaveLength(2);
+  });
+
+  it('compile in place with the library (a new provider is one file and one list line each)', () => {
+    expect(compileInPlace(inPlace)).toEqual([]);
   }, 120_000);
 });
 

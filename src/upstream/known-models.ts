@@ -1,14 +1,9 @@
-import { calcPrice } from '@pydantic/genai-prices';
-import type { PricingTable } from 'nestjs-token-budget';
-
-/** Providers the catalog is searched under when the model name alone does not match. */
-const PROVIDERS = ['openai', 'anthropic', 'google', 'groq'];
-const NO_USAGE = { input_tokens: 0, output_tokens: 0 };
+import { findCatalogModel, type PricingTable } from 'nestjs-token-budget';
 
 /**
- * The models the built-in mock serves: those the bundled price catalog (@pydantic/genai-prices,
- * the one the library prices with) lists under any of its providers, and those named in the
- * `pricing` option. Any other model gets 404 `model_not_found`, as a provider answers.
+ * The models the built-in mock serves: those the library's price catalog knows (`findCatalogModel`,
+ * the matching cost budgets price with), and those named in the `pricing` option. Any other model
+ * gets 404 `model_not_found`, as a provider answers.
  */
 export function isKnownModel(model: string, pricing: PricingTable = {}): boolean {
   return knownModelName(model, pricing) !== undefined;
@@ -22,14 +17,5 @@ export function isKnownModel(model: string, pricing: PricingTable = {}): boolean
 export function knownModelName(model: string, pricing: PricingTable = {}): string | undefined {
   const name = model.trim().toLowerCase();
   const configured = Object.keys(pricing).find((key) => key.toLowerCase() === name);
-  if (configured !== undefined) return configured;
-  return lookUp(name) ?? PROVIDERS.map((providerId) => lookUp(name, providerId)).find((id) => id !== undefined);
-}
-
-function lookUp(model: string, providerId?: string): string | undefined {
-  try {
-    return calcPrice(NO_USAGE, model, providerId ? { providerId } : undefined)?.model.id ?? undefined;
-  } catch {
-    return undefined;
-  }
+  return configured ?? findCatalogModel(name)?.id;
 }

@@ -1,5 +1,4 @@
-import { findProvider } from '@pydantic/genai-prices';
-import type { PricingTable } from 'nestjs-token-budget';
+import { listCatalogModels, type PricingTable } from 'nestjs-token-budget';
 
 /** A model the gateway serves and can price. */
 export interface ServedModel {
@@ -10,15 +9,15 @@ export interface ServedModel {
 }
 
 /**
- * The models the gateway serves and prices: the `pricing` option's, then the price catalog's
- * (@pydantic/genai-prices, the one the library prices with) for `family` (OpenAI's for the OpenAI
- * routes, Anthropic's for `/v1/messages`), without the catalog's deprecated entries.
+ * The models the gateway serves and prices: the `pricing` option's, then the library's price
+ * catalog's (`listCatalogModels`) for `family` (OpenAI's for the OpenAI routes, Anthropic's for
+ * `/v1/messages`), without the catalog's deprecated entries.
  */
 export function servedModels(family: 'openai' | 'anthropic', pricing: PricingTable = {}): ServedModel[] {
   const configured = Object.keys(pricing).map((id) => ({ id, ownedBy: 'pricing', displayName: id }));
-  const catalog = (findProvider({ providerId: family })?.models ?? [])
+  const catalog = listCatalogModels(family)
     .filter((model) => !model.deprecated)
-    .map((model) => ({ id: model.id, ownedBy: family, displayName: model.name ?? model.id }));
+    .map((model) => ({ id: model.id, ownedBy: family, displayName: model.name }));
   const seen = new Set<string>();
   return [...configured, ...catalog].filter((model) => !seen.has(model.id) && seen.add(model.id));
 }

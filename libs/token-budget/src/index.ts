@@ -59,6 +59,8 @@ export type {
 } from './storage/storage-adapter.interface';
 export { NANOS_PER_USD, MAX_EXACT_USD, MIN_USD_LIMIT, usdToNanos, nanosToUsd } from './pricing/money';
 export type { ModelPricing, PricingTable } from './pricing/model-pricing';
+export { findCatalogModel, listCatalogModels } from './pricing/price-catalog';
+export type { CatalogModel } from './pricing/price-catalog';
 export { DEFAULT_PRICE_KEY } from './pricing/model-pricing';
 export type { EstimateInput, UsageEstimate } from './estimation/usage-estimate';
 export { MemoryAdapter } from './storage/memory.adapter';

@@ -1,7 +1,7 @@
 import { isRecord, itemsOf, loweredLimit, tokenCountOf } from './body-fields';
 import { countContent } from './content-parts';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
-import type { RequestShapeReader } from './request-shape';
+import type { RequestShapeReader } from './request-shape-reader';
 
 /**
  * Tokens Anthropic adds to the prompt when a request has tools (its tool-use system prompt, about
@@ -10,8 +10,9 @@ import type { RequestShapeReader } from './request-shape';
 export const ANTHROPIC_TOOLS_PROMPT_TOKENS = 350;
 
 /** Anthropic Messages (`POST /v1/messages`): `system`, `messages` with content blocks, `tools`. */
-export const anthropicMessages: RequestShapeReader = {
+export const anthropicMessages: RequestShapeReader<'anthropic-messages'> = {
   shape: 'anthropic-messages',
+  matches: (body) => Array.isArray(body.messages) && isAnthropicBody(body),
   producesOutput: true,
   model: (body) => (typeof body.model === 'string' ? body.model : undefined),
   countPrompt(body, counter) {

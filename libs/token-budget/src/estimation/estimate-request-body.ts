@@ -1,11 +1,8 @@
-import { isRecord, itemsOf, Json } from './body-fields';
-import { anthropicMessages, isAnthropicBody } from './anthropic-messages';
-import { gemini } from './gemini';
-import { openAiChat } from './openai-chat';
-import { openAiEmbeddings } from './openai-embeddings';
-import { openAiResponses } from './openai-responses';
+import { isRecord, Json } from './body-fields';
 import { PromptCounter } from './prompt-counter';
-import type { RequestShape, RequestShapeReader } from './request-shape';
+import type { RequestShape } from './request-shape';
+import type { RequestShapeReader } from './request-shape-reader';
+import { REQUEST_SHAPE_READERS } from './request-shapes';
 import type { UsageEstimate } from './usage-estimate';
 
 /** Output tokens assumed for a request whose body sets no output limit. */
@@ -33,21 +30,11 @@ export interface BodyEstimationOptions {
   defaultMaxOutputTokens?: number;
 }
 
-/** The reader of the provider shape `body` has, if any. */
-export function readerOf(body: unknown): RequestShapeReader | undefined {
+/** The reader of the provider shape `body` has, if any: the first of {@link REQUEST_SHAPE_READERS} that matches it. */
+export function readerOf(body: unknown): RequestShapeReader<RequestShape> | undefined {
   if (!isRecord(body)) return undefined;
-  if (Array.isArray(body.contents)) return gemini;
-  if (Array.isArray(body.messages)) return isAnthropicBody(body) ? anthropicMessages : openAiChat;
-  if (body.input !== undefined) return isEmbeddingsBody(body) ? openAiEmbeddings : openAiResponses;
-  if (typeof body.instructions === 'string') return openAiResponses;
+  for (const reader of REQUEST_SHAPE_READERS) if (reader.matches(body)) return reader;
   return undefined;
-}
-
-function isEmbeddingsBody(body: Json): boolean {
-  if (typeof body.model === 'string' && /embed/i.test(body.model)) return true;
-  if (body.dimensions !== undefined || body.encoding_format !== undefined) return true;
-  const items = itemsOf(body.input);
-  return items.length > 0 && (typeof items[0] === 'number' || Array.isArray(items[0]));
 }
 
 /**

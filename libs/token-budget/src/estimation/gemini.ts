@@ -1,7 +1,7 @@
 import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf, loweredLimit } from './body-fields';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
 import { IMAGE_TOKENS, MEDIA_TOKENS, PromptCounter } from './prompt-counter';
-import type { RequestShapeReader } from './request-shape';
+import type { RequestShapeReader } from './request-shape-reader';
 
 /** A field by its JSON name or its proto name (the REST API accepts `systemInstruction` and `system_instruction`). */
 const field = (object: Json, camel: string, snake: string): unknown => object[camel] ?? object[snake];
@@ -33,8 +33,9 @@ const configOf = (body: Json): unknown => field(body, 'generationConfig', 'gener
  * `generationConfig.maxOutputTokens`. The model is in the URL, not the body, so it is counted with
  * the heuristic for non-OpenAI models.
  */
-export const gemini: RequestShapeReader = {
+export const gemini: RequestShapeReader<'gemini'> = {
   shape: 'gemini',
+  matches: (body) => Array.isArray(body.contents),
   producesOutput: true,
   model: (body) => (typeof body.model === 'string' ? body.model : undefined),
   countPrompt(body, counter) {

@@ -2,7 +2,7 @@ import { isOpenAiModel } from '../tokens/tokenizer';
 import { choicesOf, isRecord, itemsOf, Json, jsonOf, largerCountOf, loweredLimit } from './body-fields';
 import { countContent } from './content-parts';
 import type { PromptCounter } from './prompt-counter';
-import type { RequestShapeReader } from './request-shape';
+import type { RequestShapeReader } from './request-shape-reader';
 
 /** Framing of each message (`<|start|>{role}<|message|>...<|end|>`), as OpenAI's token-counting guide counts it. */
 export const TOKENS_PER_MESSAGE = 3;
@@ -43,8 +43,9 @@ export function countDefinitions(definitions: unknown, counter: PromptCounter): 
 }
 
 /** OpenAI Chat Completions (`POST /v1/chat/completions`), and the OpenAI-compatible APIs (Groq, Ollama `/v1`, ...). */
-export const openAiChat: RequestShapeReader = {
+export const openAiChat: RequestShapeReader<'openai-chat'> = {
   shape: 'openai-chat',
+  matches: (body) => Array.isArray(body.messages),
   producesOutput: true,
   model: (body) => (typeof body.model === 'string' ? body.model : undefined),
   countPrompt(body, counter) {

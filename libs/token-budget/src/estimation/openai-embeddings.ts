@@ -1,9 +1,19 @@
-import { itemsOf } from './body-fields';
-import type { RequestShapeReader } from './request-shape';
+import { itemsOf, Json } from './body-fields';
+import type { RequestShapeReader } from './request-shape-reader';
+
+/** Whether a body with `input` asks for embeddings rather than a Responses call. */
+function isEmbeddingsBody(body: Json): boolean {
+  if (body.input === undefined) return false;
+  if (typeof body.model === 'string' && /embed/i.test(body.model)) return true;
+  if (body.dimensions !== undefined || body.encoding_format !== undefined) return true;
+  const items = itemsOf(body.input);
+  return items.length > 0 && (typeof items[0] === 'number' || Array.isArray(items[0]));
+}
 
 /** OpenAI Embeddings (`POST /v1/embeddings`): `input` is a string, strings, or token arrays. Input only. */
-export const openAiEmbeddings: RequestShapeReader = {
+export const openAiEmbeddings: RequestShapeReader<'openai-embeddings'> = {
   shape: 'openai-embeddings',
+  matches: isEmbeddingsBody,
   producesOutput: false,
   model: (body) => (typeof body.model === 'string' ? body.model : undefined),
   countPrompt(body, counter) {

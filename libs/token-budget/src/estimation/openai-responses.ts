@@ -1,14 +1,15 @@
 import { isRecord, itemsOf, loweredLimit, tokenCountOf } from './body-fields';
 import { countContent } from './content-parts';
 import { countDefinitions, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE } from './openai-chat';
-import type { RequestShapeReader } from './request-shape';
+import type { RequestShapeReader } from './request-shape-reader';
 
 /**
  * OpenAI Responses (`POST /v1/responses`): `instructions` and `input` (a string, or items:
  * messages, function calls and their outputs), framed like chat messages.
  */
-export const openAiResponses: RequestShapeReader = {
+export const openAiResponses: RequestShapeReader<'openai-responses'> = {
   shape: 'openai-responses',
+  matches: (body) => body.input !== undefined || typeof body.instructions === 'string',
   producesOutput: true,
   model: (body) => (typeof body.model === 'string' ? body.model : undefined),
   countPrompt(body, counter) {

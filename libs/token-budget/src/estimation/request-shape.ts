@@ -1,22 +1,6 @@
-import type { Json } from './body-fields';
-import type { PromptCounter } from './prompt-counter';
+import type { REQUEST_SHAPE_READERS } from './request-shapes';
 
-/** Request bodies the built-in estimation reads. */
-export type RequestShape = 'openai-chat' | 'openai-responses' | 'openai-embeddings' | 'anthropic-messages' | 'gemini';
+export type { RequestShapeReader } from './request-shape-reader';
 
-/** How one provider's request body is read: its prompt, and the field that bounds its output. */
-export interface RequestShapeReader {
-  shape: RequestShape;
-  /** False for calls that produce no output tokens (embeddings). */
-  producesOutput: boolean;
-  /** The model named by the body, if any. */
-  model(body: Json): string | undefined;
-  /** Counts the prompt of `body` into `counter`. */
-  countPrompt(body: Json, counter: PromptCounter): void;
-  /** The output limit the body asks for; `undefined` when it names none. */
-  maxOutput(body: Json): number | undefined;
-  /** Completions one request asks for (`n`, `candidateCount`), each bounded by the output limit; 1 when it sets none. */
-  choices?(body: Json): number;
-  /** Lowers the body's output limit to `tokens` (every such field it has, or the canonical one); a smaller limit is kept. */
-  writeMaxOutput(body: Json, tokens: number): void;
-}
+/** Request bodies the built-in estimation reads (`'openai-chat' | 'openai-responses' | 'openai-embeddings' | 'anthropic-messages' | 'gemini'`). */
+export type RequestShape = (typeof REQUEST_SHAPE_READERS)[number]['shape'];

@@ -5,7 +5,7 @@ import { usdToNanos } from './money';
 import { InvalidUsageError } from '../usage/invalid-usage.error';
 import { isLocalModelName } from './local-models';
 import { DEFAULT_PRICE_KEY, type ModelPricing, type PricingTable } from './model-pricing';
-import { CatalogPrice, catalogPriceSheet, priceAt } from './price-catalog';
+import { CatalogPrice, catalogPriceSheet, MAX_MODEL_NAME_LENGTH, priceAt } from './price-catalog';
 
 /** Options the calculator reads from the module options. */
 export interface CostCalculatorOptions {
@@ -22,11 +22,7 @@ interface Sheet {
   cacheWrite?: CatalogPrice;
 }
 
-/**
- * Longest model name looked up in the catalog. Model names come from request bodies: a longer one
- * names no priced model, and looking it up (and keeping it) would cost CPU and memory per request.
- */
-export const MAX_MODEL_NAME_LENGTH = 256;
+export { MAX_MODEL_NAME_LENGTH };
 /** Distinct models warned about; past this many, one last warning says further ones are not logged. */
 export const MAX_WARNED_MODELS = 100;
 

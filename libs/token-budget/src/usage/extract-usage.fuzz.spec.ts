@@ -5,7 +5,7 @@ import { readAnthropicUsage } from './anthropic';
 import { readProviderUsage } from './extract-usage';
 import { readGeminiUsage } from './gemini';
 import { readOllamaUsage } from './ollama';
-import { readOpenAiUsage } from './openai';
+import { readOpenAiUsage } from './openai-chat';
 import { UsageReading } from './usage-reading';
 
 const RUNS = 1_000;

@@ -2,7 +2,7 @@ import { readAnthropicUsage } from './anthropic';
 import { readProviderUsage } from './extract-usage';
 import { readGeminiUsage } from './gemini';
 import { readOllamaUsage } from './ollama';
-import { readOpenAiUsage } from './openai';
+import { readOpenAiUsage } from './openai-chat';
 
 const chatCompletion = {
   id: 'chatcmpl-1',

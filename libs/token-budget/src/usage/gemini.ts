@@ -1,3 +1,4 @@
+import type { UsageReader } from './usage-reader';
 import { UsageReading } from './usage-reading';
 import { addCounts, guardReading, isRecord, optionalCount, peek, usageFound } from './usage-fields';
 
@@ -31,3 +32,26 @@ export function readGeminiUsage(result: unknown): UsageReading {
     });
   });
 }
+
+/**
+ * Google Gemini `generateContent` (`usageMetadata`). Stream (`alt=sse`): untyped chunks; text from
+ * `candidates[].content.parts[].text`; `usageMetadata` is a running total, the last one kept (never
+ * summed), final only when the stream completes.
+ */
+export const geminiUsage: UsageReader = {
+  provider: 'gemini',
+  claims: (result) => isRecord(peek(result, PATH)),
+  fromResult: readGeminiUsage,
+  runningTotals: true,
+  readStreamEvent(event, stream) {
+    stream.model(event.modelVersion);
+    const candidates = event.candidates;
+    if (!Array.isArray(candidates)) return false;
+    stream.recognise();
+    for (const candidate of candidates) {
+      const parts = peek(peek(candidate, 'content'), 'parts');
+      if (Array.isArray(parts)) for (const part of parts) stream.text(peek(part, 'text'));
+    }
+    return false;
+  },
+};

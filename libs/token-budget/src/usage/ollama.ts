@@ -1,3 +1,4 @@
+import type { UsageReader } from './usage-reader';
 import { UsageReading } from './usage-reading';
 import { addCounts, guardReading, hasKey, isRecord, modelOf, optionalCount, peek, UnknownRecord, usageFound } from './usage-fields';
 
@@ -29,3 +30,22 @@ export function readOllamaUsage(result: unknown): UsageReading {
     });
   });
 }
+
+/**
+ * Ollama's native API (`/api/chat`, `/api/generate`); its `/v1` API is OpenAI's shape. Stream:
+ * NDJSON lines with a boolean `done`; text from `message.content` (chat) or `response` (generate);
+ * the counts arrive on the final `done: true` line only.
+ */
+export const ollamaUsage: UsageReader = {
+  provider: 'ollama',
+  claims: (result) => peek(result, 'done') === true,
+  fromResult: readOllamaUsage,
+  readStreamEvent(event, stream) {
+    stream.model(event.model);
+    if (typeof event.done !== 'boolean') return false;
+    stream.recognise();
+    stream.text(peek(event.message, 'content'));
+    stream.text(event.response);
+    return false;
+  },
+};

@@ -1,4 +1,5 @@
 import { isAnthropicUsageShape } from './anthropic-shape';
+import type { UsageReader } from './usage-reader';
 import { UsageReading } from './usage-reading';
 import {
   addCounts,
@@ -82,3 +83,38 @@ export function readOpenAiUsage(result: unknown): UsageReading {
     });
   });
 }
+
+/** True for a Chat Completions / Embeddings usage (`prompt_tokens`), or Groq's `x_groq.usage` when `usage` is absent. */
+function claimsChat(result: unknown): boolean {
+  const usage = peek(result, 'usage');
+  if (isRecord(usage)) return hasKey(usage, CHAT_KEYS.input);
+  return (usage === undefined || usage === null) && isRecord(peek(peek(result, 'x_groq'), 'usage'));
+}
+
+/**
+ * OpenAI Chat Completions and Embeddings, and the OpenAI-compatible APIs (Groq, Ollama `/v1`).
+ * Stream: `chat.completion.chunk` objects; text from each choice's `delta` (content, reasoning,
+ * tool-call arguments); usage from the `include_usage` chunk (`choices: []`) or Groq's
+ * `x_groq.usage` on the finish chunk, a later one replacing it (never added).
+ */
+export const openAiChatUsage: UsageReader = {
+  provider: 'openai-chat',
+  claims: claimsChat,
+  fromResult: readOpenAiUsage,
+  readStreamEvent(event, stream) {
+    stream.model(event.model);
+    const choices = event.choices;
+    if (!Array.isArray(choices)) return false;
+    stream.recognise();
+    for (const choice of choices) {
+      const delta = peek(choice, 'delta');
+      stream.text(peek(delta, 'content'));
+      stream.text(peek(delta, 'reasoning_content'));
+      stream.text(peek(delta, 'reasoning'));
+      const calls = peek(delta, 'tool_calls');
+      if (Array.isArray(calls)) for (const call of calls) stream.text(peek(peek(call, 'function'), 'arguments'));
+    }
+    // an untyped chunk: its usage is read as a plain result (a Gemini field in it may be there too)
+    return false;
+  },
+};

@@ -9,7 +9,7 @@ import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendRep
 import { usageOf } from '../admission/budget-figures';
 import { InvalidAdminRequestError } from './invalid-admin-request.error';
 import { NANOS_PER_USD, nanosToUsd, usdToNanos } from '../pricing/money';
-import { rankingKeys } from './ranking-key';
+import { rankingKeys } from '../keys';
 import { isTokenCount } from '../token-count';
 
 /** What BudgetAdmin needs from BudgetService. */

@@ -1,3 +1,4 @@
+import { lookUpModelPrice } from './model-price-lookup';
 import { Logger } from '@nestjs/common';
 import { CostCalculator, MAX_WARNED_MODELS } from './cost-calculator';
 import * as catalog from './price-catalog';
@@ -18,6 +19,13 @@ describe('CostCalculator', () => {
     expect(costs.usageCost({ inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000, model: 'gpt-4o-mini-2024-07-18' })).toBe(usdToNanos(0.75));
     // 1,000 cached of 3,000 input: 2,000 x 0.15 + 1,000 x 0.075 + 500 x 0.60 per million
     expect(costs.usageCost({ inputTokens: 3_000, cachedInputTokens: 1_000, outputTokens: 500, totalTokens: 3_500, model: 'gpt-4o-mini' })).toBe(300_000 + 75_000 + 300_000);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('prices an embedding model, which the catalog gives an input price only, at its input price ($0.02 per million)', () => {
+    const costs = calc();
+    expect(costs.usageCost({ inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000, model: 'text-embedding-3-small' })).toBe(usdToNanos(0.02));
+    expect(lookUpModelPrice('text-embedding-3-small')).toMatchObject({ source: 'catalog', sheet: { output: 0 } });
     expect(warn).not.toHaveBeenCalled();
   });
 

@@ -80,11 +80,12 @@ function findSheet(model: string, at: Date): PriceSheet | undefined {
   const prices = found.model_price;
   const input = prices.input_mtok;
   const output = prices.output_mtok;
-  if (input === undefined || output === undefined) return undefined;
+  if (input === undefined) return undefined;
   return {
     matched: `${found.provider.id}/${found.model.id}`,
     input: toCatalogPrice(input),
-    output: toCatalogPrice(output),
+    // a model the catalog gives no output price (embeddings) bills its input only
+    output: output === undefined ? 0 : toCatalogPrice(output),
     cachedInput: prices.cache_read_mtok === undefined ? undefined : toCatalogPrice(prices.cache_read_mtok),
     cacheWrite: prices.cache_write_mtok === undefined ? undefined : toCatalogPrice(prices.cache_write_mtok),
   };

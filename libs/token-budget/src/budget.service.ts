@@ -4,7 +4,7 @@ import type { AdminOptions, GrantAmount, LimitOverride, ListUsageQuery, SpendRep
 import { BudgetAdmin } from './admin/budget-admin';
 import { checkResult, usageOf } from './admission/budget-figures';
 import { checkEstimate } from './admission/checked-estimate';
-import { AdmissionFigures, RequestAdmission } from './admission/request-admission';
+import { AdmissionFigures, AdmissionRoute, RequestAdmission } from './admission/request-admission';
 import type { BudgetCheckResult, BudgetTarget, BudgetUsage, ResetOptions, ServiceCallOptions, TrackOptions } from './budget.types';
 import { BudgetTargets } from './counters/budget-targets';
 import type { EstimateInput } from './estimation/usage-estimate';
@@ -16,7 +16,6 @@ import { CostCalculator } from './pricing/cost-calculator';
 import type { Reservation } from './reservation';
 import { nextReservationId } from './reservation-id';
 import { ReservationEngine } from './reservations/reservation-engine';
-import type { RouteBudget } from './route-budget';
 import { BudgetRuleRegistry } from './rules/rule-registry';
 import { ReservationSettlement } from './settlement/reservation-settlement';
 import { StorageAdapter } from './storage/storage-adapter.interface';
@@ -90,7 +89,7 @@ export class BudgetService implements OnModuleDestroy {
     this.engine = new ReservationEngine(storage, this.costs, notifier, this.settlement, leaseMs, policy);
     const plausible = options.plausibleUsage;
     const inputFactor = plausible === false ? undefined : (plausible?.inputFactor ?? DEFAULT_INPUT_FACTOR);
-    this.admission = new RequestAdmission(this.registry, this.counters, this.engine, this.settlement, { now: () => this.now(), policy, inputFactor });
+    this.admission = new RequestAdmission(this.registry, this.counters, this.engine, this.settlement, { now: () => this.now(), inputFactor });
     this.admin = new BudgetAdmin({
       storage,
       prefix,
@@ -277,7 +276,7 @@ export class BudgetService implements OnModuleDestroy {
    * interceptor's on a `@TokenBudget()` route): see {@link RequestAdmission}. Fills `figures` with
    * what it holds; throws or rejects with a typed refusal, and holds nothing then.
    */
-  admit(route: RouteBudget, req: BudgetRequest, userId: unknown, estimate: MaybePromise<EstimateInput>, figures: AdmissionFigures): MaybePromise<Reservation> {
+  admit(route: AdmissionRoute, req: BudgetRequest, userId: unknown, estimate: MaybePromise<EstimateInput>, figures: AdmissionFigures): MaybePromise<Reservation> {
     return this.admission.admit(route, req, userId, estimate, figures);
   }
 

@@ -9,10 +9,10 @@ import { isPromise, MaybePromise, then } from '../maybe-promise';
 import type { RequestWithTokenBudget, TokenBudgetRequestState } from '../request-state';
 import type { Reservation } from '../reservation';
 import type { ReservationEngine } from '../reservations/reservation-engine';
-import type { RouteBudget } from '../route-budget';
 import type { BudgetRuleRegistry } from '../rules/rule-registry';
 import type { ReservationSettlement } from '../settlement/reservation-settlement';
-import type { ReservationPolicy } from '../storage/storage-adapter.interface';
+import type { ResolvedRule } from '../rules';
+import type { OutputLowering } from '../estimation/fair-output';
 import type { BudgetSubjectIds } from '../subject';
 import { servedEstimate } from '../tiers/degraded-estimate';
 import type { ResolvedTier } from '../tiers/resolved-tier';
@@ -21,16 +21,29 @@ import type { BudgetRequest } from '../token-budget-options.interface';
 import { InvalidUsageError } from '../usage/invalid-usage.error';
 import { BudgetStorageError } from './budget-storage.error';
 import { checkEstimate } from './checked-estimate';
-import { TargetHolds } from './budget-holds';
 
 /** What admission reports of an admitted request beside its reservation (the request's `req.tokenBudget` has these fields). */
 export type AdmissionFigures = Pick<TokenBudgetRequestState, 'estimate' | 'usageEstimate' | 'maxCallDurationMs'>;
 
+/** What admission reads of a route (a guard's resolved `AdmissionRoute` has all of it). */
+export interface AdmissionRoute {
+  /** The route's feature: selects feature rules and is the id of `feature`-scoped budgets. */
+  readonly feature: string;
+  /** The rules a request of the route is admitted on (module rules for its feature, then its own). */
+  readonly rules: readonly ResolvedRule[];
+  /** The route's own `estimate`, if it has one (a body is then not rewritten). */
+  readonly estimate: unknown;
+  /** How a body-estimated request is lowered (fair holds, `capMaxTokens`); `undefined` holds it as estimated. */
+  readonly lowering: OutputLowering | undefined;
+  /** Whether the body's output limit is set to the output held. */
+  readonly enforceOutputLimit: boolean;
+  /** The route's longest call (ms), when it sets one. */
+  readonly maxCallDurationMs?: number;
+}
+
 /** What admission needs of the service's settings. */
 export interface AdmissionSettings {
   now(): number;
-  /** The module's reservation policy. */
-  readonly policy: ReservationPolicy;
   /** The multiple of a counted prompt past which reported input is clamped; `undefined` with `plausibleUsage: false`. */
   readonly inputFactor: number | undefined;
 }
@@ -61,7 +74,7 @@ export class RequestAdmission {
    * Holds `estimate` for `userId`'s request on the route's budgets and fills `figures` with what
    * it holds; returns the reservation, or throws (or rejects with) a refusal.
    */
-  admit(route: RouteBudget, req: BudgetRequest, userId: unknown, estimate: MaybePromise<EstimateInput>, figures: AdmissionFigures): MaybePromise<Reservation> {
+  admit(route: AdmissionRoute, req: BudgetRequest, userId: unknown, estimate: MaybePromise<EstimateInput>, figures: AdmissionFigures): MaybePromise<Reservation> {
     const tier = this.registry.budgetTier(userId, req);
     if (isPromise(estimate) || isPromise(tier)) {
       return Promise.all([estimate, tier]).then(([e, t]) => this.hold(route, req, userId, e, t, figures));
@@ -69,7 +82,7 @@ export class RequestAdmission {
     return this.hold(route, req, userId, estimate, tier, figures);
   }
 
-  private hold(route: RouteBudget, req: BudgetRequest, userId: unknown, estimate: EstimateInput, tier: ResolvedTier | undefined, figures: AdmissionFigures): MaybePromise<Reservation> {
+  private hold(route: AdmissionRoute, req: BudgetRequest, userId: unknown, estimate: EstimateInput, tier: ResolvedTier | undefined, figures: AdmissionFigures): MaybePromise<Reservation> {
     estimate = servedEstimate(estimate, (req as RequestWithTokenBudget | undefined)?.[REQUEST_STATE_KEY]?.degraded);
     figures.estimate = 0;
     figures.usageEstimate = typeof estimate === 'object' ? estimate : undefined;
@@ -103,12 +116,11 @@ export class RequestAdmission {
    * body agrees with it (its body is the one rewritten): lowered by fair holds or `capMaxTokens`
    * when it asks for more than it should hold, and its output limit set to the output held.
    */
-  private reserve(req: BudgetRequest, route: RouteBudget, targets: BudgetTarget[], estimate: EstimateInput, figures: AdmissionFigures, now: number): MaybePromise<Reservation> {
+  private reserve(req: BudgetRequest, route: AdmissionRoute, targets: BudgetTarget[], estimate: EstimateInput, figures: AdmissionFigures, now: number): MaybePromise<Reservation> {
     figures.estimate = checkEstimate(estimate).tokens;
     const reader = route.estimate === undefined && isBodyEstimate(estimate) ? readerOf(req.body) : undefined;
     if (!reader || !isBodyEstimate(estimate)) return this.engine.reserve(targets, estimate, now);
-    const holds = new TargetHolds(this.engine, targets, now, this.settings.policy);
-    const held = reserveBodyEstimate(req.body as Record<string, unknown>, reader, estimate, route, this.settings.inputFactor, holds);
+    const held = reserveBodyEstimate(req.body as Record<string, unknown>, reader, estimate, route, this.settings.inputFactor, this.engine.holdsOn(targets, now));
     return then(held, ({ reservation, usage }) => {
       figures.estimate = reservation.estimate;
       figures.usageEstimate = usage;

@@ -1,9 +1,10 @@
 import { admissionSummary, exceededInfo } from '../admission/budget-figures';
+import type { BudgetHolds } from '../admission/budget-holds';
 import { CheckedEstimate, checkEstimate } from '../admission/checked-estimate';
 import { tokensLeft } from '../admission/room';
 import { BudgetExceededException } from '../budget-exceeded.exception';
 import type { BudgetTarget } from '../budget.types';
-import type { EstimateInput } from '../estimation/usage-estimate';
+import type { EstimateInput, UsageEstimate } from '../estimation/usage-estimate';
 import type { BudgetNotifier } from '../events/budget-notifier';
 import { MaybePromise, then } from '../maybe-promise';
 import type { CostCalculator } from '../pricing/cost-calculator';
@@ -89,6 +90,11 @@ export class ReservationEngine {
     return new Reservation(clamped.id, estimate, clamped.counters, clamped.summary, this.settler, { ...clamped.hold, estimateCostNanos });
   }
 
+  /** {@link BudgetHolds} on `targets` at `now`, for the capped and fair hold rules. */
+  holdsOn(targets: readonly BudgetTarget[], now: number): BudgetHolds {
+    return new TargetHolds(this, targets, now, this.policy);
+  }
+
   private toReservation(
     result: ReserveResult,
     targets: readonly BudgetTarget[],
@@ -118,4 +124,34 @@ export class ReservationEngine {
 /** The estimate as the calculator prices it: a bare count, or its split with the model. */
 function pricedEstimate(estimate: EstimateInput, checked: CheckedEstimate): EstimateInput {
   return typeof estimate === 'number' ? estimate : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model, feesUsd: estimate.feesUsd };
+}
+
+/** {@link BudgetHolds} on a call's budgets at one instant; one per body-estimated request. */
+class TargetHolds implements BudgetHolds {
+  constructor(
+    private readonly engine: ReservationEngine,
+    private readonly targets: readonly BudgetTarget[],
+    private readonly now: number,
+    readonly policy: ReservationPolicy,
+  ) {}
+
+  reserve(estimate: UsageEstimate, policy: ReservationPolicy, announce: boolean, refusedAs?: number): MaybePromise<Reservation> {
+    return this.engine.reserve(this.targets, estimate, this.now, { policy, announce, refusedAs });
+  }
+
+  announce(reservation: Reservation): void {
+    this.engine.announce(reservation);
+  }
+
+  asHeld(clamped: Reservation, estimate: number, estimateCostNanos: number): Reservation {
+    return this.engine.asHeld(clamped, estimate, estimateCostNanos);
+  }
+
+  price(estimate: UsageEstimate): number {
+    return this.engine.price(estimate, this.now);
+  }
+
+  room(): MaybePromise<number> {
+    return this.engine.tokensLeft(this.targets, this.now);
+  }
 }

@@ -35,10 +35,10 @@ export { Reservation } from './reservation';
 export type { AdmissionSummary, ReservationState, ReservationHold } from './reservation';
 export { BudgetExceededException, BUDGET_EXCEEDED_MESSAGE } from './budget-exceeded.exception';
 export type { BudgetExceededInfo, BudgetExceededBody } from './budget-exceeded.exception';
-export { BudgetStorageUnavailableException } from './budget-storage-unavailable.exception';
-export type { UnavailableStorage } from './budget-storage-unavailable.exception';
 export { InvalidSubjectError, TokenBudgetOptionsError } from './errors';
 export { InvalidUsageError } from './usage/invalid-usage.error';
+export { BudgetStorageUnavailableException } from './budget-storage-unavailable.exception';
+export type { UnavailableStorage } from './budget-storage-unavailable.exception';
 export { StorageAdapter, InjectStorageAdapter } from './storage/storage-adapter.interface';
 export type {
   BudgetCounter,

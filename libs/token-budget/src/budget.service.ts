@@ -25,9 +25,7 @@ import { TierResolver } from './tiers/tier.resolver';
 import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_LEASE_MS,
-  DEFAULT_MAX_CALL_DURATION_MS,
   DEFAULT_MAX_ID_LENGTH,
-  DEFAULT_MAX_PENDING_SETTLEMENTS,
   DEFAULT_SETTLEMENT_FLUSH_MS,
   TOKEN_BUDGET_OPTIONS,
 } from './token-budget.constants';
@@ -67,33 +65,21 @@ export class BudgetService implements OnModuleDestroy {
     @Optional() tiers?: TierResolver,
   ) {
     const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    const policy = options.reservationPolicy ?? 'strict';
-    this.now = moduleClock(storage, options);
+    const now = () => this.now();
     const notifier = new BudgetNotifier(this.bus);
+    this.now = moduleClock(storage, options);
     this.registry = new BudgetRuleRegistry(options, tiers);
     this.counters = new BudgetTargets(prefix, options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH);
     this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.registry.moduleRules.some((rule) => rule.costLimit > 0) });
-    this.settlement = new ReservationSettlement({
-      storage,
-      costs: this.costs,
-      bus: this.bus,
-      notifier,
-      logger: this.logger,
-      now: () => this.now(),
-      leaseMs,
-      maxCallDurationMs: options.maxCallDurationMs ?? DEFAULT_MAX_CALL_DURATION_MS,
-      maxPending: options.settlementRetry?.maxPending ?? DEFAULT_MAX_PENDING_SETTLEMENTS,
-      usage: options.usage,
-    });
-    this.engine = new ReservationEngine(storage, this.costs, notifier, this.settlement, leaseMs, policy);
-    const plausible = options.plausibleUsage;
-    const inputFactor = plausible === false ? undefined : (plausible?.inputFactor ?? DEFAULT_INPUT_FACTOR);
-    this.admission = new RequestAdmission(this.registry, this.counters, this.engine, this.settlement, { now: () => this.now(), inputFactor });
+    this.settlement = new ReservationSettlement({ storage, costs: this.costs, bus: this.bus, notifier, logger: this.logger, now }, options);
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.engine = new ReservationEngine(storage, this.costs, notifier, this.settlement, leaseMs, options.reservationPolicy ?? 'strict');
+    const inputFactor = options.plausibleUsage === false ? undefined : (options.plausibleUsage?.inputFactor ?? DEFAULT_INPUT_FACTOR);
+    this.admission = new RequestAdmission(this.registry, this.counters, this.engine, this.settlement, now, inputFactor);
     this.admin = new BudgetAdmin({
       storage,
       prefix,
-      now: () => this.now(),
+      now,
       // a user's tier replaces limits and adds budgets: admin calls see the budgets its requests count on
       targets: (subject, rules, now) => this.targetsFor(subject, now, rules),
       rules: () => this.registry.all(),

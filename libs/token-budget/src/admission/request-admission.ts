@@ -41,13 +41,6 @@ export interface AdmissionRoute {
   readonly maxCallDurationMs?: number;
 }
 
-/** What admission needs of the service's settings. */
-export interface AdmissionSettings {
-  now(): number;
-  /** The multiple of a counted prompt past which reported input is clamped; `undefined` with `plausibleUsage: false`. */
-  readonly inputFactor: number | undefined;
-}
-
 /**
  * Admits one HTTP request on its budgets in one call: the route's rules with the user's tier
  * limits laid over them, each rule's id (its own `id(req)`, else the user id for `user`, `'all'`
@@ -67,7 +60,9 @@ export class RequestAdmission {
     private readonly targets: BudgetTargets,
     private readonly engine: ReservationEngine,
     private readonly settlement: ReservationSettlement,
-    private readonly settings: AdmissionSettings,
+    private readonly now: () => number,
+    /** The multiple of a counted prompt past which reported input is clamped; `undefined` with `plausibleUsage: false`. */
+    private readonly inputFactor: number | undefined,
   ) {}
 
   /**
@@ -87,7 +82,7 @@ export class RequestAdmission {
     figures.estimate = 0;
     figures.usageEstimate = typeof estimate === 'object' ? estimate : undefined;
     figures.maxCallDurationMs = route.maxCallDurationMs ?? this.settlement.callDurationLimitMs;
-    const now = this.settings.now();
+    const now = this.now();
     const ids: BudgetSubjectIds = { user: userId as string | number | undefined, feature: route.feature };
     const targets = this.targets.of(this.registry.forTier(route.rules, tier), ids, req, now);
     let pending: MaybePromise<Reservation>;
@@ -120,7 +115,7 @@ export class RequestAdmission {
     figures.estimate = checkEstimate(estimate).tokens;
     const reader = route.estimate === undefined && isBodyEstimate(estimate) ? readerOf(req.body) : undefined;
     if (!reader || !isBodyEstimate(estimate)) return this.engine.reserve(targets, estimate, now);
-    const held = reserveBodyEstimate(req.body as Record<string, unknown>, reader, estimate, route, this.settings.inputFactor, this.engine.holdsOn(targets, now));
+    const held = reserveBodyEstimate(req.body as Record<string, unknown>, reader, estimate, route, this.inputFactor, this.engine.holdsOn(targets, now));
     return then(held, ({ reservation, usage }) => {
       figures.estimate = reservation.estimate;
       figures.usageEstimate = usage;

@@ -41,6 +41,7 @@ export class ReservationEngine {
     private readonly costs: CostCalculator,
     private readonly notifier: BudgetNotifier,
     private readonly settler: ReservationSettler,
+    /** The module's lease (ms) and reservation policy, for holds that name none. */
     private readonly leaseMs: number,
     private readonly policy: ReservationPolicy,
   ) {}

@@ -8,6 +8,8 @@ import type { CostCalculator } from '../pricing/cost-calculator';
 import { nanosToUsd } from '../pricing/money';
 import type { Reservation, ReservationSettler } from '../reservation';
 import type { BudgetCounter, CommitRequest, CommitResult, ReleaseRequest, StorageAdapter } from '../storage/storage-adapter.interface';
+import { DEFAULT_LEASE_MS, DEFAULT_MAX_CALL_DURATION_MS, DEFAULT_MAX_PENDING_SETTLEMENTS } from '../token-budget.constants';
+import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import { InvalidUsageError } from '../usage/invalid-usage.error';
 import { normalizeUsageInput } from '../usage/normalize-usage';
 import { plausibleUsage } from '../usage/plausible-usage';
@@ -16,7 +18,7 @@ import { LeaseKeeper } from './lease-keeper';
 import { ResultCommit } from './result-commit';
 import { PendingSettlement, SettlementRetryQueue } from './settlement-retry-queue';
 
-/** What settling reservations needs from BudgetService. */
+/** What settling reservations shares with BudgetService. */
 export interface SettlementContext {
   readonly storage: StorageAdapter;
   readonly costs: CostCalculator;
@@ -24,14 +26,6 @@ export interface SettlementContext {
   readonly notifier: BudgetNotifier;
   readonly logger: Logger;
   now(): number;
-  /** The module's lease (ms), for holds that name none. */
-  readonly leaseMs: number;
-  /** The module's longest call (ms; 0 = no limit). */
-  readonly maxCallDurationMs: number;
-  /** Most commits and releases kept for retry while storage does not take them. */
-  readonly maxPending: number;
-  /** The module's `usage` reader, if any. */
-  readonly usage: UsageExtractor | undefined;
 }
 
 /**
@@ -43,12 +37,22 @@ export class ReservationSettlement implements ReservationSettler {
   private readonly keeper: LeaseKeeper;
   private readonly retries: SettlementRetryQueue;
   private readonly results: ResultCommit;
+  /** The module's lease (ms), for holds that name none. */
+  private readonly leaseMs: number;
+  /** The module's longest call (ms; 0 = no limit). */
+  private readonly maxCallDurationMs: number;
 
-  constructor(private readonly host: SettlementContext) {
+  constructor(
+    private readonly host: SettlementContext,
+    options: TokenBudgetModuleOptions,
+  ) {
     const now = () => host.now();
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.maxCallDurationMs = options.maxCallDurationMs ?? DEFAULT_MAX_CALL_DURATION_MS;
+    const maxPending = options.settlementRetry?.maxPending ?? DEFAULT_MAX_PENDING_SETTLEMENTS;
     this.keeper = new LeaseKeeper(host.storage, now, host.logger);
-    this.retries = new SettlementRetryQueue(host.storage, now, { maxPending: host.maxPending, minDelayMs: 100, maxDelayMs: 2_000 }, host.logger);
-    this.results = new ResultCommit(this, host.usage, host.logger);
+    this.retries = new SettlementRetryQueue(host.storage, now, { maxPending, minDelayMs: 100, maxDelayMs: 2_000 }, host.logger);
+    this.results = new ResultCommit(this, options.usage, host.logger);
   }
 
   /** Commits the usage read from a handler result (see {@link ResultCommit}); the estimate when it carries none. */
@@ -68,12 +72,12 @@ export class ReservationSettlement implements ReservationSettler {
 
   /** The module's longest call (0 = no limit). */
   get callDurationLimitMs(): number {
-    return this.host.maxCallDurationMs;
+    return this.maxCallDurationMs;
   }
 
   /** Renews the reservation's lease while its call runs (see `leaseMs`), for at most `maxCallDurationMs`. */
-  keepReservation(reservation: Reservation, maxCallDurationMs = this.host.maxCallDurationMs): void {
-    this.keeper.keep(reservation, reservation.hold.leaseMs ?? this.host.leaseMs, maxCallDurationMs);
+  keepReservation(reservation: Reservation, maxCallDurationMs = this.maxCallDurationMs): void {
+    this.keeper.keep(reservation, reservation.hold.leaseMs ?? this.leaseMs, maxCallDurationMs);
   }
 
   /** Stops renewing leases, then retries what is waiting for storage for at most `timeoutMs`; what is left is logged. */

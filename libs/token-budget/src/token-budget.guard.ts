@@ -73,19 +73,28 @@ export class TokenBudgetGuard implements CanActivate {
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const skip = this.shouldSkip(context);
-    if (skip === true) return true;
+    if (skip === true) return this.skipped(context);
     if (skip === false) return this.admitOrDefer(context);
-    return skip.then((skipped) => skipped || this.admitOrDefer(context));
+    return skip.then((skipped) => (skipped ? this.skipped(context) : this.admitOrDefer(context)));
   }
 
   private admitOrDefer(context: ExecutionContext): MaybePromise<boolean> {
     if (!this.routeBudget(context).decorated) return this.http.admit(context, this.admissionHooks, this.settleOnClose);
-    // The interceptor admits through the module's TokenBudgetGuard unless told of a subclass.
-    if (this.constructor !== TokenBudgetGuard) {
-      const { req } = this.getRequestResponse(context);
-      if (req) (req as Record<symbol, unknown>)[ADMITTER_KEY] = this;
-    }
+    this.leaveHooks(context);
     return true;
+  }
+
+  /** A skipped request: the interceptor of a `@TokenBudget()` route must see this guard's skip too. */
+  private skipped(context: ExecutionContext): true {
+    this.leaveHooks(context);
+    return true;
+  }
+
+  /** The interceptor admits through the module's TokenBudgetGuard unless told of a subclass. */
+  private leaveHooks(context: ExecutionContext): void {
+    if (this.constructor === TokenBudgetGuard) return;
+    const { req } = this.getRequestResponse(context);
+    if (req) (req as Record<symbol, unknown>)[ADMITTER_KEY] = this;
   }
 
   /** Skips routes marked `@SkipTokenBudget()`. May return a Promise. */

@@ -25,7 +25,7 @@ import { checkEstimate } from './checked-estimate';
 /** What admission reports of an admitted request beside its reservation (the request's `req.tokenBudget` has these fields). */
 export type AdmissionFigures = Pick<TokenBudgetRequestState, 'estimate' | 'usageEstimate' | 'maxCallDurationMs'>;
 
-/** What admission reads of a route (a guard's resolved `AdmissionRoute` has all of it). */
+/** What admission reads of a route (the guard's resolved `RouteBudget` has all of it). */
 export interface AdmissionRoute {
   /** The route's feature: selects feature rules and is the id of `feature`-scoped budgets. */
   readonly feature: string;

@@ -22,7 +22,7 @@ const DAY = Date.parse('2026-11-23T10:00:00Z');
 
 /** Commits tokens and money on the counters a subject's call would count on (money comes from pricing in the app). */
 async function commitWithCost(budgets: BudgetService, storage: StorageAdapter, ids: { user: string; feature?: string }, tokens: number, nanos: number, now: number) {
-  const targets = budgets.targets((rule) => (rule.scope === 'user' ? ids.user : rule.scope === 'global' ? 'all' : undefined), ids.feature, undefined, now);
+  const targets = await budgets.targetsFor({ user: ids.user, feature: ids.feature }, now);
   await storage.commit({ id: `c-${Math.random()}`, counters: targets.map((t) => t.counter), amount: tokens, cost: nanos, now });
 }
 

@@ -182,7 +182,7 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
     expect(thresholds).toEqual([expect.objectContaining({ threshold: 0.5, dimension: 'tokens', used: 100, limit: 200 })]);
 
     await budgets.setLimit('u2', { costUsd: 1 });
-    const [target] = budgets.targets(() => 'u2', undefined, undefined, clock.now);
+    const [target] = await budgets.targetsFor('u2', clock.now);
     const commitMoney = async (id: string, usd: number) => {
       const result = await store.storage.commit({ id, counters: [target.counter], amount: 0, cost: usdToNanos(usd), now: clock.now });
       return result ? result.crossed[0] : undefined;

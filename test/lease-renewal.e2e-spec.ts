@@ -123,7 +123,7 @@ describe.each(PLATFORMS)(`holds of live calls on %s (lease ${LEASE_MS} ms)`, (pl
     expect(usage.requests).toBe(3);
     expect(usage.used).toBeGreaterThan(3 * ESTIMATE.inputTokens);
     expect(usage.used).toBeLessThanOrEqual(1_000);
-    expect(budgets.keptReservations).toBe(0);
+    expect(budgets.settlement.kept).toBe(0);
   });
 
   it.each(['bounded', 'bounded-sse'])('%s: a stream past maxCallDurationMs ends with call_duration_exceeded, charged what it streamed', async (path) => {

@@ -1,7 +1,8 @@
-import { Controller, Injectable, Module, Post, UseGuards } from '@nestjs/common';
+import { Controller, ExecutionContext, HttpException, Injectable, Module, Post, UseGuards } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import {
+  BudgetExceededInfo,
   BudgetService,
   MemoryAdapter,
   RedisAdapter,
@@ -144,6 +145,51 @@ describe('a TokenBudgetGuard subclass', () => {
       const budgets = t.app.get(BudgetService);
       await eventually(async () => (await budgets.getUsage('alt-z'))[0].reserved === 0);
       expect((await budgets.getUsage('alt-z'))[0]).toMatchObject({ used: 7 + 2 });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+/** A subclass whose estimate, skip and refusal hooks differ: the interceptor must reach all of them on a deferred route. */
+@Injectable()
+class QuotaGuard extends TokenBudgetGuard {
+  protected override shouldSkip(context: ExecutionContext) {
+    return context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-internal'] === '1';
+  }
+  protected override getEstimate() {
+    return 60;
+  }
+  protected override reject(_req: unknown, _res: unknown, info: BudgetExceededInfo): never {
+    throw new HttpException({ quota: 'spent', left: info.remaining }, 402);
+  }
+}
+
+@Controller()
+@UseGuards(QuotaGuard)
+class QuotaController {
+  @Post('quota')
+  @TokenBudget({ feature: 'quota' })
+  quota() {
+    return { usage: { prompt_tokens: 30, completion_tokens: 30, total_tokens: 60 } };
+  }
+}
+
+describe('a TokenBudgetGuard subclass on a deferred (@TokenBudget) route', () => {
+  it("admits in the interceptor through the subclass's shouldSkip, getEstimate and reject", async () => {
+    const t = await startApp('express', {
+      imports: [TokenBudgetModule.forRoot({ budgets: [{ scope: 'user', tokens: 100 }], extractUserId: (req) => req.headers['x-user'] })],
+      controllers: [QuotaController],
+    });
+    try {
+      expect((await post(`${t.url}/quota`, {}, { 'x-user': 'q1' })).status).toBe(201);
+      // the subclass's estimate (60) does not fit the 40 left: its own refusal, nothing held
+      const refused = await post(`${t.url}/quota`, {}, { 'x-user': 'q1' });
+      expect(refused.status).toBe(402);
+      expect(refused.body).toEqual({ quota: 'spent', left: 40 });
+      // skipped by the subclass: admitted without a hold, nothing counted
+      expect((await post(`${t.url}/quota`, {}, { 'x-user': 'q1', 'x-internal': '1' })).status).toBe(201);
+      expect((await t.app.get(BudgetService).getUsage('q1'))[0]).toMatchObject({ used: 60, reserved: 0 });
     } finally {
       await t.close();
     }

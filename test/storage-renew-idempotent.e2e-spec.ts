@@ -131,7 +131,7 @@ describe.each(['memory', 'redis'] as const)('a storage adapter without renew (%s
       expect(result.usage.total_tokens).toBe(12);
       const held = await env.budgets.reserve('u', 40);
       held.keepAlive(); // nothing to renew with: a no-op, never an error
-      expect(env.budgets.keptReservations).toBe(0);
+      expect(env.budgets.settlement.kept).toBe(0);
       await held.release();
       expect((await env.budgets.getUsage('u'))[0]).toMatchObject({ used: 12, reserved: 0 });
     } finally {

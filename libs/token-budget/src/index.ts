@@ -39,6 +39,8 @@ export type { BudgetExceededInfo, BudgetExceededBody } from './budget-exceeded.e
 export { TokenBudgetOptionsError } from './token-budget-options.error';
 export { InvalidSubjectError } from './invalid-subject.error';
 export { InvalidUsageError } from './usage/invalid-usage.error';
+export { BudgetStorageUnavailableException } from './budget-storage-unavailable.exception';
+export type { UnavailableStorage } from './budget-storage-unavailable.exception';
 export { StorageAdapter, InjectStorageAdapter } from './storage/storage-adapter.interface';
 export type {
   BudgetCounter,

@@ -4,7 +4,7 @@ import { nanosToUsd } from './pricing/money';
 import type { UsageBounds } from './usage/plausible-usage';
 import type { Usage, UsageInput } from './usage/usage.interface';
 
-/** What a reservation does when it is settled; implemented by BudgetService. */
+/** What a reservation does when it is settled; implemented by BudgetService's settlement (`settlement/reservation-settlement.ts`). */
 export interface ReservationSettler {
   commitReservation(reservation: Reservation, usage: UsageInput | undefined): MaybePromise<Usage>;
   releaseReservation(reservation: Reservation): MaybePromise<void>;

@@ -42,7 +42,7 @@ export class RouteBudgetsExplorer implements OnModuleInit {
         const where = `${controller.name}.${name}`;
         try {
           const rule = routeRuleOf(options, options.feature ?? where, where);
-          if (rule) this.budgets.registerRouteRule(rule, where);
+          if (rule) this.budgets.registry.registerRouteRule(rule, where);
           callDurationOf(options, where);
           problems.push(...routeEstimationProblems(options, where));
           const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler as never);
@@ -53,7 +53,7 @@ export class RouteBudgetsExplorer implements OnModuleInit {
       }
     }
     if (problems.length) throw new TokenBudgetOptionsError(problems);
-    if (unestimated.length && this.budgets.hasLimits()) {
+    if (unestimated.length && this.budgets.registry.hasLimits()) {
       new Logger('TokenBudget').warn(
         `${unestimated.join(', ')}: no estimate and no request body to estimate from, so requests hold 0 tokens and are admitted while a budget has any left; ` +
           'concurrent requests can then pass a limit together. Give @TokenBudget({ estimate }) or the module defaultEstimate.',

@@ -1,12 +1,14 @@
-import { CallHandler, ExecutionContext, GatewayTimeoutException, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
+import { CallHandler, ExecutionContext, GatewayTimeoutException, Inject, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { concatMap, from, Observable, of, switchMap } from 'rxjs';
 import { BudgetService } from './budget.service';
+import { HttpAdmission } from './http-admission';
 import type { Reservation } from './reservation';
 import { isAdmitted, RequestWithTokenBudget, TokenBudgetRequestState } from './request-state';
-import { isPromise } from './maybe-promise';
-import { ADMITTER_KEY, REQUEST_STATE_KEY } from './token-budget.constants';
+import { isPromise, MaybePromise, then } from './maybe-promise';
+import { ADMITTER_KEY, REQUEST_STATE_KEY, TOKEN_BUDGET_OPTIONS } from './token-budget.constants';
+import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
 import { TokenBudgetGuard } from './token-budget.guard';
 import { streamSourceOf } from './streams/detect-stream';
 import { MeteredReadable } from './streams/metered-readable';
@@ -21,25 +23,46 @@ const noop = (): void => undefined;
  * Commits the usage of a budgeted route's result in place of its reservation, or releases the
  * reservation when the handler throws. Applied by `@TokenBudget()`; never register it globally
  * (a global interceptor costs every route of the app throughput).
+ *
+ * On a `@TokenBudget()` route it also admits the request: TokenBudgetGuard defers to it, so the
+ * hold is made after every guard has passed (a request another guard refuses holds nothing). It
+ * admits through the same service-layer call as the guard (`BudgetService.admit()`, via
+ * HttpAdmission), with the hooks (`admissionHooks`) of the guard that deferred: a subclass of
+ * TokenBudgetGuard leaves itself on the request, else the module's TokenBudgetGuard is used. So
+ * identity, estimate, skipping and the 429 answer are customised on the guard, in one place.
+ *
+ * It is deliberately closed (no overridable hooks): everything it does is driven by the route's
+ * metadata (`@TokenBudget({ usage, stopStreamWhenExhausted, maxCallDurationMs })`, `@Sse()`) and the
+ * module options, and how a result's usage is read is the `usage` option's job.
  */
 @Injectable()
 export class TokenBudgetInterceptor implements NestInterceptor {
   private readonly logger = new Logger(TokenBudgetInterceptor.name);
   private readonly sse = new WeakMap<object, boolean>();
+  private readonly http: HttpAdmission;
 
   constructor(
     private readonly budgets: BudgetService,
     private readonly guard: TokenBudgetGuard,
     private readonly reflector: Reflector,
-  ) {}
+    adapterHost: HttpAdapterHost,
+    @Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions,
+  ) {
+    this.http = new HttpAdmission(budgets, adapterHost, options, this.logger);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<RequestWithTokenBudget & Record<symbol, TokenBudgetGuard | undefined>>();
     if (isAdmitted(req?.[REQUEST_STATE_KEY])) return this.settle(context, req[REQUEST_STATE_KEY], next);
-    // Admit through the TokenBudgetGuard (or subclass) that deferred to us, else the module's.
-    const admitted = (req?.[ADMITTER_KEY] ?? this.guard).admitForInterceptor(context);
+    const admitted = this.admit(context, req?.[ADMITTER_KEY] ?? this.guard);
     if (isPromise(admitted)) return from(admitted).pipe(switchMap(() => this.settleAdmitted(context, req, next)));
     return this.settleAdmitted(context, req, next);
+  }
+
+  /** Deferred admission with the hooks of the guard that deferred; this interceptor settles what it holds. */
+  private admit(context: ExecutionContext, guard: TokenBudgetGuard): MaybePromise<boolean> {
+    const hooks = guard.admissionHooks;
+    return then(hooks.shouldSkip(context), (skipped) => skipped || this.http.admit(context, hooks));
   }
 
   private settleAdmitted(context: ExecutionContext, req: RequestWithTokenBudget | undefined, next: CallHandler): Observable<unknown> {
@@ -192,7 +215,7 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   /** Commits the usage of `value`; a Promise only when the storage answers with one. Never rejects. */
   private commit(state: TokenBudgetRequestState, reservation: Reservation, value: unknown): Promise<void> | undefined {
     try {
-      const pending = this.budgets.commitFromResult(reservation, value, state.usage, state.feature);
+      const pending = this.budgets.settlement.commitFromResult(reservation, value, state.usage, state.feature);
       if (isPromise(pending)) return pending.then(noop, (error: unknown) => this.failed(reservation, error));
     } catch (error) {
       this.failed(reservation, error);

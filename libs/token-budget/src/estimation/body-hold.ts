@@ -1,30 +1,18 @@
+import type { BudgetHolds } from '../admission/budget-holds';
 import { MaybePromise, then } from '../maybe-promise';
-import type { Reservation, ReservationSettler } from '../reservation';
-import type { ReservationPolicy } from '../storage/storage-adapter.interface';
+import type { Reservation } from '../reservation';
 import type { UsageBounds } from '../usage/plausible-usage';
-import { CappedReservation, CappingPolicy, Reserve, reserveCapped } from './capped-reservation';
+import { CappedReservation, reserveCapped } from './capped-reservation';
 import type { RequestBodyEstimate } from './estimate-request-body';
 import { fairOutputPerCompletion, needsRoom, OutputLowering, outputBounds } from './fair-output';
 import type { RequestShapeReader } from './request-shape';
 
-/** How one route holds requests estimated from their bodies. */
+/** How one route holds requests estimated from their bodies (a route's {@link RouteEstimation} has these). */
 export interface BodyHoldRule {
   /** Fair holds or `capMaxTokens`; `undefined` holds the estimate as is. */
   lowering: OutputLowering | undefined;
   /** Set the body's output limit to the output held. */
   enforceOutputLimit: boolean;
-  /** Input charged at most this multiple of the counted prompt; `undefined` leaves usage unbounded. */
-  inputFactor: number | undefined;
-}
-
-/** What holding a body estimate needs from the service layer. */
-export interface BodyHoldContext extends Omit<CappingPolicy, 'minOutputTokens'> {
-  reserve: Reserve;
-  settler: ReservationSettler;
-  /** Tokens the tightest limited budget has left now (a read: nothing is held). */
-  room: () => MaybePromise<number>;
-  /** The module's reservation policy, for requests that are not lowered. */
-  policy: ReservationPolicy;
 }
 
 /**
@@ -39,45 +27,46 @@ export interface BodyHoldContext extends Omit<CappingPolicy, 'minOutputTokens'> 
  * 2. Without lowering, the estimate is reserved under the module's policy.
  * 3. The body's output limit is then lowered to the output held per completion when it is larger,
  *    or set when the body has none (`enforceOutputLimit`), and the reservation records the bounds
- *    of plausible usage (output limit sent, counted prompt times `inputFactor`).
+ *    of plausible usage (output limit sent, counted prompt times `inputFactor`; no bounds when
+ *    `inputFactor` is `undefined`, i.e. `plausibleUsage: false`).
  */
 export function reserveBodyEstimate(
   body: Record<string, unknown>,
   reader: RequestShapeReader,
   estimate: RequestBodyEstimate,
   rule: BodyHoldRule,
-  context: BodyHoldContext,
+  inputFactor: number | undefined,
+  holds: BudgetHolds,
 ): MaybePromise<CappedReservation> {
-  const held = rule.lowering && reader.producesOutput ? holdLowered(estimate, rule.lowering, context) : holdAsEstimated(estimate, context);
+  const held = rule.lowering && reader.producesOutput ? holdLowered(estimate, rule.lowering, holds) : holdAsEstimated(estimate, holds);
   return then(held, (capped) => {
     const sent = sendHeldLimit(body, reader, estimate, capped.usage.outputTokens, rule.enforceOutputLimit);
-    if (rule.inputFactor !== undefined) capped.reservation.bound(boundsOf(estimate, sent, rule.inputFactor));
+    if (inputFactor !== undefined) capped.reservation.bound(boundsOf(estimate, sent, inputFactor));
     return capped;
   });
 }
 
-function holdLowered(estimate: RequestBodyEstimate, lowering: OutputLowering, context: BodyHoldContext): MaybePromise<CappedReservation> {
+function holdLowered(estimate: RequestBodyEstimate, lowering: OutputLowering, holds: BudgetHolds): MaybePromise<CappedReservation> {
   const { inputTokens, choices } = estimate;
   const requestedPerCompletion = Math.floor(estimate.outputTokens / choices);
   const { asked, least } = outputBounds(requestedPerCompletion, lowering);
-  const reserve = (perCompletion: number) =>
-    reserveCapped(context.reserve, context.settler, { ...estimate, outputTokens: perCompletion * choices }, { ...context, minOutputTokens: least });
+  const reserve = (perCompletion: number) => reserveCapped(holds, { ...estimate, outputTokens: perCompletion * choices }, least);
   if (!needsRoom(requestedPerCompletion, lowering)) return reserve(asked);
-  return then(context.room(), (room) => {
+  return then(holds.room(), (room) => {
     // not even the least fits what was just read: asked strictly for the least (a 429 unless room came back)
-    if (room < inputTokens + least * choices) return reserveLeast(estimate, least, context);
+    if (room < inputTokens + least * choices) return reserveLeast(estimate, least, holds);
     return reserve(fairOutputPerCompletion({ inputTokens, requestedPerCompletion, choices, room }, lowering));
   });
 }
 
-function reserveLeast(estimate: RequestBodyEstimate, least: number, context: BodyHoldContext): MaybePromise<CappedReservation> {
+function reserveLeast(estimate: RequestBodyEstimate, least: number, holds: BudgetHolds): MaybePromise<CappedReservation> {
   const usage = { inputTokens: estimate.inputTokens, outputTokens: least * estimate.choices, ...extrasOf(estimate) };
-  return then(context.reserve(usage, 'strict', true), (reservation: Reservation) => ({ reservation, usage }));
+  return then(holds.reserve(usage, 'strict', true), (reservation: Reservation) => ({ reservation, usage }));
 }
 
-function holdAsEstimated(estimate: RequestBodyEstimate, context: BodyHoldContext): MaybePromise<CappedReservation> {
+function holdAsEstimated(estimate: RequestBodyEstimate, holds: BudgetHolds): MaybePromise<CappedReservation> {
   const model = extrasOf(estimate);
-  return then(context.reserve(estimate, context.policy, true), (reservation: Reservation) => {
+  return then(holds.reserve(estimate, holds.policy, true), (reservation: Reservation) => {
     // under the 'clamp' policy the hold may be smaller than the estimate: its output is what is left after the prompt
     const output = reservation.held < reservation.estimate ? Math.max(0, reservation.held - estimate.inputTokens) : estimate.outputTokens;
     return { reservation, usage: { inputTokens: estimate.inputTokens, outputTokens: output, ...model } };

@@ -1,7 +1,10 @@
-import { BadRequestException, ExecutionContext, HttpException, Inject, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions, ThrottlerRequest } from '@nestjs/throttler';
 import { setTimeout as delay } from 'node:timers/promises';
+import { assertIdentified, checkedSubjectId, defaultUserId, isAnonymous, RequestUserId } from '../admission/request-identity';
+import { onStorageFailure } from '../admission/storage-failure';
+import { InvalidSubjectError } from '../invalid-subject.error';
 import { escapeId } from '../keys';
 import { isPromise, MaybePromise, then } from '../maybe-promise';
 import { REQUEST_STATE_KEY, DEFAULT_KEY_PREFIX, DEFAULT_MAX_ID_LENGTH, TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
@@ -12,10 +15,20 @@ import type { ResolvedTier } from './resolved-tier';
 import { DEFAULT_MAX_QUEUE_MS, TIER_STATE_KEY, TIER_THROTTLER_NAME } from './tier.constants';
 import { TierLimitExceededException } from './tier-limit-exceeded.exception';
 import { TierResolver } from './tier.resolver';
+import { moduleClock } from '../storage/storage-clock';
 import { ThrottlerStorageRecord, TierThrottlerRecord, TierThrottlerStorage } from './tier-throttler.storage';
 
 /** Users whose tier state is kept built; the map starts over beyond it. */
 const USER_TIER_CACHE_SIZE = 10_000;
+
+/** A throttler storage that counts a tier's hits with its burst: TierThrottlerStorage, or anything with its `hit` method. */
+interface TierHitStorage {
+  hit(key: string, windowMs: number, limit: number, burst: number): MaybePromise<TierThrottlerRecord>;
+}
+
+function countsTierHits(storage: object): storage is TierHitStorage {
+  return typeof (storage as Partial<TierHitStorage>).hit === 'function';
+}
 
 /**
  * Per-user request rates by tier, on @nestjs/throttler. The tracker is the user (the module's
@@ -36,6 +49,8 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   /** True unless a subclass overrides getTracker: the tracker is then the one resolved with the tier. */
   private readonly ownTracker: boolean;
   private readonly userTiers = new Map<string, RequestTier>();
+  /** The time rate windows go by: the rate storage's clock when it has one (Redis server time), else the module's `clock`. */
+  private readonly now: () => number;
 
   constructor(
     @Inject(TOKEN_BUDGET_OPTIONS) protected readonly budgetOptions: TokenBudgetModuleOptions,
@@ -54,11 +69,12 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     });
     this.keyPrefix = budgetOptions.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.ownTracker = this.getTracker === TierThrottlerGuard.prototype.getTracker;
+    this.now = moduleClock(this.storageService, budgetOptions);
   }
 
   /** The user id of the request. Default: the module's `extractUserId`, else `req.user?.id`. May return a Promise. */
-  protected getUserId(req: BudgetRequest, _context: ExecutionContext): string | number | undefined | null | Promise<string | number | undefined | null> {
-    return this.budgetOptions.extractUserId ? this.budgetOptions.extractUserId(req) : req?.user?.id;
+  protected getUserId(req: BudgetRequest, _context: ExecutionContext): RequestUserId | Promise<RequestUserId> {
+    return defaultUserId(this.budgetOptions, req);
   }
 
   /** The resolved tier and tracker of the request (resolved once per request). */
@@ -131,15 +147,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
 
   /** Storage unreachable: 503 (`failMode: 'closed'`), or admitted uncounted (`'open'`), logged either way. */
   private storageFailed(error: unknown): true {
-    if (this.budgetOptions.failMode !== 'open') {
-      this.logger.error(`Rate storage failed; request refused (failMode 'closed'): ${String(error)}`);
-      throw new ServiceUnavailableException({
-        statusCode: 503,
-        error: 'rate_storage_unavailable',
-        message: 'Request rates cannot be checked right now; try again shortly.',
-      });
-    }
-    this.logger.warn(`Rate storage failed; request admitted uncounted (failMode 'open'): ${String(error)}`);
+    onStorageFailure(this.budgetOptions, this.logger, 'rates', error);
     return true;
   }
 
@@ -166,21 +174,21 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   }
 
   private count(key: string, ttl: number, limit: number, blockDuration: number, state: RequestTier): MaybePromise<ThrottlerStorageRecord & Partial<TierThrottlerRecord>> {
-    if (this.storageService instanceof TierThrottlerStorage) return this.storageService.hit(key, ttl, limit, state.tier.burst);
+    if (countsTierHits(this.storageService)) return this.storageService.hit(key, ttl, limit, state.tier.burst);
     return this.storageService.increment(key, ttl, limit, blockDuration, TIER_THROTTLER_NAME);
   }
 
-  private tierOfUser(req: BudgetRequest, userId: string | number | undefined | null): MaybePromise<RequestTier> {
-    if (userId === undefined || userId === null || userId === '') {
-      if (this.budgetOptions.anonymous !== 'allow') {
-        throw new UnauthorizedException("Tier rate limit: the caller could not be identified (extractUserId found no user id); set the module option anonymous: 'allow' to count anonymous requests per IP");
-      }
+  private tierOfUser(req: BudgetRequest, userId: RequestUserId): MaybePromise<RequestTier> {
+    if (isAnonymous(userId)) {
+      assertIdentified(
+        this.budgetOptions,
+        userId,
+        "Tier rate limit: the caller could not be identified (extractUserId found no user id); set the module option anonymous: 'allow' to count anonymous requests per IP",
+      );
       const tier = this.tiers.anonymousTier;
       return super.getTracker(req).then((ip) => ({ tier, tracker: `ip:${escapeId(ip)}`, userId: undefined }));
     }
-    const id = String(userId);
-    const maxIdLength = this.budgetOptions.maxIdLength ?? DEFAULT_MAX_ID_LENGTH;
-    if (id.length > maxIdLength) throw new BadRequestException(`Invalid user id: it is ${id.length} characters long, more than maxIdLength (${maxIdLength})`);
+    const id = this.checkedUserId(userId);
     const tier = this.tiers.resolve(id, req);
     return isPromise(tier) ? tier.then((resolved) => this.userTier(id, resolved)) : this.userTier(id, tier);
   }
@@ -195,9 +203,14 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     return state;
   }
 
-  private now(): number {
-    if (this.storageService instanceof TierThrottlerStorage) return this.storageService.now();
-    return this.budgetOptions.clock ? this.budgetOptions.clock() : Date.now();
+  /** The user id within `maxIdLength`, else 400 (the same check and message as TokenBudgetGuard's). */
+  private checkedUserId(userId: string | number): string {
+    try {
+      return checkedSubjectId('user', userId, this.budgetOptions.maxIdLength ?? DEFAULT_MAX_ID_LENGTH);
+    } catch (error) {
+      if (error instanceof InvalidSubjectError) throw new BadRequestException(error.message);
+      throw error;
+    }
   }
 }
 

@@ -3,16 +3,17 @@ import type { BudgetCheckResult, BudgetTarget, BudgetUsage } from '../budget.typ
 import { nanosToUsd } from '../pricing/money';
 import type { AdmissionSummary } from '../reservation';
 import type { BudgetDimension, CounterState, ReservationPolicy } from '../storage/storage-adapter.interface';
+import { roomOf } from '../storage/counter-arithmetic';
 import { costLimitOf, effectiveCostLimitOf, effectiveLimitOf, limitOf } from './effective-limit';
 
 /** Tokens a counter has left (limit in force + carryover + granted); never negative. */
 export function remainingOf(target: BudgetTarget, state: CounterState): number {
-  return Math.max(0, effectiveLimitOf(target, state) - state.used - state.reserved);
+  return Math.max(0, roomOf(effectiveLimitOf(target, state), state.used, state.reserved));
 }
 
 /** Nano-dollars a counter has left (money limit in force + granted); never negative. */
 export function costRemainingOf(target: BudgetTarget, state: CounterState): number {
-  return Math.max(0, effectiveCostLimitOf(target, state) - state.costUsed - state.costReserved);
+  return Math.max(0, roomOf(effectiveCostLimitOf(target, state), state.costUsed, state.costReserved));
 }
 
 /** The counter refuses calls on tokens: it has a token limit and is not `onExceeded: 'warn'`. */

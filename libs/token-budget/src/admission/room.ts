@@ -1,5 +1,6 @@
 import type { BudgetTarget } from '../budget.types';
 import type { CounterState } from '../storage/storage-adapter.interface';
+import { roomOf } from '../storage/counter-arithmetic';
 import { effectiveLimitOf } from './effective-limit';
 
 /**
@@ -12,7 +13,7 @@ export function tokensLeft(targets: readonly BudgetTarget[], states: readonly Co
   for (let i = 0; i < targets.length; i++) {
     if (targets[i].rule.soft) continue;
     const limit = effectiveLimitOf(targets[i], states[i]);
-    if (limit > 0) left = Math.min(left, Math.max(0, limit - states[i].used - states[i].reserved));
+    if (limit > 0) left = Math.min(left, Math.max(0, roomOf(limit, states[i].used, states[i].reserved)));
   }
   return left;
 }

@@ -1,7 +1,6 @@
-import { rankingKeys } from '../admin/ranking-key';
 import type { BudgetTarget } from '../budget.types';
 import { checkedSubjectId } from '../admission/request-identity';
-import { escapeId, subjectTag } from '../keys';
+import { counterKey, overrideKey, rankingKeys, subjectTag } from '../keys';
 import type { ResolvedRule } from '../rules';
 import type { BudgetCounter } from '../storage/storage-adapter.interface';
 import { BudgetSubjectIds, idForScope } from '../subject';
@@ -68,15 +67,14 @@ export class BudgetTargets {
     const cached = cache.byId.get(id);
     if (cached) return cached;
     const tag = subjectTag(this.prefix, rule.scope, id);
-    const base = `${tag}${rule.feature !== undefined ? `:f:${escapeId(rule.feature)}` : ''}`;
     const counter: BudgetCounter = {
-      key: `${base}:${window.key}${rule.zoneSuffix}`,
-      previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? `${base}:${window.previousKey}${rule.zoneSuffix}` : undefined,
+      key: counterKey(tag, window.key, rule.feature, rule.zoneSuffix),
+      previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? counterKey(tag, window.previousKey, rule.feature, rule.zoneSuffix) : undefined,
       limit: rule.tokens,
       costLimit: rule.costLimit,
       maxCarryover: rule.maxCarryover,
       expireAt: window.keepUntil + EXPIRY_MARGIN_MS,
-      override: { key: `${tag}:limits`, field: rule.identity },
+      override: { key: overrideKey(tag), field: rule.identity },
       index: { ...rankingKeys(this.prefix, rule, window.key), member: id },
       ...(rule.thresholds.length ? { thresholds: rule.thresholds } : {}),
       ...(rule.soft ? { soft: true } : {}),

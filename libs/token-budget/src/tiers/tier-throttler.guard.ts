@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { assertIdentified, checkedSubjectId, defaultUserId, isAnonymous, RequestUserId } from '../admission/request-identity';
 import { onStorageFailure } from '../admission/storage-failure';
 import { InvalidSubjectError } from '../invalid-subject.error';
-import { escapeId } from '../keys';
+import { rateTracker, rateWindowKey } from '../keys';
 import { isPromise, MaybePromise, then } from '../maybe-promise';
 import { REQUEST_STATE_KEY, DEFAULT_KEY_PREFIX, DEFAULT_MAX_ID_LENGTH, TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
@@ -101,7 +101,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
 
   /** `<prefix>:rate:{<tracker>}`: one window per user across routes; the hash tag keeps it on one Cluster slot. */
   protected override generateKey(_context: ExecutionContext, tracker: string, _name: string): string {
-    return `${this.keyPrefix}:rate:{${tracker}}`;
+    return rateWindowKey(this.keyPrefix, tracker);
   }
 
   /** Counts the request in its user's window, then admits, queues, degrades or refuses it. */
@@ -186,7 +186,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
         "Tier rate limit: the caller could not be identified (extractUserId found no user id); set the module option anonymous: 'allow' to count anonymous requests per IP",
       );
       const tier = this.tiers.anonymousTier;
-      return super.getTracker(req).then((ip) => ({ tier, tracker: `ip:${escapeId(ip)}`, userId: undefined }));
+      return super.getTracker(req).then((ip) => ({ tier, tracker: rateTracker('ip', ip), userId: undefined }));
     }
     const id = this.checkedUserId(userId);
     const tier = this.tiers.resolve(id, req);
@@ -198,7 +198,7 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     const cached = this.userTiers.get(userId);
     if (cached && cached.tier === tier) return cached;
     if (this.userTiers.size >= USER_TIER_CACHE_SIZE) this.userTiers.clear();
-    const state: RequestTier = { tier, tracker: `user:${escapeId(userId)}`, userId };
+    const state: RequestTier = { tier, tracker: rateTracker('user', userId), userId };
     this.userTiers.set(userId, state);
     return state;
   }

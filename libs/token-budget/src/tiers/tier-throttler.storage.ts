@@ -5,7 +5,7 @@ import { throttleKey } from '../keys';
 import { MemoryRateWindow } from '../storage/memory-rate-window';
 import { hasRateWindows, RateHit, RateWindowStore } from '../storage/rate-window.interface';
 import { StorageAdapter } from '../storage/storage-adapter.interface';
-import { storageClock } from '../storage/storage-clock';
+import { moduleClock } from '../storage/storage-clock';
 import { DEFAULT_KEY_PREFIX, TOKEN_BUDGET_OPTIONS } from '../token-budget.constants';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 
@@ -41,7 +41,7 @@ export class TierThrottlerStorage implements ThrottlerStorage, OnApplicationShut
   private readonly keyPrefix: string;
 
   constructor(@Inject(StorageAdapter) storage: StorageAdapter, @Inject(TOKEN_BUDGET_OPTIONS) options: TokenBudgetModuleOptions) {
-    this.now = storageClock(storage) ?? options.clock ?? Date.now;
+    this.now = moduleClock(storage, options);
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (hasRateWindows(storage)) {
       this.windows = storage;

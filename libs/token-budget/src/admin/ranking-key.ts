@@ -1,2 +1,0 @@
-/** Kept for imports of the old path; the key schema is `keys.ts`. */
-export { rankingKeys } from '../keys';

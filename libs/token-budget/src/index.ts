@@ -81,7 +81,7 @@ export type { BudgetSubject, BudgetSubjectIds } from './subject';
 export type { TokenBudgetRequestState, RequestWithTokenBudget, DegradedRequest } from './request-state';
 export type { Usage, UsageInput, UsageExtractor } from './usage/usage.interface';
 export type { UsageReading } from './usage/usage-reading';
-export { readProviderUsage } from './usage/extract-usage';
+export { readProviderUsage } from './usage/providers';
 export { StreamUsageAccumulator } from './usage/stream-usage';
 export type { StreamEnd } from './usage/stream-usage';
 export { meterStream } from './streams/meter-stream';

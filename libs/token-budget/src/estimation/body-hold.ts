@@ -5,7 +5,7 @@ import type { UsageBounds } from '../usage/plausible-usage';
 import { CappedReservation, reserveCapped } from './capped-reservation';
 import type { RequestBodyEstimate } from './estimate-request-body';
 import { fairOutputPerCompletion, needsRoom, OutputLowering, outputBounds } from './fair-output';
-import type { RequestShapeReader } from './request-shape';
+import type { RequestShapeReader } from './request-shape-reader';
 
 /** How one route holds requests estimated from their bodies (a route's {@link RouteEstimation} has these). */
 export interface BodyHoldRule {

@@ -1,6 +1,4 @@
 import type { REQUEST_SHAPE_READERS } from './request-shapes';
 
-export type { RequestShapeReader } from './request-shape-reader';
-
 /** Request bodies the built-in estimation reads (`'openai-chat' | 'openai-responses' | 'openai-embeddings' | 'anthropic-messages' | 'gemini'`). */
 export type RequestShape = (typeof REQUEST_SHAPE_READERS)[number]['shape'];

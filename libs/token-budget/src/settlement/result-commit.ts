@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { MaybePromise } from '../maybe-promise';
 import type { Reservation } from '../reservation';
-import { readProviderUsage } from '../usage/extract-usage';
+import { readProviderUsage } from '../usage/providers';
 import { normalizeUsageInput } from '../usage/normalize-usage';
 import type { Usage, UsageExtractor } from '../usage/usage.interface';
 import type { ReservationSettler } from '../reservation';

@@ -1,5 +1,5 @@
 import { readAnthropicUsage } from './anthropic';
-import { readProviderUsage } from './extract-usage';
+import { readProviderUsage } from './providers';
 import { readGeminiUsage } from './gemini';
 import { readOllamaUsage } from './ollama';
 import { readOpenAiUsage } from './openai-chat';

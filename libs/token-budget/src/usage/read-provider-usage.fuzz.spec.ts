@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { fuzzParams } from '../../../../test/fixtures/fuzz';
 import { expectSaneUsage, hostileResultArb, providerCaseArb } from '../../../../test/fixtures/provider-shapes';
 import { readAnthropicUsage } from './anthropic';
-import { readProviderUsage } from './extract-usage';
+import { readProviderUsage } from './providers';
 import { readGeminiUsage } from './gemini';
 import { readOllamaUsage } from './ollama';
 import { readOpenAiUsage } from './openai-chat';

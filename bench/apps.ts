@@ -1,6 +1,26 @@
-import { CallHandler, Controller, DynamicModule, ExecutionContext, Get, Inject, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  CallHandler,
+  Controller,
+  DynamicModule,
+  ExecutionContext,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { BudgetRule, RedisAdapter, TierThrottlerGuard, TokenBudget, TokenBudgetGuard, TokenBudgetModule, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import {
+  BudgetRule,
+  RedisAdapter,
+  TierThrottlerGuard,
+  TokenBudget,
+  TokenBudgetGuard,
+  TokenBudgetModule,
+  TokenBudgetModuleOptions,
+} from 'nestjs-token-budget';
 import { Observable } from 'rxjs';
 import { BENCH_TENANT, BENCH_USER, keyPrefix, VariantId } from './variants';
 
@@ -132,7 +152,11 @@ function need(value: string | undefined, what: string, variant: VariantId): stri
 }
 
 export function benchAppModule(variant: VariantId, targets: BenchTargets): DynamicModule {
-  const app = (controller: DynamicModule['controllers'], more: Partial<DynamicModule> = {}): DynamicModule => ({ module: BenchAppModule, controllers: controller, ...more });
+  const app = (controller: DynamicModule['controllers'], more: Partial<DynamicModule> = {}): DynamicModule => ({
+    module: BenchAppModule,
+    controllers: controller,
+    ...more,
+  });
   const budget = (extra: Partial<TokenBudgetModuleOptions>) => TokenBudgetModule.forRoot(options(variant, targets, extra));
   switch (variant) {
     case 'a':
@@ -155,7 +179,9 @@ export function benchAppModule(variant: VariantId, targets: BenchTargets): Dynam
       need(targets.redisUrl, 'a Redis URL', variant);
       return app([BudgetedController], { imports: [budget({ budgets: MULTI_SCOPE })] });
     case 'g0':
-      return app([UpstreamController], { providers: [{ provide: UPSTREAM_URL, useValue: need(targets.upstreamUrl, 'the mock upstream URL', variant) }] });
+      return app([UpstreamController], {
+        providers: [{ provide: UPSTREAM_URL, useValue: need(targets.upstreamUrl, 'the mock upstream URL', variant) }],
+      });
     case 'g':
       need(targets.redisUrl, 'a Redis URL', variant);
       return app([BudgetedUpstreamController], {

@@ -75,7 +75,10 @@ export class BenchServer {
 
   private ask<T extends ChildMessage['type']>(request: ParentMessage, type: T, timeoutMs = 10_000): Promise<Reply<T>> {
     const reply = new Promise<Reply<T>>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`server ${this.variant} did not answer '${request}' within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`server ${this.variant} did not answer '${request}' within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const done = (error: Error | null, message?: Reply<T>) => {
         clearTimeout(timer);
         this.child.off('message', onMessage);
@@ -88,7 +91,10 @@ export class BenchServer {
       };
       if (!this.child.connected) return done(new Error(`server ${this.variant} is gone (IPC channel closed)`));
       this.child.on('message', onMessage);
-      this.child.send(request, (error) => error && done(new Error(`server ${this.variant}: sending '${request}' failed: ${error.message}`)));
+      this.child.send(
+        request,
+        (error) => error && done(new Error(`server ${this.variant}: sending '${request}' failed: ${error.message}`)),
+      );
     });
     return Promise.race([reply, this.failure]);
   }

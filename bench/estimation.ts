@@ -18,7 +18,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 let seed = 12345;
 const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 
-const WORDS = 'the a budget token request model user limit period reserve commit answer question meeting quarter figure decision report customer service invoice payment schedule review team product release plan risk cost growth market data system'.split(' ');
+const WORDS =
+  'the a budget token request model user limit period reserve commit answer question meeting quarter figure decision report customer service invoice payment schedule review team product release plan risk cost growth market data system'.split(
+    ' ',
+  );
 function prose(chars: number): string {
   let text = '';
   while (text.length < chars) {
@@ -27,7 +30,10 @@ function prose(chars: number): string {
   }
   return text.slice(0, chars);
 }
-const base64 = (chars: number) => randomBytes(Math.ceil((chars * 3) / 4)).toString('base64').slice(0, chars);
+const base64 = (chars: number) =>
+  randomBytes(Math.ceil((chars * 3) / 4))
+    .toString('base64')
+    .slice(0, chars);
 
 /** A prose prompt of about `tokens` tokens. */
 function proseOfTokens(tokens: number): string {
@@ -92,7 +98,8 @@ function main(): void {
  */
 function slowBodies(): void {
   const CHARS = 90_000;
-  const pick = (alphabet: string, chars: number) => Array.from({ length: chars }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  const pick = (alphabet: string, chars: number) =>
+    Array.from({ length: chars }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
   const cjk = (chars: number) => Array.from({ length: chars }, () => String.fromCharCode(0x4e00 + Math.floor(random() * 20_000))).join('');
   const bodies: { name: string; make: () => string }[] = [
     { name: '90k-char prose', make: () => prose(CHARS) },
@@ -102,7 +109,8 @@ function slowBodies(): void {
   ];
   const perCall = (make: () => string) => {
     const times: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) times.push(time(Array.from({ length: ITERATIONS }, make), (t) => estimateRequestBody(body(t))!.inputTokens).ms);
+    for (let round = 0; round < ROUNDS; round++)
+      times.push(time(Array.from({ length: ITERATIONS }, make), (t) => estimateRequestBody(body(t))!.inputTokens).ms);
     return median(times);
   };
   const ms = bodies.map(({ make }) => perCall(make));

@@ -14,11 +14,18 @@ export interface Measurement {
   latenciesMs: Float64Array;
 }
 
-function fire(url: string, seconds: number, settings: LoadSettings, crashed: Promise<never>, latencies?: number[]): Promise<autocannon.Result> {
+function fire(
+  url: string,
+  seconds: number,
+  settings: LoadSettings,
+  crashed: Promise<never>,
+  latencies?: number[],
+): Promise<autocannon.Result> {
   let instance: autocannon.Instance | undefined;
   const run = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({ url, duration: seconds, connections: settings.connections, pipelining: settings.pipelining }, (error, result) =>
-      error ? reject(error) : resolve(result),
+    instance = autocannon(
+      { url, duration: seconds, connections: settings.connections, pipelining: settings.pipelining },
+      (error, result) => (error ? reject(error) : resolve(result)),
     );
     if (latencies) {
       instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
@@ -34,7 +41,10 @@ function fire(url: string, seconds: number, settings: LoadSettings, crashed: Pro
 
 function assertAllOk(server: BenchServer, result: autocannon.Result, phase: string): void {
   const problems: string[] = [];
-  if (result.non2xx > 0) problems.push(`${result.non2xx} non-2xx responses (4xx ${result['4xx']}, 5xx ${result['5xx']}, 3xx ${result['3xx']}, 1xx ${result['1xx']})`);
+  if (result.non2xx > 0)
+    problems.push(
+      `${result.non2xx} non-2xx responses (4xx ${result['4xx']}, 5xx ${result['5xx']}, 3xx ${result['3xx']}, 1xx ${result['1xx']})`,
+    );
   if (result.errors > 0) problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
   if (result['2xx'] === 0) problems.push('no 2xx response at all');
   if (problems.length) throw new Error(`variant ${server.variant} (${phase}, ${server.url}): ${problems.join('; ')}`);

@@ -53,7 +53,8 @@ async function checkCounting(
       // read right after the variant's last run: the 60 s window may have ended by now; it holds
       // the requests of the last minute at most: some, never more than were sent
       const rateHits = windowHits[id];
-      if (rateHits === undefined || rateHits <= 0 || rateHits > served[id] + slack) throw new Error(`${label} the tier limiter counted ${rateHits} requests in its current window`);
+      if (rateHits === undefined || rateHits <= 0 || rateHits > served[id] + slack)
+        throw new Error(`${label} the tier limiter counted ${rateHits} requests in its current window`);
       console.log(`${label} ${rateHits} requests in the bench user's current 60 s tier window (of ${served[id]} served)`);
     }
     const scopes = BUDGET_SCOPES[id];
@@ -91,11 +92,22 @@ function printHeader(settings: BenchSettings, redis: RedisServer): void {
   );
 }
 
-async function run(settings: BenchSettings, servers: Map<VariantId, BenchServer>, redis: RedisServer, upstream: MockUpstream | undefined): Promise<void> {
+async function run(
+  settings: BenchSettings,
+  servers: Map<VariantId, BenchServer>,
+  redis: RedisServer,
+  upstream: MockUpstream | undefined,
+): Promise<void> {
   printHeader(settings, redis);
   const served = perVariant(() => 0);
   for (const id of VARIANT_IDS) {
-    servers.set(id, await BenchServer.start(id, { redisUrl: USES_REDIS[id] ? redis.url : undefined, upstreamUrl: USES_UPSTREAM[id] ? upstream?.url : undefined }));
+    servers.set(
+      id,
+      await BenchServer.start(id, {
+        redisUrl: USES_REDIS[id] ? redis.url : undefined,
+        upstreamUrl: USES_UPSTREAM[id] ? upstream?.url : undefined,
+      }),
+    );
   }
   for (const id of VARIANT_IDS) {
     served[id] += await warmUp(servers.get(id) as BenchServer, settings.warmUpSeconds, loadOf(settings, id));

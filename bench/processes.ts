@@ -31,7 +31,11 @@ export async function stopProcess(child: ChildProcess, ask: () => void, graceMs 
 
 export function killChildrenOnExit(): void {
   process.on('exit', killAllNow);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     process.on(signal, () => {
       console.error(`\n${signal}: stopping the bench servers`);
       killAllNow();

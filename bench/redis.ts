@@ -52,7 +52,9 @@ export async function startRedis({ args: extra = [], timeoutMs = 10_000 }: Redis
   const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4_000));
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`redis-server could not start: ${error.message}`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (error) => reject(new Error(`redis-server could not start: ${error.message}`))),
+  );
   spawnError.catch(() => undefined);
 
   const deadline = Date.now() + timeoutMs;

@@ -37,7 +37,10 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-export function summarize(samples: Record<VariantId, Measurement[]>, connections: (id: VariantId) => number): Record<VariantId, VariantSummary> {
+export function summarize(
+  samples: Record<VariantId, Measurement[]>,
+  connections: (id: VariantId) => number,
+): Record<VariantId, VariantSummary> {
   const out = {} as Record<VariantId, VariantSummary>;
   for (const id of VARIANT_IDS) {
     const runs = samples[id];
@@ -105,11 +108,16 @@ export function variantTable(summary: Record<VariantId, VariantSummary>): string
       s.rounds.map((r) => r.toFixed(0)).join(' '),
     ];
   });
-  return table(['variant', 'conns', 'req/s', 'range', 'p50 ms', 'p99 ms', 'CPU µs/req', '÷a', "÷a'", 'CPU a/x', "CPU a'/x", 'req/s per round'], rows);
+  return table(
+    ['variant', 'conns', 'req/s', 'range', 'p50 ms', 'p99 ms', 'CPU µs/req', '÷a', "÷a'", 'CPU a/x', "CPU a'/x", 'req/s per round'],
+    rows,
+  );
 }
 
 function describeTarget(c: Comparison): string {
-  return c.kind === 'ratio' ? `${shown(c.subject)} / ${shown(c.baseline)} ≥ ${c.target.toFixed(2)}` : `${shown(c.subject)} p50 − ${shown(c.baseline)} p50 < ${c.targetMs} ms`;
+  return c.kind === 'ratio'
+    ? `${shown(c.subject)} / ${shown(c.baseline)} ≥ ${c.target.toFixed(2)}`
+    : `${shown(c.subject)} p50 − ${shown(c.baseline)} p50 < ${c.targetMs} ms`;
 }
 
 export function targetTable(rows: TargetRow[]): string {
@@ -122,7 +130,9 @@ export function targetTable(rows: TargetRow[]): string {
         ms ? `${r.measured.toFixed(3)} ms` : r.measured.toFixed(3),
         r.cpu === undefined ? '' : r.cpu.toFixed(3),
         r.met ? 'met' : 'MISSED',
-        ms ? `${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(3)} ms` : `${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(3)} (${((r.measured / (r.comparison as { target: number }).target - 1) * 100).toFixed(1)}%)`,
+        ms
+          ? `${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(3)} ms`
+          : `${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(3)} (${((r.measured / (r.comparison as { target: number }).target - 1) * 100).toFixed(1)}%)`,
         r.comparison.what,
       ];
     }),

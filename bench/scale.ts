@@ -69,7 +69,9 @@ async function population(name: string, size: number, settings: ScaleSettings): 
   const redis = await startRedis({ args: REDIS_ARGS });
   const info = new Redis(redis.url);
   const { budgets, app } = await budgetContext({ storage: new RedisAdapter(redis.url) });
-  const writer = await budgetContext({ storage: new RedisAdapter({ host: '127.0.0.1', port: Number(new URL(redis.url).port), enableAutoPipelining: true }) });
+  const writer = await budgetContext({
+    storage: new RedisAdapter({ host: '127.0.0.1', port: Number(new URL(redis.url).port), enableAutoPipelining: true }),
+  });
   const before = await usedMemory(info);
   const started = process.hrtime.bigint();
   let reported = 0;
@@ -147,16 +149,36 @@ async function redisScale(settings: ScaleSettings, summary: Record<string, unkno
     const p99Ratio = l.p99 / s.p99;
     const met = p99Ratio <= 1.1;
     console.log('\n| subjects | samples | p50 µs | p99 µs | Redis used_memory per subject | keys |');
-    for (const [p, st] of [[small, s], [large, l]] as const) {
-      console.log(`| ${p.size.toLocaleString('en')} | ${st.n} | ${st.p50.toFixed(0)} | ${st.p99.toFixed(0)} | ${p.usedMemory.toFixed(0)} B | ${p.keys.toLocaleString('en')} |`);
+    for (const [p, st] of [
+      [small, s],
+      [large, l],
+    ] as const) {
+      console.log(
+        `| ${p.size.toLocaleString('en')} | ${st.n} | ${st.p50.toFixed(0)} | ${st.p99.toFixed(0)} | ${p.usedMemory.toFixed(0)} B | ${p.keys.toLocaleString('en')} |`,
+      );
     }
     console.log(
       `large / small: p50 ${(l.p50 / s.p50).toFixed(3)}, p99 ${p99Ratio.toFixed(3)}; target p99 within 10% (≤ 1.100): ${met ? 'met' : 'MISSED'}, ` +
         `margin ${(1.1 - p99Ratio >= 0 ? '+' : '') + (1.1 - p99Ratio).toFixed(3)}`,
     );
     summary.redis = {
-      small: { subjects: small.size, p50Us: round(s.p50), p99Us: round(s.p99), samples: s.n, bytesPerSubject: round(small.usedMemory), keys: small.keys },
-      large: { subjects: large.size, p50Us: round(l.p50), p99Us: round(l.p99), samples: l.n, bytesPerSubject: round(large.usedMemory), keys: large.keys, populateS: round(large.populateSeconds) },
+      small: {
+        subjects: small.size,
+        p50Us: round(s.p50),
+        p99Us: round(s.p99),
+        samples: s.n,
+        bytesPerSubject: round(small.usedMemory),
+        keys: small.keys,
+      },
+      large: {
+        subjects: large.size,
+        p50Us: round(l.p50),
+        p99Us: round(l.p99),
+        samples: l.n,
+        bytesPerSubject: round(large.usedMemory),
+        keys: large.keys,
+        populateS: round(large.populateSeconds),
+      },
       p50Ratio: Number((l.p50 / s.p50).toFixed(3)),
       p99Ratio: Number(p99Ratio.toFixed(3)),
       target: 'p99 ratio <= 1.10',
@@ -176,7 +198,10 @@ const round = (n: number) => Math.round(n);
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 function memoryChild(subjects: number): Promise<MemoryScaleResult> {
-  const child = fork(join(__dirname, 'scale-memory.js'), [String(subjects)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'scale-memory.js'), [String(subjects)], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   track(child);
   return new Promise((resolve, reject) => {
     child.on('message', (message: { type: 'result'; result: MemoryScaleResult } | { type: 'failed'; message: string }) => {
@@ -196,13 +221,18 @@ async function memoryScale(settings: ScaleSettings, summary: Record<string, unkn
   const r = await memoryChild(settings.memorySubjects);
   const back = r.residue <= settings.toleranceBytes && r.recordsAfterSweep <= 1;
   console.log(`populated in ${r.populateSeconds.toFixed(1)} s: ${r.records.toLocaleString('en')} records`);
-  console.log(`heap: baseline ${mib(r.baselineHeap)}, with ${r.subjects.toLocaleString('en')} subjects ${mib(r.populatedHeap)} = ${r.bytesPerSubject.toFixed(0)} B per subject`);
+  console.log(
+    `heap: baseline ${mib(r.baselineHeap)}, with ${r.subjects.toLocaleString('en')} subjects ${mib(r.populatedHeap)} = ${r.bytesPerSubject.toFixed(0)} B per subject`,
+  );
   console.log(
     `after the clock moved ${r.advancedDays} days and the sweep: ${r.recordsAfterSweep} record(s), heap ${mib(r.sweptHeap)}, ${r.residue >= 0 ? '+' : ''}${(r.residue / 1024).toFixed(0)} KiB ` +
       `from the baseline; target back to baseline within ${mib(settings.toleranceBytes)}: ${back ? 'met' : 'MISSED'}`,
   );
-  const bySpace = Object.entries(r.residueBySpace).map(([name, bytes]) => `${name} ${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(0)} KiB`);
-  if (bySpace.length) console.log(`residue by V8 heap space: ${bySpace.join(', ')} (${(r.residue / r.subjects).toFixed(1)} B per subject written)`);
+  const bySpace = Object.entries(r.residueBySpace).map(
+    ([name, bytes]) => `${name} ${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(0)} KiB`,
+  );
+  if (bySpace.length)
+    console.log(`residue by V8 heap space: ${bySpace.join(', ')} (${(r.residue / r.subjects).toFixed(1)} B per subject written)`);
   summary.memory = {
     subjects: r.subjects,
     bytesPerSubject: round(r.bytesPerSubject),
@@ -221,13 +251,22 @@ async function main(): Promise<number> {
   killChildrenOnExit();
   const started = Date.now();
   const settings = readSettings();
-  const summary: Record<string, unknown> = { bench: 'nestjs-token-budget/scale', date: new Date().toISOString(), node: process.version, cpus: machine() };
+  const summary: Record<string, unknown> = {
+    bench: 'nestjs-token-budget/scale',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: machine(),
+  };
   console.log('nestjs-token-budget scale bench');
-  console.log(`command: ${commandLine(['SCALE_SUBJECTS', 'SCALE_SMALL', 'SCALE_ROUNDS', 'SCALE_SAMPLES', 'SCALE_CONCURRENCY', 'SCALE_MEMORY_SUBJECTS'])}`);
+  console.log(
+    `command: ${commandLine(['SCALE_SUBJECTS', 'SCALE_SMALL', 'SCALE_ROUNDS', 'SCALE_SAMPLES', 'SCALE_CONCURRENCY', 'SCALE_MEMORY_SUBJECTS'])}`,
+  );
   console.log(`node ${process.version}, ${machine()}`);
   const redisMet = await redisScale(settings, summary);
   const memoryMet = await memoryScale(settings, summary);
-  console.log(`\n${redisMet && memoryMet ? 'all targets met' : 'targets missed: ' + [redisMet ? '' : 'Redis p99 at scale', memoryMet ? '' : 'memory back to baseline'].filter(Boolean).join(', ')}\n`);
+  console.log(
+    `\n${redisMet && memoryMet ? 'all targets met' : 'targets missed: ' + [redisMet ? '' : 'Redis p99 at scale', memoryMet ? '' : 'memory back to baseline'].filter(Boolean).join(', ')}\n`,
+  );
   console.log(JSON.stringify(summary));
   console.error(`(bench took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   return 0;

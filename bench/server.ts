@@ -25,7 +25,13 @@ async function usage(app: INestApplication, variant: VariantId): Promise<ChildMe
 /** Requests counted in the bench user's current tier window (a hit with limit 0 reads without counting). */
 async function rateHits(app: INestApplication, variant: VariantId): Promise<number> {
   const windows = app.get(TierThrottlerStorage).windows;
-  const hit = await windows.hit({ key: `${keyPrefix(variant)}:rate:{user:${BENCH_USER}}`, windowMs: 60_000, limit: 0, burst: 0, now: Date.now() });
+  const hit = await windows.hit({
+    key: `${keyPrefix(variant)}:rate:{user:${BENCH_USER}}`,
+    windowMs: 60_000,
+    limit: 0,
+    burst: 0,
+    now: Date.now(),
+  });
   return hit.hits;
 }
 
@@ -58,6 +64,6 @@ if (!isVariantId(variant) || !process.send) {
   process.exit(2);
 }
 serve(variant, JSON.parse(targets ?? '{}') as BenchTargets).catch((error: unknown) => {
-  send({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(1);
 });

@@ -17,7 +17,9 @@ function positive(name: string, fallback: number, integer: boolean): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'} of ${name === 'BENCH_ROUNDS' ? 'rounds' : 'seconds'}, got '${raw}'`);
+    throw new Error(
+      `${name} must be a positive ${integer ? 'integer' : 'number'} of ${name === 'BENCH_ROUNDS' ? 'rounds' : 'seconds'}, got '${raw}'`,
+    );
   }
   return value;
 }

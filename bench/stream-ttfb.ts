@@ -49,7 +49,12 @@ function startUpstream(): Promise<Server> {
 function benchModule(upstream: string) {
   const openai = new OpenAI({ apiKey: 'bench', baseURL: `${upstream}/v1`, maxRetries: 0 });
   const create = () =>
-    openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
 
   @Controller()
   class StreamController {
@@ -78,7 +83,9 @@ function benchModule(upstream: string) {
   }
 
   @Module({
-    imports: [TokenBudgetModule.forRoot({ extractUserId: () => 'bench-user', budgets: [{ scope: 'user', period: 'day', tokens: 1_000_000_000 }] })],
+    imports: [
+      TokenBudgetModule.forRoot({ extractUserId: () => 'bench-user', budgets: [{ scope: 'user', period: 'day', tokens: 1_000_000_000 }] }),
+    ],
     controllers: [StreamController],
   })
   class BenchModule {}
@@ -131,17 +138,32 @@ async function main(): Promise<void> {
 
   console.log('nestjs-token-budget stream time-to-first-byte bench');
   console.log(`command: npm run bench:stream (TTFB_REQUESTS=${REQUESTS}, TTFB_FIRST_CHUNK_MS=${FIRST_CHUNK_MS})`);
-  console.log(`node ${process.version}; upstream sends headers at once and its first chunk after ${FIRST_CHUNK_MS} ms; ${REQUESTS} requests per variant, one at a time, interleaved, Express\n`);
+  console.log(
+    `node ${process.version}; upstream sends headers at once and its first chunk after ${FIRST_CHUNK_MS} ms; ${REQUESTS} requests per variant, one at a time, interleaved, Express\n`,
+  );
   console.log('variant                                   p50 ms   p99 ms');
-  const labels = { direct: 'direct to the upstream', plain: 'Nest route piping the SDK stream by hand', budgeted: 'budgeted Nest route returning the stream' };
+  const labels = {
+    direct: 'direct to the upstream',
+    plain: 'Nest route piping the SDK stream by hand',
+    budgeted: 'budgeted Nest route returning the stream',
+  };
   for (const name of names) {
-    console.log(`${labels[name].padEnd(40)} ${percentile(samples[name], 50).toFixed(2).padStart(7)} ${percentile(samples[name], 99).toFixed(2).padStart(8)}`);
+    console.log(
+      `${labels[name].padEnd(40)} ${percentile(samples[name], 50).toFixed(2).padStart(7)} ${percentile(samples[name], 99).toFixed(2).padStart(8)}`,
+    );
   }
-  const diff = (a: keyof typeof variants, b: keyof typeof variants, p: number) => (percentile(samples[a], p) - percentile(samples[b], p)).toFixed(2);
-  console.log(`\nbudgeted - direct: p50 ${diff('budgeted', 'direct', 50)} ms, p99 ${diff('budgeted', 'direct', 99)} ms (target: p50 within 5 ms)`);
-  console.log(`budgeted - plain:  p50 ${diff('budgeted', 'plain', 50)} ms, p99 ${diff('budgeted', 'plain', 99)} ms (the library's own share)`);
+  const diff = (a: keyof typeof variants, b: keyof typeof variants, p: number) =>
+    (percentile(samples[a], p) - percentile(samples[b], p)).toFixed(2);
+  console.log(
+    `\nbudgeted - direct: p50 ${diff('budgeted', 'direct', 50)} ms, p99 ${diff('budgeted', 'direct', 99)} ms (target: p50 within 5 ms)`,
+  );
+  console.log(
+    `budgeted - plain:  p50 ${diff('budgeted', 'plain', 50)} ms, p99 ${diff('budgeted', 'plain', 99)} ms (the library's own share)`,
+  );
   const expected = (REQUESTS + 50) * (10 + CHUNKS);
-  console.log(`\nsanity: ${used} tokens committed for ${REQUESTS + 50} budgeted streams (expected ${expected}: the upstream's include_usage figures)`);
+  console.log(
+    `\nsanity: ${used} tokens committed for ${REQUESTS + 50} budgeted streams (expected ${expected}: the upstream's include_usage figures)`,
+  );
   await app.close();
   upstream.close();
   if (used !== expected) process.exitCode = 1;

@@ -20,7 +20,11 @@ const BODY = JSON.stringify({
   created: 0,
   model: 'gpt-4o-mini',
   choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: UPSTREAM_TOKENS.prompt, completion_tokens: UPSTREAM_TOKENS.completion, total_tokens: UPSTREAM_TOKENS.prompt + UPSTREAM_TOKENS.completion },
+  usage: {
+    prompt_tokens: UPSTREAM_TOKENS.prompt,
+    completion_tokens: UPSTREAM_TOKENS.completion,
+    total_tokens: UPSTREAM_TOKENS.prompt + UPSTREAM_TOKENS.completion,
+  },
 });
 
 function serve(): void {

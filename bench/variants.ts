@@ -11,7 +11,8 @@ function selectedVariants(): readonly VariantId[] {
   if (!raw) return ALL_VARIANT_IDS;
   const ids = raw.split(',').map((id) => id.trim());
   const unknown = ids.filter((id) => !(ALL_VARIANT_IDS as readonly string[]).includes(id));
-  if (unknown.length) throw new Error(`BENCH_VARIANTS: unknown variant(s) ${unknown.join(', ')}; the variants are ${ALL_VARIANT_IDS.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`BENCH_VARIANTS: unknown variant(s) ${unknown.join(', ')}; the variants are ${ALL_VARIANT_IDS.join(', ')}`);
   return ALL_VARIANT_IDS.filter((id) => ids.includes(id));
 }
 
@@ -37,10 +38,62 @@ export const VARIANT_LABELS: Record<VariantId, string> = {
   tr: 'TierThrottlerGuard alone, RedisAdapter (one key, 60 s window)',
 };
 
-export const USES_REDIS: Record<VariantId, boolean> = { a: false, a2: false, b: false, c: false, d: true, e: true, f: true, g0: false, g: true, m: false, t: false, tr: true };
-export const USES_UPSTREAM: Record<VariantId, boolean> = { a: false, a2: false, b: false, c: false, d: false, e: false, f: false, g0: true, g: true, m: false, t: false, tr: false };
-export const IMPORTS_MODULE: Record<VariantId, boolean> = { a: false, a2: false, b: false, c: true, d: true, e: true, f: true, g0: false, g: true, m: true, t: true, tr: true };
-export const TIER_LIMITED: Record<VariantId, boolean> = { a: false, a2: false, b: false, c: false, d: false, e: true, f: false, g0: false, g: false, m: false, t: true, tr: true };
+export const USES_REDIS: Record<VariantId, boolean> = {
+  a: false,
+  a2: false,
+  b: false,
+  c: false,
+  d: true,
+  e: true,
+  f: true,
+  g0: false,
+  g: true,
+  m: false,
+  t: false,
+  tr: true,
+};
+export const USES_UPSTREAM: Record<VariantId, boolean> = {
+  a: false,
+  a2: false,
+  b: false,
+  c: false,
+  d: false,
+  e: false,
+  f: false,
+  g0: true,
+  g: true,
+  m: false,
+  t: false,
+  tr: false,
+};
+export const IMPORTS_MODULE: Record<VariantId, boolean> = {
+  a: false,
+  a2: false,
+  b: false,
+  c: true,
+  d: true,
+  e: true,
+  f: true,
+  g0: false,
+  g: true,
+  m: true,
+  t: true,
+  tr: true,
+};
+export const TIER_LIMITED: Record<VariantId, boolean> = {
+  a: false,
+  a2: false,
+  b: false,
+  c: false,
+  d: false,
+  e: true,
+  f: false,
+  g0: false,
+  g: false,
+  m: false,
+  t: true,
+  tr: true,
+};
 /** The budget scopes a variant's route counts (each must have counted every request). */
 export const BUDGET_SCOPES: Record<VariantId, readonly ('user' | 'tenant' | 'global')[]> = {
   a: [],

@@ -10,8 +10,29 @@ const tokenlens = await import('tokenlens');
 const PROVIDERS = { openai: 'openai', anthropic: 'anthropic', google: 'google', groq: 'groq' };
 // Models people call today, by the id their API responses carry.
 const PROBES = {
-  openai: ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'o3', 'o4-mini', 'gpt-4o-mini-2024-07-18', 'text-embedding-3-small'],
-  anthropic: ['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929', 'claude-opus-4-1', 'claude-haiku-4-5', 'claude-sonnet-4-20250514', 'claude-3-5-haiku-20241022', 'claude-3-7-sonnet-20250219'],
+  openai: [
+    'gpt-4o',
+    'gpt-4o-mini',
+    'gpt-4.1',
+    'gpt-4.1-mini',
+    'gpt-4.1-nano',
+    'gpt-5',
+    'gpt-5-mini',
+    'gpt-5-nano',
+    'o3',
+    'o4-mini',
+    'gpt-4o-mini-2024-07-18',
+    'text-embedding-3-small',
+  ],
+  anthropic: [
+    'claude-sonnet-4-5',
+    'claude-sonnet-4-5-20250929',
+    'claude-opus-4-1',
+    'claude-haiku-4-5',
+    'claude-sonnet-4-20250514',
+    'claude-3-5-haiku-20241022',
+    'claude-3-7-sonnet-20250219',
+  ],
   google: ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.0-flash', 'gemini-1.5-flash'],
   groq: ['llama-3.3-70b-versatile', 'llama-3.1-8b-instant', 'openai/gpt-oss-120b', 'openai/gpt-oss-20b', 'qwen/qwen3-32b'],
 };
@@ -25,7 +46,7 @@ for (const [label, id] of Object.entries(PROVIDERS)) {
   const tm = tp ? Object.values(tp.models).map((m) => m.cost ?? {}) : [];
   const probes = PROBES[label];
   const gHits = probes.filter((m) => genai.calcPrice({ input_tokens: 1, output_tokens: 1 }, m, { providerId: id }) !== null);
-  const tHits = probes.filter((m) => tp && (tp.models[m]?.cost?.input !== undefined));
+  const tHits = probes.filter((m) => tp && tp.models[m]?.cost?.input !== undefined);
   rows.push({
     provider: label,
     'genai-prices models': gm.length,
@@ -44,4 +65,9 @@ for (const [label, id] of Object.entries(PROVIDERS)) {
 }
 console.table(rows);
 const g = genai.findProvider({ providerId: 'openai' }).models.find((m) => m.id === 'gpt-4o-mini').prices;
-console.log('gpt-4o-mini cached input $/M: genai-prices', g.cache_read_mtok, 'tokenlens', tokenlens.defaultCatalog.openai.models['gpt-4o-mini'].cost.cache_read);
+console.log(
+  'gpt-4o-mini cached input $/M: genai-prices',
+  g.cache_read_mtok,
+  'tokenlens',
+  tokenlens.defaultCatalog.openai.models['gpt-4o-mini'].cost.cache_read,
+);

@@ -49,7 +49,13 @@ describe('admin and events on a real 3-node Redis Cluster', () => {
 
   it('rankings live on their own slot and follow the counters; a threshold fires once under 40 concurrent commits on two instances', async () => {
     const keyPrefix = uniquePrefix();
-    const [a, b] = await twoInstances({ keyPrefix, budgets: [{ scope: 'user', period: 'day', tokens: 1_000, thresholds: [0.8] }, { scope: 'global', period: 'day' }] });
+    const [a, b] = await twoInstances({
+      keyPrefix,
+      budgets: [
+        { scope: 'user', period: 'day', tokens: 1_000, thresholds: [0.8] },
+        { scope: 'global', period: 'day' },
+      ],
+    });
     const fired: BudgetThresholdEvent[] = [];
     const subscriptions = [a, b].map((s) => s.on('threshold').subscribe((e) => fired.push(e)));
     await Promise.all(

@@ -14,14 +14,24 @@ import { makeStorage, STORAGE_KINDS, StorageKind, testRedis, uniquePrefix } from
 /** Calls of the commands that walk the keyspace, server-wide. */
 async function keyspaceWalks(redis: { info(section: string): Promise<string> }): Promise<number> {
   const stats = await redis.info('commandstats');
-  return ['scan', 'keys', 'hscan', 'zscan', 'sscan'].reduce((sum, cmd) => sum + Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
+  return ['scan', 'keys', 'hscan', 'zscan', 'sscan'].reduce(
+    (sum, cmd) => sum + Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0),
+    0,
+  );
 }
 
 const usage = (total: number) => ({ usage: { prompt_tokens: total, completion_tokens: 0, total_tokens: total } });
 const DAY = Date.parse('2026-11-23T10:00:00Z');
 
 /** Commits tokens and money on the counters a subject's call would count on (money comes from pricing in the app). */
-async function commitWithCost(budgets: BudgetService, storage: StorageAdapter, ids: { user: string; feature?: string }, tokens: number, nanos: number, now: number) {
+async function commitWithCost(
+  budgets: BudgetService,
+  storage: StorageAdapter,
+  ids: { user: string; feature?: string },
+  tokens: number,
+  nanos: number,
+  now: number,
+) {
   const targets = await budgets.targetsFor({ user: ids.user, feature: ids.feature }, now);
   await storage.commit({ id: `c-${Math.random()}`, counters: targets.map((t) => t.counter), amount: tokens, cost: nanos, now });
 }
@@ -62,7 +72,9 @@ describe.each(STORAGE_KINDS)('BudgetService admin on %s storage', (kind: Storage
   });
 
   it('unused credits roll over like unused tokens, capped by maxCarryover', async () => {
-    const budgets = await start({ budgets: [{ scope: 'user', period: 'day', tokens: 100, rollover: { enabled: true, maxCarryover: 80 } }] });
+    const budgets = await start({
+      budgets: [{ scope: 'user', period: 'day', tokens: 100, rollover: { enabled: true, maxCarryover: 80 } }],
+    });
     await budgets.record('u1', 90);
     await budgets.grant('u1', { tokens: 50 }); // 60 unused today
     await budgets.record('u2', 10);
@@ -155,7 +167,11 @@ describe.each(STORAGE_KINDS)('BudgetService admin on %s storage', (kind: Storage
       ],
     });
     // 60 users: tokens rise with i, money falls with it
-    await Promise.all(Array.from({ length: 60 }, (_, i) => commitWithCost(budgets, store.storage, { user: `user-${i}` }, 10 + i * 3, usdToNanos(1 - i * 0.01), clock.now)));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        commitWithCost(budgets, store.storage, { user: `user-${i}` }, 10 + i * 3, usdToNanos(1 - i * 0.01), clock.now),
+      ),
+    );
     await budgets.record('user-5', 1_000); // overtakes everyone on tokens
 
     const walksBefore = store.redis ? await keyspaceWalks(store.redis) : 0;
@@ -185,17 +201,25 @@ describe.each(STORAGE_KINDS)('BudgetService admin on %s storage', (kind: Storage
     expect(await budgets.listUsage({ scope: 'user', period: 'day' })).toEqual([]);
     expect(await budgets.listUsage({ scope: 'user', period: 'month', limit: 1 })).toHaveLength(1);
 
-    await expect(budgets.listUsage({ scope: 'user' })).rejects.toThrow(/several budget rules match.*user:day, user:month.*Pass period or rule/);
+    await expect(budgets.listUsage({ scope: 'user' })).rejects.toThrow(
+      /several budget rules match.*user:day, user:month.*Pass period or rule/,
+    );
     await expect(budgets.listUsage({ scope: 'tenant' })).rejects.toThrow(/no budget rule matches.*Rules in force: user:day, user:month/);
     await expect(budgets.listUsage({ scope: 'user', period: 'day', limit: 0 })).rejects.toThrow(InvalidAdminRequestError);
   });
 
   it('spendReport gives tokens, exact money and calls per feature for the current period', async () => {
-    const budgets = await start({ budgets: [{ scope: 'user', period: 'month', tokens: 100_000 }, { scope: 'feature', period: 'month' }] });
+    const budgets = await start({
+      budgets: [
+        { scope: 'user', period: 'month', tokens: 100_000 },
+        { scope: 'feature', period: 'month' },
+      ],
+    });
     await budgets.record({ user: 'u1', feature: 'chat' }, 100);
     await budgets.record({ user: 'u2', feature: 'chat' }, 50);
     await budgets.record({ user: 'u1', feature: 'summarize' }, 30);
-    for (let i = 0; i < 3; i++) await commitWithCost(budgets, store.storage, { user: 'u3', feature: 'summarize' }, 0, usdToNanos(0.000123), clock.now);
+    for (let i = 0; i < 3; i++)
+      await commitWithCost(budgets, store.storage, { user: 'u3', feature: 'summarize' }, 0, usdToNanos(0.000123), clock.now);
 
     const report = await budgets.spendReport({ by: 'feature' });
     expect(report).toEqual({
@@ -238,7 +262,8 @@ describe('grant, setLimit and reset on one Redis take effect on every instance',
   };
   afterAll(closeAll);
 
-  const echo = (app: TestApp, user: string, estimate: number, total = estimate) => post(`${app.url}/echo`, { estimate, result: usage(total) }, { 'x-user': user });
+  const echo = (app: TestApp, user: string, estimate: number, total = estimate) =>
+    post(`${app.url}/echo`, { estimate, result: usage(total) }, { 'x-user': user });
 
   it('an admin call on one instance changes the next request on the other', async () => {
     apps = [await startBudgetApp('express', options()), await startBudgetApp('fastify', options())];

@@ -46,7 +46,12 @@ describe.each(PLATFORMS)('budget events over HTTP (%s), two instances on one Red
   let apps: TestApp[] = [];
   const start = async (budgets: TokenBudgetModuleOptions['budgets']) => {
     const keyPrefix = uniquePrefix();
-    const options = (): TokenBudgetModuleOptions => ({ keyPrefix, clock: clock.read, storage: new RedisAdapter(testRedis(), { timeSource: 'app' }), budgets });
+    const options = (): TokenBudgetModuleOptions => ({
+      keyPrefix,
+      clock: clock.read,
+      storage: new RedisAdapter(testRedis(), { timeSource: 'app' }),
+      budgets,
+    });
     apps = [await startBudgetApp(platform, options()), await startBudgetApp(platform, options())];
     return apps.map((a) => a.app.get(BudgetService));
   };
@@ -64,7 +69,9 @@ describe.each(PLATFORMS)('budget events over HTTP (%s), two instances on one Red
     const services = await start([{ scope: 'user', period: 'day', tokens: 1_000, thresholds: [0.5, 0.8] }]);
     const seen = collect(services);
     const burst = () =>
-      Promise.all(Array.from({ length: 40 }, (_, i) => post(`${apps[i % 2].url}/slow-echo`, { estimate: 25, result: usage(25) }, { 'x-user': 'u1' })));
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) => post(`${apps[i % 2].url}/slow-echo`, { estimate: 25, result: usage(25) }, { 'x-user': 'u1' })),
+      );
 
     const first = await burst();
     expect(first.every((r) => r.status === 200)).toBe(true);
@@ -94,13 +101,21 @@ describe.each(PLATFORMS)('budget events over HTTP (%s), two instances on one Red
     ]);
     const seen = collect(services);
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await post(`${apps[i % 2].url}/echo`, { estimate: 60, result: usage(60) }, { 'x-user': 'u1' })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await post(`${apps[i % 2].url}/echo`, { estimate: 60, result: usage(60) }, { 'x-user': 'u1' })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429]); // the user budget warns; the global one (250) refuses the fifth
 
     const exceeded = seen.of('exceeded');
     expect(exceeded.filter((e) => e.action === 'warned').map((e) => e.used + e.reserved)).toEqual([120, 180, 240]);
     for (const e of exceeded.filter((x) => x.action === 'warned')) {
-      expect(e).toMatchObject({ scope: 'user', id: 'u1', reason: 'user_token_limit_exceeded', limit: 100, requested: 60, dimension: 'tokens' });
+      expect(e).toMatchObject({
+        scope: 'user',
+        id: 'u1',
+        reason: 'user_token_limit_exceeded',
+        limit: 100,
+        requested: 60,
+        dimension: 'tokens',
+      });
     }
     expect(exceeded.filter((e) => e.action === 'rejected')).toEqual([
       expect.objectContaining({ scope: 'global', id: 'all', reason: 'global_token_limit_exceeded', used: 240, limit: 250, requested: 60 }),
@@ -118,11 +133,14 @@ describe.each(PLATFORMS)('a route budget with thresholds and onExceeded (%s)', (
     app = await startBudgetApp(platform, { keyPrefix: uniquePrefix() }, [SoftRouteController]);
     const seen = collect([app.app.get(BudgetService)]);
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await post(`${app.url}/soft`, { estimate: 40, result: usage(40) }, { 'x-user': 'u1' })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await post(`${app.url}/soft`, { estimate: 40, result: usage(40) }, { 'x-user': 'u1' })).status);
     seen.stop();
     expect(statuses).toEqual([200, 200, 200]);
     expect(seen.of('threshold')).toEqual([expect.objectContaining({ scope: 'user', id: 'u1', feature: 'soft', threshold: 0.5, used: 80 })]);
-    expect(seen.of('exceeded')).toEqual([expect.objectContaining({ action: 'warned', feature: 'soft', used: 80, reserved: 40, limit: 100 })]);
+    expect(seen.of('exceeded')).toEqual([
+      expect.objectContaining({ action: 'warned', feature: 'soft', used: 80, reserved: 40, limit: 100 }),
+    ]);
   });
 });
 
@@ -142,15 +160,38 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
   };
 
   it('committed events carry the subject, scope, figures and period of every budget the call counted on', async () => {
-    const budgets = await start({ budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }, { scope: 'tenant', period: 'day' }] });
+    const budgets = await start({
+      budgets: [
+        { scope: 'user', period: 'month', tokens: 1_000 },
+        { scope: 'tenant', period: 'day' },
+      ],
+    });
     const committed: BudgetCommittedEvent[] = [];
     const subscription = budgets.on('committed').subscribe((e) => committed.push(e));
     const reservation = await budgets.reserve({ user: 'u1', tenant: 'acme' }, 50);
     await reservation.commit({ inputTokens: 30, outputTokens: 12 });
     subscription.unsubscribe();
     expect(committed).toEqual([
-      expect.objectContaining({ type: 'committed', reservationId: reservation.id, scope: 'user', id: 'u1', period: '2026-11', used: 42, reserved: 0, limit: 1_000, tokens: 42 }),
-      expect.objectContaining({ type: 'committed', reservationId: reservation.id, scope: 'tenant', id: 'acme', period: '2026-11-23', used: 42, limit: 0 }),
+      expect.objectContaining({
+        type: 'committed',
+        reservationId: reservation.id,
+        scope: 'user',
+        id: 'u1',
+        period: '2026-11',
+        used: 42,
+        reserved: 0,
+        limit: 1_000,
+        tokens: 42,
+      }),
+      expect.objectContaining({
+        type: 'committed',
+        reservationId: reservation.id,
+        scope: 'tenant',
+        id: 'acme',
+        period: '2026-11-23',
+        used: 42,
+        limit: 0,
+      }),
     ]);
     expect(committed[0].usage).toMatchObject({ inputTokens: 30, outputTokens: 12, totalTokens: 42 });
     expect(committed[0].resetAt).toEqual(new Date('2026-12-01T00:00:00Z'));
@@ -160,7 +201,8 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
     const budgets = await start({ budgets: [{ scope: 'user', period: 'month' }] });
     const committed: BudgetCommittedEvent[] = [];
     const subscription = budgets.on('committed').subscribe((e) => committed.push(e));
-    for (let i = 0; i < 2; i++) await (await budgets.reserve({ user: 'c1' }, 10)).commit({ inputTokens: 1_000, outputTokens: 1_000, model: 'gpt-4o-mini' });
+    for (let i = 0; i < 2; i++)
+      await (await budgets.reserve({ user: 'c1' }, 10)).commit({ inputTokens: 1_000, outputTokens: 1_000, model: 'gpt-4o-mini' });
     await (await budgets.reserve({ user: 'c1' }, 10)).commit(7); // usage that names no model, and no estimate model to price it
     subscription.unsubscribe();
     // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens
@@ -208,14 +250,21 @@ describe.each(STORAGE_KINDS)('budget events from BudgetService on %s storage', (
     const budgets = await start({ budgets: [{ scope: 'user', period: 'day', costUsd: 0.01, thresholds: [0.5], onExceeded: 'warn' }] });
     const seen = collect([budgets]);
     // gpt-4o-mini input is $0.15 per million tokens: 10,000 input tokens cost $0.0015
-    const call = () => budgets.reserve('u1', { inputTokens: 10_000, outputTokens: 0, model: 'gpt-4o-mini' }).then((r) => r.commit({ inputTokens: 10_000, outputTokens: 0, model: 'gpt-4o-mini' }));
+    const call = () =>
+      budgets
+        .reserve('u1', { inputTokens: 10_000, outputTokens: 0, model: 'gpt-4o-mini' })
+        .then((r) => r.commit({ inputTokens: 10_000, outputTokens: 0, model: 'gpt-4o-mini' }));
     for (let i = 0; i < 3; i++) await call();
     expect(seen.of('threshold')).toEqual([]);
     await call(); // $0.006 of $0.01
-    expect(seen.of('threshold')).toEqual([expect.objectContaining({ threshold: 0.5, dimension: 'cost', costUsd: 0.006, costLimitUsd: 0.01 })]);
+    expect(seen.of('threshold')).toEqual([
+      expect.objectContaining({ threshold: 0.5, dimension: 'cost', costUsd: 0.006, costLimitUsd: 0.01 }),
+    ]);
     for (let i = 0; i < 3; i++) await call(); // the 7th holds $0.0105 > $0.01: warned, admitted
     seen.stop();
-    expect(seen.of('exceeded')).toEqual([expect.objectContaining({ action: 'warned', dimension: 'cost', reason: 'user_cost_limit_exceeded', costUsd: 0.009 })]);
+    expect(seen.of('exceeded')).toEqual([
+      expect.objectContaining({ action: 'warned', dimension: 'cost', reason: 'user_cost_limit_exceeded', costUsd: 0.009 }),
+    ]);
     expect((await budgets.getUsage('u1'))[0]).toMatchObject({ costUsd: 0.0105, requests: 7, costRemainingUsd: 0 });
     const top = await budgets.listUsage({ scope: 'user', orderBy: 'cost' });
     expect(top.map((u) => [u.id, u.costUsd])).toEqual([['u1', 0.0105]]);

@@ -18,7 +18,11 @@ class CappedCostController {
   capped(@Body() body: ChatBody) {
     seen.push({ ...body });
     const completion = body.max_tokens ?? 0;
-    return { object: 'chat.completion', model: 'gpt-4o-mini', usage: { prompt_tokens: 10, completion_tokens: completion, total_tokens: 10 + completion } };
+    return {
+      object: 'chat.completion',
+      model: 'gpt-4o-mini',
+      usage: { prompt_tokens: 10, completion_tokens: completion, total_tokens: 10 + completion },
+    };
   }
 
   /** A result without usage: the (capped) hold is committed as is. */

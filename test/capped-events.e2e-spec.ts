@@ -64,7 +64,9 @@ describe.each(PLATFORMS)('events of a capMaxTokens admission (%s)', (platform) =
       subscription.unsubscribe();
       expect(response.status).toBe(200);
       expect(response.body.maxTokens).toBeLessThan(chat.max_tokens); // capped to the 105 tokens left
-      expect(events.filter((e) => e.type === 'exceeded').map((e) => (e.type === 'exceeded' ? `${e.action} ${e.scope}` : ''))).toEqual(['warned tenant']);
+      expect(events.filter((e) => e.type === 'exceeded').map((e) => (e.type === 'exceeded' ? `${e.action} ${e.scope}` : ''))).toEqual([
+        'warned tenant',
+      ]);
     });
   });
 });

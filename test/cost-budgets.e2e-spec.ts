@@ -13,23 +13,54 @@ describe.each(STORAGE_KINDS)('cost budgets on %s', (kind) => {
 
     it('admits exactly the floor of 500 concurrent calls whose estimate equals their cost, and commits at most $1.00', async () => {
       const floor = Math.floor(1e9 / GPT_4O_MINI_CALL.nanos); // 370 calls of $0.0027
-      const { admitted, refusedReasons } = await overlappingCalls(env.budgets, 500, () => 'spender', GPT_4O_MINI_CALL.estimate, GPT_4O_MINI_CALL.usage);
+      const { admitted, refusedReasons } = await overlappingCalls(
+        env.budgets,
+        500,
+        () => 'spender',
+        GPT_4O_MINI_CALL.estimate,
+        GPT_4O_MINI_CALL.usage,
+      );
       expect(admitted).toBe(floor);
       expect([...refusedReasons]).toEqual(['user_cost_limit_exceeded']);
       const [usage] = await env.budgets.getUsage('spender');
-      expect(usage).toMatchObject({ costUsd: nanosToUsd(floor * GPT_4O_MINI_CALL.nanos), costReservedUsd: 0, costLimitUsd: 1, requests: floor, used: floor * 12_000 });
+      expect(usage).toMatchObject({
+        costUsd: nanosToUsd(floor * GPT_4O_MINI_CALL.nanos),
+        costReservedUsd: 0,
+        costLimitUsd: 1,
+        requests: floor,
+        used: floor * 12_000,
+      });
       expect(usage.costUsd).toBeLessThanOrEqual(1);
       expect(usage.costRemainingUsd).toBe(nanosToUsd(1e9 - floor * GPT_4O_MINI_CALL.nanos));
     });
 
     it('check() says what a call would cost and whether it fits, without holding anything', async () => {
       const fits = await env.budgets.check('c', GPT_4O_MINI_CALL.estimate);
-      expect(fits).toMatchObject({ allowed: true, wouldCostUsd: 0.0027, costUsedUsd: 0, costLimitUsd: 1, costRemainingUsd: 1, limit: 0, remaining: Infinity });
+      expect(fits).toMatchObject({
+        allowed: true,
+        wouldCostUsd: 0.0027,
+        costUsedUsd: 0,
+        costLimitUsd: 1,
+        costRemainingUsd: 1,
+        limit: 0,
+        remaining: Infinity,
+      });
       await env.budgets.record('c', { inputTokens: 0, outputTokens: 1_660_000, model: 'gpt-4o-mini' }); // $0.996
-      expect(await env.budgets.check('c', GPT_4O_MINI_CALL.estimate)).toMatchObject({ allowed: true, costUsedUsd: 0.996, costRemainingUsd: 0.004 });
+      expect(await env.budgets.check('c', GPT_4O_MINI_CALL.estimate)).toMatchObject({
+        allowed: true,
+        costUsedUsd: 0.996,
+        costRemainingUsd: 0.004,
+      });
       await env.budgets.record('c', { inputTokens: 0, outputTokens: 5_000, model: 'gpt-4o-mini' }); // $0.003 more
       const refused = await env.budgets.check('c', GPT_4O_MINI_CALL.estimate);
-      expect(refused).toMatchObject({ allowed: false, reason: 'user_cost_limit_exceeded', scope: 'user', wouldCostUsd: 0.0027, costUsedUsd: 0.999, costRemainingUsd: 0.001 });
+      expect(refused).toMatchObject({
+        allowed: false,
+        reason: 'user_cost_limit_exceeded',
+        scope: 'user',
+        wouldCostUsd: 0.0027,
+        costUsedUsd: 0.999,
+        costRemainingUsd: 0.001,
+      });
       expect(refused.resetAt).toEqual(new Date('2026-11-24T00:00:00Z'));
       expect((await env.budgets.getUsage('c'))[0]).toMatchObject({ costReservedUsd: 0, requests: 2 });
     });
@@ -41,13 +72,28 @@ describe.each(STORAGE_KINDS)('cost budgets on %s', (kind) => {
         (e: BudgetExceededException) => e,
       );
       expect(error).toBeInstanceOf(BudgetExceededException);
-      expect(error.info).toMatchObject({ reason: 'user_cost_limit_exceeded', unit: 'usd', used: 0.999, limit: 1, remaining: 0.001, requested: 0.0027 });
-      expect(error.getResponse()).toMatchObject({ reason: 'user_cost_limit_exceeded', unit: 'usd', message: expect.stringContaining('has $0.001 of $1 left and the request needs $0.0027') });
+      expect(error.info).toMatchObject({
+        reason: 'user_cost_limit_exceeded',
+        unit: 'usd',
+        used: 0.999,
+        limit: 1,
+        remaining: 0.001,
+        requested: 0.0027,
+      });
+      expect(error.getResponse()).toMatchObject({
+        reason: 'user_cost_limit_exceeded',
+        unit: 'usd',
+        message: expect.stringContaining('has $0.001 of $1 left and the request needs $0.0027'),
+      });
     });
   });
 
   describe('exact money', () => {
-    const env = useBudgetService(kind, { clock: clock.read, pricing: { 'fixed-price': { input: 123, output: 0 } }, budgets: [{ scope: 'user', period: 'day' }] });
+    const env = useBudgetService(kind, {
+      clock: clock.read,
+      pricing: { 'fixed-price': { input: 123, output: 0 } },
+      budgets: [{ scope: 'user', period: 'day' }],
+    });
 
     it('sums 10,000 commits of $0.000123 to exactly $1.23', async () => {
       // 20 waves of 500 concurrent calls: all 10,000 at once queue past the client's command timeout on a busy host
@@ -66,7 +112,11 @@ describe.each(STORAGE_KINDS)('cost budgets on %s', (kind) => {
   });
 
   describe('pricing the commit', () => {
-    const env = useBudgetService(kind, { clock: clock.read, defaultModel: 'gpt-4o-mini', budgets: [{ scope: 'user', period: 'day', costUsd: 10 }] });
+    const env = useBudgetService(kind, {
+      clock: clock.read,
+      defaultModel: 'gpt-4o-mini',
+      budgets: [{ scope: 'user', period: 'day', costUsd: 10 }],
+    });
 
     it("prices usage that names no model with the estimate's model, and an estimate committed as is at its price", async () => {
       const r1 = await env.budgets.reserve('m', { inputTokens: 1_000, outputTokens: 0, model: 'gpt-4o' });
@@ -81,9 +131,13 @@ describe.each(STORAGE_KINDS)('cost budgets on %s', (kind) => {
     });
 
     it('track() commits priced usage read from an OpenAI result', async () => {
-      const result = await env.budgets.track('t', async () => ({ model: 'gpt-4o-mini', usage: { prompt_tokens: 2_000, completion_tokens: 1_000, total_tokens: 3_000 } }), {
-        estimate: { inputTokens: 2_000, outputTokens: 1_000, model: 'gpt-4o-mini' },
-      });
+      const result = await env.budgets.track(
+        't',
+        async () => ({ model: 'gpt-4o-mini', usage: { prompt_tokens: 2_000, completion_tokens: 1_000, total_tokens: 3_000 } }),
+        {
+          estimate: { inputTokens: 2_000, outputTokens: 1_000, model: 'gpt-4o-mini' },
+        },
+      );
       expect(result.usage.total_tokens).toBe(3_000);
       expect((await env.budgets.getUsage('t'))[0]).toMatchObject({ used: 3_000, costUsd: 0.0009, costReservedUsd: 0, requests: 1 });
     });
@@ -147,7 +201,10 @@ describe.each(STORAGE_KINDS)('cost budgets on %s', (kind) => {
       // strict, per call, refuses what clamp admits; check() answers by the same policy
       await env.budgets.reset(subject);
       expect(await env.budgets.check(subject, 1_001)).toMatchObject({ allowed: true, remaining: 1_000 });
-      expect(await env.budgets.check(subject, 1_001, { reservationPolicy: 'strict' })).toMatchObject({ allowed: false, reason: 'user_token_limit_exceeded' });
+      expect(await env.budgets.check(subject, 1_001, { reservationPolicy: 'strict' })).toMatchObject({
+        allowed: false,
+        reason: 'user_token_limit_exceeded',
+      });
       await expect(env.budgets.reserve(subject, 1_001, { reservationPolicy: 'strict' })).rejects.toBeInstanceOf(BudgetExceededException);
       expect((await env.budgets.reserve(subject, 1_001)).held).toBe(1_000);
     });

@@ -49,7 +49,8 @@ describe('cost and hierarchy budgets on a real 3-node Redis Cluster', () => {
       ],
     });
     try {
-      for (const user of ['alice', 'bob']) expect(slotOf(`${keyPrefix}:budget:{user:${user}}`)).not.toBe(slotOf(`${keyPrefix}:budget:{tenant:acme}`));
+      for (const user of ['alice', 'bob'])
+        expect(slotOf(`${keyPrefix}:budget:{user:${user}}`)).not.toBe(slotOf(`${keyPrefix}:budget:{tenant:acme}`));
       const { admitted } = await overlappingCalls(env.budgets, 200, (i) => ({ user: i % 2 ? 'alice' : 'bob', tenant: 'acme' }), 30, 30);
       expect(admitted).toBe(33);
       const [alice, tenant] = await env.budgets.getUsage({ user: 'alice', tenant: 'acme' });
@@ -62,7 +63,7 @@ describe('cost and hierarchy budgets on a real 3-node Redis Cluster', () => {
     }
   }, 30_000);
 
-  it("clamps across slots: each slot holds at most what the slots before it held, and a refusal on a later slot gives the earlier holds back", async () => {
+  it('clamps across slots: each slot holds at most what the slots before it held, and a refusal on a later slot gives the earlier holds back', async () => {
     const keyPrefix = uniquePrefix();
     const env = await budgetService({
       storage: new RedisAdapter(newClient()),

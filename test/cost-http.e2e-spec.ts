@@ -28,11 +28,19 @@ describe.each(PLATFORMS)('cost budgets over HTTP on %s', (platform) => {
 
   it(`admits exactly the floor of ${REQUESTS} concurrent requests on a cost cap, commits priced usage, and answers 429 with the cost reason`, async () => {
     // the handler answers after 20 ms, like an upstream call, so holds of requests in flight overlap
-    const responses = await Promise.all(Array.from({ length: REQUESTS }, () => post(`${t.url}/slow-echo`, { estimate: N, result }, { 'x-user': 'payer' })));
+    const responses = await Promise.all(
+      Array.from({ length: REQUESTS }, () => post(`${t.url}/slow-echo`, { estimate: N, result }, { 'x-user': 'payer' })),
+    );
     expect(responses.filter((r) => r.status === 200)).toHaveLength(50);
     const refused = responses.filter((r) => r.status === 429);
     expect(refused).toHaveLength(REQUESTS - 50);
-    expect(refused[0].body).toMatchObject({ error: 'budget_exceeded', reason: 'user_cost_limit_exceeded', scope: 'user', unit: 'usd', limit: CAP_USD });
+    expect(refused[0].body).toMatchObject({
+      error: 'budget_exceeded',
+      reason: 'user_cost_limit_exceeded',
+      scope: 'user',
+      unit: 'usd',
+      limit: CAP_USD,
+    });
     expect(refused[0].headers.get('x-tokenbudget-cost-limit')).toBe(String(CAP_USD));
     expect(refused[0].headers.get('retry-after')).toBe(String((Date.parse('2026-11-24T00:00:00Z') - clock.now) / 1000));
     const [usage] = await t.app.get(BudgetService).getUsage('payer');

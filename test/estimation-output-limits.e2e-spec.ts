@@ -11,7 +11,9 @@ type Body = Record<string, unknown>;
 function billed(body: Body) {
   const config = (body.generationConfig ?? {}) as Body;
   // numeric strings read as numbers, as servers with lax JSON validation (pydantic, for one) read them
-  const limits = [body.max_tokens, body.max_completion_tokens, config.maxOutputTokens, config.max_output_tokens].map(Number).filter((v) => Number.isFinite(v));
+  const limits = [body.max_tokens, body.max_completion_tokens, config.maxOutputTokens, config.max_output_tokens]
+    .map(Number)
+    .filter((v) => Number.isFinite(v));
   const choices = typeof body.n === 'number' ? body.n : typeof config.candidateCount === 'number' ? config.candidateCount : 1;
   const completion = Math.max(0, ...limits) * choices;
   return { object: 'chat.completion', usage: { prompt_tokens: 1, completion_tokens: completion, total_tokens: 1 + completion } };
@@ -43,7 +45,9 @@ describe.each(PLATFORMS)('a body that sets two output limits on %s', (platform) 
   let t: TestApp;
   let budgets: BudgetService;
   beforeAll(async () => {
-    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }], defaultMaxOutputTokens: 100 }, [OutputLimitsController]);
+    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }], defaultMaxOutputTokens: 100 }, [
+      OutputLimitsController,
+    ]);
     budgets = t.app.get(BudgetService);
   });
   afterAll(() => t.close());

@@ -53,6 +53,8 @@ describe('warnings about requests that hold nothing', () => {
     expect(warnings()).toHaveLength(before);
     for (let i = 0; i < 3; i++) expect((await post(`${t.url}/chat`, { question: 'hi' }, { 'x-user': 'w1' })).status).toBe(200);
     const added = warnings().slice(before);
-    expect(added).toEqual([expect.stringContaining("chat: the request body is not an OpenAI, Anthropic or Gemini request, so it holds 0 tokens")]);
+    expect(added).toEqual([
+      expect.stringContaining('chat: the request body is not an OpenAI, Anthropic or Gemini request, so it holds 0 tokens'),
+    ]);
   });
 });

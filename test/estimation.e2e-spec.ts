@@ -108,7 +108,9 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
   const usage = async (user: string) => (await budgets.getUsage(user))[0];
 
   beforeAll(async () => {
-    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }], defaultMaxOutputTokens: 200 }, [EstimationController]);
+    t = await startBudgetApp(platform, { budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }], defaultMaxOutputTokens: 200 }, [
+      EstimationController,
+    ]);
     budgets = t.app.get(BudgetService);
   });
   afterAll(() => t.close());
@@ -142,9 +144,13 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
     const anthropic = { model: 'claude-haiku-4-5', system: 'Be brief.', messages: [{ role: 'user', content: TEXT }], max_tokens: 60 };
     const gemini = { contents: [{ role: 'user', parts: [{ text: TEXT }] }], generationConfig: { maxOutputTokens: 40 } };
     expect(remaining(await post(`${t.url}/plain`, chat({ max_completion_tokens: 80 }), as('a4')))).toBe(LIMIT - (PROMPT + 80));
-    expect(remaining(await post(`${t.url}/plain`, responses, as('a5')))).toBe(LIMIT - (3 + 3 + o('system', 'Be brief.') + 3 + o('user', TEXT) + 70));
+    expect(remaining(await post(`${t.url}/plain`, responses, as('a5')))).toBe(
+      LIMIT - (3 + 3 + o('system', 'Be brief.') + 3 + o('user', TEXT) + 70),
+    );
     // other models: o200k_base count plus 20%
-    expect(remaining(await post(`${t.url}/plain`, anthropic, as('a6')))).toBe(LIMIT - (3 + 3 + Math.ceil(o('Be brief.', 'user', TEXT) * 1.2) + 60));
+    expect(remaining(await post(`${t.url}/plain`, anthropic, as('a6')))).toBe(
+      LIMIT - (3 + 3 + Math.ceil(o('Be brief.', 'user', TEXT) * 1.2) + 60),
+    );
     expect(remaining(await post(`${t.url}/plain`, gemini, as('a7')))).toBe(LIMIT - (3 + 3 + Math.ceil(o('user', TEXT) * 1.2) + 40));
   });
 
@@ -165,7 +171,11 @@ describe.each(PLATFORMS)('estimation from request bodies on %s', (platform) => {
 
   it('holds nothing for a body that is no provider request, as before', async () => {
     expect(remaining(await post(`${t.url}/chat`, { question: 'hi' }, { 'x-user': 'a10' }))).toBe(LIMIT);
-    const text = await fetch(`${t.url}/plain`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-user': 'a10' }, body: 'just text' });
+    const text = await fetch(`${t.url}/plain`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-user': 'a10' },
+      body: 'just text',
+    });
     expect(text.status).toBe(200);
     expect(remaining(text)).toBe(LIMIT);
   });
@@ -234,7 +244,11 @@ describe.each(['memory', 'redis', 'cluster'] as const)('capMaxTokens under concu
     const keyPrefix = uniquePrefix();
     const apps = await Promise.all(
       stores.map((store, i) =>
-        startBudgetApp(i % 2 ? 'fastify' : 'express', { keyPrefix, storage: store.storage, budgets: [{ scope: 'user', period: 'day', tokens: limit }] }, [EstimationController]),
+        startBudgetApp(
+          i % 2 ? 'fastify' : 'express',
+          { keyPrefix, storage: store.storage, budgets: [{ scope: 'user', period: 'day', tokens: limit }] },
+          [EstimationController],
+        ),
       ),
     );
     try {
@@ -244,7 +258,12 @@ describe.each(['memory', 'redis', 'cluster'] as const)('capMaxTokens under concu
       const rest = limit - full * estimate;
       expect(rest).toBeGreaterThan(PROMPT); // the last admitted request is capped, not refused
       const results = await Promise.all(
-        Array.from({ length: 80 }, (_, i) => post(`${apps[i % apps.length].url}/slow-capped`, chat({ max_tokens: 500 }), { 'x-user': 'crowd', 'x-prompt-tokens': String(PROMPT) })),
+        Array.from({ length: 80 }, (_, i) =>
+          post(`${apps[i % apps.length].url}/slow-capped`, chat({ max_tokens: 500 }), {
+            'x-user': 'crowd',
+            'x-prompt-tokens': String(PROMPT),
+          }),
+        ),
       );
       const statuses: Record<number, number> = {};
       for (const { status } of results) statuses[status] = (statuses[status] ?? 0) + 1;

@@ -6,7 +6,13 @@ import { freePort, startRedisServer } from './setup/redis-server';
 
 /** A client of a port nobody listens on that fails commands at once instead of queueing them. */
 async function unreachableRedis(): Promise<Redis> {
-  const redis = new Redis({ port: await freePort(), host: '127.0.0.1', enableOfflineQueue: false, retryStrategy: () => null, commandTimeout: 1_000 });
+  const redis = new Redis({
+    port: await freePort(),
+    host: '127.0.0.1',
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    commandTimeout: 1_000,
+  });
   redis.on('error', () => undefined);
   return redis;
 }
@@ -17,7 +23,11 @@ describe.each(['closed', 'open'] as const)("failMode '%s' when Redis is unreacha
     const t = await startBudgetApp('express', { failMode, storage: new RedisAdapter(redis), budgets: [{ scope: 'user', tokens: 100 }] });
     try {
       const started = Date.now();
-      const res = await post(`${t.url}/echo`, { estimate: 10, result: { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } }, { 'x-user': 'f1' });
+      const res = await post(
+        `${t.url}/echo`,
+        { estimate: 10, result: { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } },
+        { 'x-user': 'f1' },
+      );
       expect(Date.now() - started).toBeLessThan(2_000);
       if (failMode === 'closed') {
         expect(res.status).toBe(503);

@@ -50,7 +50,13 @@ describe('commits while Redis is away (stopped, frozen) are kept and retried unt
   });
 
   async function start(flushTimeoutMs = 5_000, keyPrefix = uniquePrefix()) {
-    const storage = new RedisAdapter({ host: '127.0.0.1', port: server.port, commandTimeout: 500, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    const storage = new RedisAdapter({
+      host: '127.0.0.1',
+      port: server.port,
+      commandTimeout: 500,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 100,
+    });
     storage.client.on('error', () => undefined);
     const env = await budgetService({
       storage,

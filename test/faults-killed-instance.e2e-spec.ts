@@ -27,12 +27,17 @@ describe('an instance killed between reserve and commit', () => {
         { scope: 'global', period: 'day', tokens: 1_000 },
       ],
     });
-    const child = spawn(process.execPath, [CHILD, BUILT_LIBRARY, redisUrl(), keyPrefix, String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, BUILT_LIBRARY, redisUrl(), keyPrefix, String(LEASE_MS)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = once(child, 'exit');
     try {
-      const [line] = (await Promise.race([once(createInterface({ input: child.stdout }), 'line'), exited.then(() => [`{"error": ${JSON.stringify(stderr)}}`])])) as string[];
+      const [line] = (await Promise.race([
+        once(createInterface({ input: child.stdout }), 'line'),
+        exited.then(() => [`{"error": ${JSON.stringify(stderr)}}`]),
+      ])) as string[];
       const { reservedBefore, reservedAfter, error } = JSON.parse(line);
       expect(error).toBeUndefined();
       const usage = (budgets: BudgetService) => budgets.getUsage('victim');
@@ -79,13 +84,23 @@ describe('an instance killed between reserve and commit', () => {
   it('a live instance renews its hold across many leases; killed, its hold lapses within one lease', async () => {
     const keyPrefix = uniquePrefix();
     const redis = testRedis();
-    const env = await budgetService({ storage: new RedisAdapter(redis), keyPrefix, leaseMs: LEASE_MS, budgets: [{ scope: 'user', period: 'day', tokens: 100 }] });
-    const child = spawn(process.execPath, [KEEPING_CHILD, BUILT_LIBRARY, redisUrl(), keyPrefix, String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = await budgetService({
+      storage: new RedisAdapter(redis),
+      keyPrefix,
+      leaseMs: LEASE_MS,
+      budgets: [{ scope: 'user', period: 'day', tokens: 100 }],
+    });
+    const child = spawn(process.execPath, [KEEPING_CHILD, BUILT_LIBRARY, redisUrl(), keyPrefix, String(LEASE_MS)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = once(child, 'exit');
     try {
-      const [line] = (await Promise.race([once(createInterface({ input: child.stdout }), 'line'), exited.then(() => [`{"error": ${JSON.stringify(stderr)}}`])])) as string[];
+      const [line] = (await Promise.race([
+        once(createInterface({ input: child.stdout }), 'line'),
+        exited.then(() => [`{"error": ${JSON.stringify(stderr)}}`]),
+      ])) as string[];
       const { reservedBefore, error } = JSON.parse(line);
       expect(error).toBeUndefined();
       // alive: held for three leases and more, and what does not fit beside it is refused
@@ -100,7 +115,9 @@ describe('an instance killed between reserve and commit', () => {
       // dead: nobody renews it, so it goes within one lease of the kill
       await eventually(async () => (await env.budgets.getUsage('long-call'))[0].reserved === 0, LEASE_MS + 2_000);
       const freedAfter = Date.now() - killedAt;
-      console.log(`a renewed hold outlived ${Math.round((killedAt - reservedBefore) / LEASE_MS)} leases; killed, it lapsed ${freedAfter} ms later (lease ${LEASE_MS} ms)`);
+      console.log(
+        `a renewed hold outlived ${Math.round((killedAt - reservedBefore) / LEASE_MS)} leases; killed, it lapsed ${freedAfter} ms later (lease ${LEASE_MS} ms)`,
+      );
       expect(freedAfter).toBeLessThanOrEqual(LEASE_MS + 500);
       await (await env.budgets.reserve('long-call', 100)).commit(100);
       expect((await env.budgets.getUsage('long-call'))[0]).toMatchObject({ used: 100, reserved: 0 });

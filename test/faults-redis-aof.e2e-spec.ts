@@ -37,7 +37,8 @@ describe('Redis restarted from its AOF after SIGKILL', () => {
       ],
     };
     // 400 calls at once through one connection with every write fsynced: a 5 s command timeout as for the other tests' clients
-    const storageOf = (server: RedisServerHandle) => new RedisAdapter({ host: '127.0.0.1', port: server.port, commandTimeout: 5_000 }, { timeSource: 'app' });
+    const storageOf = (server: RedisServerHandle) =>
+      new RedisAdapter({ host: '127.0.0.1', port: server.port, commandTimeout: 5_000 }, { timeSource: 'app' });
     const writer = await budgetService({ ...options, storage: storageOf(servers[0]) });
     const expected = { tokens: new Map<string, number>(), calls: new Map<string, number>(), nanos: new Map<string, number>() };
     const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
@@ -72,14 +73,21 @@ describe('Redis restarted from its AOF after SIGKILL', () => {
       for (let u = 0; u < USERS; u++) {
         const user = `u${u}`;
         const [userUsage] = await reader.budgets.getUsage({ user, tenant: 'acme' });
-        expect(userUsage).toMatchObject({ used: expected.tokens.get(user), reserved: 0, requests: expected.calls.get(user), costUsd: expected.nanos.get(user)! / 1e9 });
+        expect(userUsage).toMatchObject({
+          used: expected.tokens.get(user),
+          reserved: 0,
+          requests: expected.calls.get(user),
+          costUsd: expected.nanos.get(user)! / 1e9,
+        });
       }
       const [, tenant] = await reader.budgets.getUsage({ user: 'u0', tenant: 'acme' });
       expect(tenant).toMatchObject({ used: totalTokens, reserved: 0, requests: CALLS, costUsd: totalNanos / 1e9 });
       // the stored integers themselves: tokens and nano-dollars of the tenant's counter
       // (its lease set beside it remembers the committed ids for a while: not the counter)
       const [tenantKey] = (await raw.keys(`${keyPrefix}:budget:{tenant:acme}:*`)).filter((key) => !key.endsWith(':leases'));
-      expect(await raw.hmget(tenantKey, 'used', 'cused', 'reserved', 'creserved', 'n')).toEqual([totalTokens, totalNanos, 0, 0, CALLS].map(String));
+      expect(await raw.hmget(tenantKey, 'used', 'cused', 'reserved', 'creserved', 'n')).toEqual(
+        [totalTokens, totalNanos, 0, 0, CALLS].map(String),
+      );
     } finally {
       await reader.close();
       await raw.quit();

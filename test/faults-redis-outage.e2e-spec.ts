@@ -26,7 +26,9 @@ const usage = (tokens: number) => ({ usage: { prompt_tokens: tokens, completion_
 const budgetHeaders = (headers: Headers | undefined) => [...(headers?.keys() ?? [])].filter((name) => name.startsWith('x-tokenbudget-'));
 
 type Fault = 'killed' | 'frozen';
-const CASES = PLATFORMS.flatMap((platform) => (['killed', 'frozen'] as const).flatMap((fault) => (['closed', 'open'] as const).map((failMode) => [platform, fault, failMode] as const)));
+const CASES = PLATFORMS.flatMap((platform) =>
+  (['killed', 'frozen'] as const).flatMap((fault) => (['closed', 'open'] as const).map((failMode) => [platform, fault, failMode] as const)),
+);
 
 /** Stops Redis the way `fault` says; resolves once it is down. */
 async function stopRedis(server: RedisServerHandle, fault: Fault): Promise<void> {
@@ -68,7 +70,12 @@ describe.each(CASES)('%s: Redis %s under load, failMode %s', (platform: Platform
       const args = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
       servers.push(await startRedisServer(args));
       const logger = new CaptureLogger();
-      t = await startBudgetApp(platform, { failMode, keyPrefix: uniquePrefix(), storage: new RedisAdapter(servers[0].url), budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }] });
+      t = await startBudgetApp(platform, {
+        failMode,
+        keyPrefix: uniquePrefix(),
+        storage: new RedisAdapter(servers[0].url),
+        budgets: [{ scope: 'user', period: 'day', tokens: LIMIT }],
+      });
       t.app.useLogger(logger);
       const budgets = t.app.get(BudgetService);
 
@@ -128,7 +135,11 @@ describe.each(CASES)('%s: Redis %s under load, failMode %s', (platform: Platform
       expect(new Set(during.map((o) => o.status))).toEqual(new Set([failMode === 'closed' ? 503 : 200]));
       for (const o of outcomes) expect([200, 429, 503]).toContain(o.status);
       if (failMode === 'closed') {
-        expect(during.map((o) => o.body)).toContainEqual({ statusCode: 503, error: 'budget_storage_unavailable', message: expect.any(String) });
+        expect(during.map((o) => o.body)).toContainEqual({
+          statusCode: 503,
+          error: 'budget_storage_unavailable',
+          message: expect.any(String),
+        });
         expect(logger.matching("request refused (failMode 'closed')").length).toBeGreaterThanOrEqual(during.length);
       } else {
         expect(logger.matching("request admitted without a reservation (failMode 'open')").length).toBeGreaterThanOrEqual(during.length);

@@ -42,7 +42,15 @@ async function expectCountersMatch(model: BudgetModel, real: Real): Promise<void
       const id = usage.scope === 'global' ? 'all' : usage.id;
       const counter = model.counter(usage.scope, id);
       const held = model.held(counterKey(usage.scope, id));
-      expect({ scope: usage.scope, id, used: usage.used, reserved: usage.reserved, costUsd: usage.costUsd, costReservedUsd: usage.costReservedUsd, requests: usage.requests }).toEqual({
+      expect({
+        scope: usage.scope,
+        id,
+        used: usage.used,
+        reserved: usage.reserved,
+        costUsd: usage.costUsd,
+        costReservedUsd: usage.costReservedUsd,
+        requests: usage.requests,
+      }).toEqual({
         scope: usage.scope,
         id,
         used: counter.used,
@@ -70,7 +78,9 @@ function resolveEstimate(choice: EstimateChoice, model: BudgetModel, subject: [s
   if (choice.edge === 'tokens') return Math.max(0, room + choice.delta);
   // 2000 i + 3000 o = room + delta * 1000 (prices of the fuzz model), when that is reachable
   const k = Math.max(0, Math.floor(room / 1_000) + choice.delta);
-  return k % 2 === 0 || k < 3 ? { inputTokens: Math.floor(k / 2), outputTokens: 0, model: FUZZ_MODEL } : { inputTokens: (k - 3) / 2, outputTokens: 1, model: FUZZ_MODEL };
+  return k % 2 === 0 || k < 3
+    ? { inputTokens: Math.floor(k / 2), outputTokens: 0, model: FUZZ_MODEL }
+    : { inputTokens: (k - 3) / 2, outputTokens: 1, model: FUZZ_MODEL };
 }
 
 class ReserveCommand implements Cmd {
@@ -105,7 +115,11 @@ class ReserveCommand implements Cmd {
 }
 
 /** How a commit's usage relates to the estimate: a factor of it, an absolute figure, or invalid. */
-type UsageChoice = { kind: 'estimate' } | { kind: 'scaled'; factor: number; asTotal: boolean } | { kind: 'absolute'; usage: ModelUsage } | { kind: 'bad'; value: unknown };
+type UsageChoice =
+  | { kind: 'estimate' }
+  | { kind: 'scaled'; factor: number; asTotal: boolean }
+  | { kind: 'absolute'; usage: ModelUsage }
+  | { kind: 'bad'; value: unknown };
 
 function usageFor(choice: UsageChoice, estimate: ModelEstimate): ModelUsage {
   if (choice.kind === 'estimate') return undefined;
@@ -113,7 +127,11 @@ function usageFor(choice: UsageChoice, estimate: ModelEstimate): ModelUsage {
   if (choice.kind === 'bad') throw new Error('no usage for a bad choice');
   const tokens = BudgetModel.estimateTokens(estimate);
   if (choice.asTotal || typeof estimate === 'number') return Math.floor(tokens * choice.factor);
-  return { inputTokens: Math.floor(estimate.inputTokens * choice.factor), outputTokens: Math.floor(estimate.outputTokens * choice.factor), model: FUZZ_MODEL };
+  return {
+    inputTokens: Math.floor(estimate.inputTokens * choice.factor),
+    outputTokens: Math.floor(estimate.outputTokens * choice.factor),
+    model: FUZZ_MODEL,
+  };
 }
 
 class CommitCommand implements Cmd {
@@ -129,7 +147,10 @@ class CommitCommand implements Cmd {
     const state = model.reservations[index].state;
     const estimate = model.reservations[index].estimate;
     if (this.choice.kind === 'bad') {
-      const error = await reservation.commit(this.choice.value as never).then(() => undefined, (e: unknown) => e);
+      const error = await reservation.commit(this.choice.value as never).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(state === 'held' ? InvalidUsageError : Error);
     } else if (state !== 'held') {
       await expect(reservation.commit(usageFor(this.choice, estimate) as never)).rejects.toThrow(`it is already ${state}`);
@@ -186,13 +207,26 @@ const usageChoiceArb: fc.Arbitrary<UsageChoice> = fc.oneof(
   }),
   fc.record({
     kind: fc.constant('bad' as const),
-    value: fc.constantFrom(-5, Number.NaN, Infinity, 1.5, '12', null, {}, { inputTokens: -1, outputTokens: 2 }, { outputTokens: Number.NaN }, { totalTokens: 2 ** 53 }),
+    value: fc.constantFrom(
+      -5,
+      Number.NaN,
+      Infinity,
+      1.5,
+      '12',
+      null,
+      {},
+      { inputTokens: -1, outputTokens: 2 },
+      { outputTokens: Number.NaN },
+      { totalTokens: 2 ** 53 },
+    ),
   }),
 );
 
 const commandsArb = fc.commands(
   [
-    fc.tuple(fc.constantFrom(...USERS), fc.constantFrom(...TENANTS), estimateArb).map(([user, tenant, estimate]) => new ReserveCommand(user, tenant, estimate)),
+    fc
+      .tuple(fc.constantFrom(...USERS), fc.constantFrom(...TENANTS), estimateArb)
+      .map(([user, tenant, estimate]) => new ReserveCommand(user, tenant, estimate)),
     fc.tuple(fc.nat(), usageChoiceArb).map(([pick, choice]) => new CommitCommand(pick, choice)),
     fc.nat().map((pick) => new ReleaseCommand(pick)),
     fc.constantFrom(1_000, 30_000, LEASE_MS - 1, LEASE_MS, LEASE_MS + 1).map((ms) => new AdvanceCommand(ms)),
@@ -210,30 +244,35 @@ const limitsArb = fc.record({
 describe.each(STORAGE_KINDS)('interleavings against a reference model on %s (property)', (kind) => {
   it('counters never go negative or NaN and always equal the model; admission equals the model', async () => {
     await fc.assert(
-        fc.asyncProperty(limitsArb, commandsArb, async (limits, commands) => {
-          const clock = new TestClock(START);
-          const store = makeStorage(kind, 'app');
-          const env = await budgetService({
-            storage: store.storage,
-            keyPrefix: uniquePrefix(),
-            clock: clock.read,
-            leaseMs: LEASE_MS,
-            pricing: FUZZ_PRICING,
-            budgets: (['user', 'tenant', 'global'] as const).map((scope) => ({ scope, period: 'day' as const, tokens: limits[scope].tokens, costUsd: limits[scope].costUsd })),
-          });
-          const model = new BudgetModel(START, LEASE_MS, {
-            user: { limit: limits.user.tokens, costLimit: usdToNanos(limits.user.costUsd) },
-            tenant: { limit: limits.tenant.tokens, costLimit: usdToNanos(limits.tenant.costUsd) },
-            global: { limit: limits.global.tokens, costLimit: usdToNanos(limits.global.costUsd) },
-          });
-          try {
-            await fc.asyncModelRun(() => ({ model, real: { budgets: env.budgets, clock, reservations: [] } }), commands);
-          } finally {
-            await env.close();
-            await store.close();
-          }
-        }),
-        fuzzParams(RUNS[kind]),
-      );
+      fc.asyncProperty(limitsArb, commandsArb, async (limits, commands) => {
+        const clock = new TestClock(START);
+        const store = makeStorage(kind, 'app');
+        const env = await budgetService({
+          storage: store.storage,
+          keyPrefix: uniquePrefix(),
+          clock: clock.read,
+          leaseMs: LEASE_MS,
+          pricing: FUZZ_PRICING,
+          budgets: (['user', 'tenant', 'global'] as const).map((scope) => ({
+            scope,
+            period: 'day' as const,
+            tokens: limits[scope].tokens,
+            costUsd: limits[scope].costUsd,
+          })),
+        });
+        const model = new BudgetModel(START, LEASE_MS, {
+          user: { limit: limits.user.tokens, costLimit: usdToNanos(limits.user.costUsd) },
+          tenant: { limit: limits.tenant.tokens, costLimit: usdToNanos(limits.tenant.costUsd) },
+          global: { limit: limits.global.tokens, costLimit: usdToNanos(limits.global.costUsd) },
+        });
+        try {
+          await fc.asyncModelRun(() => ({ model, real: { budgets: env.budgets, clock, reservations: [] } }), commands);
+        } finally {
+          await env.close();
+          await store.close();
+        }
+      }),
+      fuzzParams(RUNS[kind]),
+    );
   });
 });

@@ -20,7 +20,11 @@ type Step =
   | { op: 'advance'; ms: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ op: fc.constant('reserve' as const), user: fc.constantFrom(...USERS), estimate: fc.oneof(fc.constantFrom(0, 1, LIMIT), fc.nat(LIMIT + MAX_CARRYOVER + 1)) }),
+  fc.record({
+    op: fc.constant('reserve' as const),
+    user: fc.constantFrom(...USERS),
+    estimate: fc.oneof(fc.constantFrom(0, 1, LIMIT), fc.nat(LIMIT + MAX_CARRYOVER + 1)),
+  }),
   fc.record({ op: fc.constant('record' as const), user: fc.constantFrom(...USERS), tokens: fc.nat(80) }),
   fc.record({ op: fc.constant('commit' as const), pick: fc.nat(), tokens: fc.nat(80) }),
   fc.record({ op: fc.constant('release' as const), pick: fc.nat() }),
@@ -40,7 +44,10 @@ async function apply(step: Step, instance: Instance): Promise<string> {
   const settled = <T>(work: Promise<T>) =>
     work.then(
       () => 'ok',
-      (error: unknown) => (error instanceof BudgetExceededException ? `refused ${error.info.scope}` : `error ${(error as Error).message.replace(/reservation \S+/, 'reservation')}`),
+      (error: unknown) =>
+        error instanceof BudgetExceededException
+          ? `refused ${error.info.scope}`
+          : `error ${(error as Error).message.replace(/reservation \S+/, 'reservation')}`,
     );
   switch (step.op) {
     case 'reserve': {
@@ -63,7 +70,16 @@ async function apply(step: Step, instance: Instance): Promise<string> {
   }
 }
 
-const figures = (u: BudgetUsage) => ({ user: u.id, period: u.period, used: u.used, reserved: u.reserved, carryover: u.carryover, effectiveLimit: u.effectiveLimit, remaining: u.remaining, requests: u.requests });
+const figures = (u: BudgetUsage) => ({
+  user: u.id,
+  period: u.period,
+  used: u.used,
+  reserved: u.reserved,
+  carryover: u.carryover,
+  effectiveLimit: u.effectiveLimit,
+  remaining: u.remaining,
+  requests: u.requests,
+});
 
 describe('rollover and leases across period boundaries, the same on every storage (property)', () => {
   it(`gives the same admissions and the same figures on ${STORAGE_KINDS.join(', ')}; a bonus never passes maxCarryover nor goes negative`, async () => {
@@ -89,7 +105,8 @@ describe('rollover and leases across period boundaries, the same on every storag
             for (const instance of instances) outcomes.push(await apply(step, instance));
             expect(outcomes).toEqual(outcomes.map(() => outcomes[0]));
             const reports: ReturnType<typeof figures>[][] = [];
-            for (const instance of instances) reports.push((await Promise.all(USERS.map((user) => instance.budgets.getUsage(user)))).flat().map(figures));
+            for (const instance of instances)
+              reports.push((await Promise.all(USERS.map((user) => instance.budgets.getUsage(user)))).flat().map(figures));
             for (const report of reports) {
               for (const row of report) {
                 expect(row.carryover).toBeGreaterThanOrEqual(0);

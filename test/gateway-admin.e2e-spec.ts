@@ -5,7 +5,11 @@ import { chat, CHAT_PROMPT, KeysGateway, startKeysGateway } from './fixtures/key
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 async function send(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -40,35 +44,66 @@ describe.each(PLATFORMS)('admin API on %s', (platform) => {
     return res.body as { id: string; key: string };
   };
 
-  it.each(ROUTES)('%s %s answers 401 invalid_admin_key without the admin key, with a wrong one or with an API key', async (method, path, body) => {
-    const keysBefore = (await get(`${g.t.url}/admin/api/keys`, g.admin)).body.length;
-    const attempts: Array<Record<string, string>> = [{}, bearer('sk-admin-wrong-key-0123456789'), bearer(g.admin.authorization.slice(7) + 'x'), bearer('sk-demo-alice'), { 'x-api-key': g.admin.authorization.slice(7) }];
-    for (const headers of attempts) {
-      const res = await send(method, `${g.t.url}${path}`, body, headers);
-      expect(res.status).toBe(401);
-      expect(res.body.error.code).toBe('invalid_admin_key');
-    }
-    expect((await get(`${g.t.url}/admin/api/keys`, g.admin)).body).toHaveLength(keysBefore);
-    expect((await get(`${g.t.url}/admin/api/users/alice`, g.admin)).body.budgets.find((u: Usage) => u.scope === 'user')).toMatchObject({ limit: USER_TOKENS, granted: 0 });
-  });
+  it.each(ROUTES)(
+    '%s %s answers 401 invalid_admin_key without the admin key, with a wrong one or with an API key',
+    async (method, path, body) => {
+      const keysBefore = (await get(`${g.t.url}/admin/api/keys`, g.admin)).body.length;
+      const attempts: Array<Record<string, string>> = [
+        {},
+        bearer('sk-admin-wrong-key-0123456789'),
+        bearer(g.admin.authorization.slice(7) + 'x'),
+        bearer('sk-demo-alice'),
+        { 'x-api-key': g.admin.authorization.slice(7) },
+      ];
+      for (const headers of attempts) {
+        const res = await send(method, `${g.t.url}${path}`, body, headers);
+        expect(res.status).toBe(401);
+        expect(res.body.error.code).toBe('invalid_admin_key');
+      }
+      expect((await get(`${g.t.url}/admin/api/keys`, g.admin)).body).toHaveLength(keysBefore);
+      expect((await get(`${g.t.url}/admin/api/users/alice`, g.admin)).body.budgets.find((u: Usage) => u.scope === 'user')).toMatchObject({
+        limit: USER_TOKENS,
+        granted: 0,
+      });
+    },
+  );
 
   it('validates bodies and queries: 400 with one message per bad field, nothing created', async () => {
     const before = (await get(`${g.t.url}/admin/api/keys`, g.admin)).body.length;
     const cases: Array<[string, string, unknown, string[]]> = [
       ['POST', '/admin/api/keys', {}, ['user must be a string']],
-      ['POST', '/admin/api/keys', { user: 'u', token_budget: -1, tier: 7 }, ['token_budget must not be less than 0', 'tier must be a string']],
+      [
+        'POST',
+        '/admin/api/keys',
+        { user: 'u', token_budget: -1, tier: 7 },
+        ['token_budget must not be less than 0', 'tier must be a string'],
+      ],
       ['POST', '/admin/api/keys', { user: 'u', token_budget: 1.5 }, ['token_budget must be an integer number']],
       ['POST', '/admin/api/keys', { user: 'u', admin: true }, ['property admin should not exist']],
-      ['POST', '/admin/api/keys', { user: 'u', tier: 'platinum' }, ["tier: Unknown tier 'platinum'; the tiers are: free, pro. Pass one of those tiers; no key was created."]],
+      [
+        'POST',
+        '/admin/api/keys',
+        { user: 'u', tier: 'platinum' },
+        ["tier: Unknown tier 'platinum'; the tiers are: free, pro. Pass one of those tiers; no key was created."],
+      ],
       ['POST', '/admin/api/users/alice/grants', {}, ['tokens or cost_usd is required']],
       ['POST', '/admin/api/users/alice/grants', { tokens: 'many' }, ['tokens must be an integer number']],
       ['PUT', '/admin/api/users/alice/limit', { cost_usd: -2 }, ['cost_usd must not be less than 0']],
-      ['GET', '/admin/api/usage?orderBy=speed&limit=0', undefined, ['orderBy must be one of the following values: tokens, cost', 'limit must not be less than 1']],
+      [
+        'GET',
+        '/admin/api/usage?orderBy=speed&limit=0',
+        undefined,
+        ['orderBy must be one of the following values: tokens, cost', 'limit must not be less than 1'],
+      ],
       ['GET', '/admin/api/usage?scope=session', undefined, ['scope must be one of the following values: user, tenant, key']],
     ];
     for (const [method, path, body, messages] of cases) {
       const res = await send(method, `${g.t.url}${path}`, body, g.admin);
-      expect({ path, status: res.status, message: res.body.message }).toEqual({ path, status: 400, message: expect.arrayContaining(messages) });
+      expect({ path, status: res.status, message: res.body.message }).toEqual({
+        path,
+        status: 400,
+        message: expect.arrayContaining(messages),
+      });
     }
     expect((await get(`${g.t.url}/admin/api/keys`, g.admin)).body).toHaveLength(before);
   });
@@ -82,7 +117,16 @@ describe.each(PLATFORMS)('admin API on %s', (platform) => {
     expect(refused.body.error).toMatchObject({ code: 'budget_exceeded', reason: 'user_token_limit_exceeded' });
     const granted = await post(`${g.t.url}/admin/api/users/${user}/grants`, { tokens: 200 }, g.admin);
     expect(granted.status).toBe(200);
-    expect(granted.body).toEqual([expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 250, limit: USER_TOKENS, granted: 200, effectiveLimit: USER_TOKENS + 200 })]);
+    expect(granted.body).toEqual([
+      expect.objectContaining({
+        scope: 'user',
+        id: user,
+        used: CHAT_PROMPT + 250,
+        limit: USER_TOKENS,
+        granted: 200,
+        effectiveLimit: USER_TOKENS + 200,
+      }),
+    ]);
     expect((await post(`${g.t.url}/v1/chat/completions`, chat(100), bearer(key))).status).toBe(200);
   });
 
@@ -118,11 +162,26 @@ describe.each(PLATFORMS)('admin API on %s', (platform) => {
     const top = await get(`${g.t.url}/admin/api/usage?limit=1`, g.admin);
     expect(top.body).toHaveLength(1);
     const perKey = await get(`${g.t.url}/admin/api/usage?scope=key&limit=1000`, g.admin);
-    expect(perKey.body).toEqual(expect.arrayContaining([expect.objectContaining({ scope: 'key', id: heavyKey.id, used: CHAT_PROMPT + 200 })]));
+    expect(perKey.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ scope: 'key', id: heavyKey.id, used: CHAT_PROMPT + 200 })]),
+    );
 
     const report = await get(`${g.t.url}/admin/api/users/${light}`, g.admin);
-    expect(report.body).toMatchObject({ user: light, tenant: 'acme', keys: [expect.objectContaining({ id: lightKey.id, user: light, tenant: 'acme', budgets: [expect.objectContaining({ scope: 'key', used: CHAT_PROMPT + 20 })] })] });
-    expect(report.body.budgets).toEqual(expect.arrayContaining([expect.objectContaining({ scope: 'user', id: light, used: CHAT_PROMPT + 20, costUsd: costs[light] })]));
+    expect(report.body).toMatchObject({
+      user: light,
+      tenant: 'acme',
+      keys: [
+        expect.objectContaining({
+          id: lightKey.id,
+          user: light,
+          tenant: 'acme',
+          budgets: [expect.objectContaining({ scope: 'key', used: CHAT_PROMPT + 20 })],
+        }),
+      ],
+    });
+    expect(report.body.budgets).toEqual(
+      expect.arrayContaining([expect.objectContaining({ scope: 'user', id: light, used: CHAT_PROMPT + 20, costUsd: costs[light] })]),
+    );
   });
 });
 

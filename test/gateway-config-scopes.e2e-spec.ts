@@ -9,7 +9,13 @@ function configFile(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-scopes-')), 'budgets.yaml');
   writeFileSync(
     file,
-    ['budgets:', '  - { scope: user, period: month, tokens: 100000 }', '  - { scope: tenant, period: month, tokens: 60 }', '  - { scope: key, period: month, tokens: 0 }', ''].join('\n'),
+    [
+      'budgets:',
+      '  - { scope: user, period: month, tokens: 100000 }',
+      '  - { scope: tenant, period: month, tokens: 60 }',
+      '  - { scope: key, period: month, tokens: 0 }',
+      '',
+    ].join('\n'),
   );
   return file;
 }
@@ -44,7 +50,11 @@ describe.each(PLATFORMS)('gateway on %s: tenant and key rules of the config file
     const refused = await chat(t.url, 'sk-ben');
     expect(refused.status).toBe(402);
     expect(await refused.json()).toMatchObject({ error: { scope: 'tenant' } });
-    const budgets = (await (await fetch(`${t.url}/v1/budget`, { headers: { authorization: 'Bearer sk-ann' } })).json()) as { scope: string; id: string; used: number }[];
+    const budgets = (await (await fetch(`${t.url}/v1/budget`, { headers: { authorization: 'Bearer sk-ann' } })).json()) as {
+      scope: string;
+      id: string;
+      used: number;
+    }[];
     expect(budgets.find((b) => b.scope === 'tenant')).toMatchObject({ id: 'acme', used: expect.any(Number) });
     expect(budgets.find((b) => b.scope === 'tenant')!.used).toBeGreaterThan(40);
   });

@@ -9,7 +9,11 @@ const ARTIFACTS = join(__dirname, 'artifacts');
 const ADMIN_KEY = 'adm-dashboard-test-key-0123456789';
 const alice = { authorization: 'Bearer sk-demo-alice' };
 const bob = { authorization: 'Bearer sk-demo-bob' };
-const chat = (maxTokens: number) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in twelve words.' }], max_tokens: maxTokens });
+const chat = (maxTokens: number) => ({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello in twelve words.' }],
+  max_tokens: maxTokens,
+});
 
 /** Figures of a user's row as the page shows them. */
 const row = (page: Page, user: string) =>
@@ -27,7 +31,9 @@ describe('the /admin dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install the Debian package (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
+      );
     }
     process.env.MONTHLY_TOKENS_PER_USER = '1000';
     delete process.env.REDIS_URL;
@@ -44,14 +50,20 @@ describe('the /admin dashboard in headless Chromium', () => {
     expect((await post(`${t.url}/v1/chat/completions`, chat(100), alice)).status).toBe(200);
     expect((await post(`${t.url}/v1/chat/completions`, chat(300), bob)).status).toBe(200);
     // refused: a prompt that leaves no room for the 256 output tokens a fair hold keeps at least (a large max_tokens alone is lowered, not refused)
-    expect((await post(`${t.url}/v1/chat/completions`, { ...chat(5_000), messages: [{ role: 'user', content: 'hello '.repeat(1_000) }] }, alice)).status).toBe(402);
+    expect(
+      (await post(`${t.url}/v1/chat/completions`, { ...chat(5_000), messages: [{ role: 'user', content: 'hello '.repeat(1_000) }] }, alice))
+        .status,
+    ).toBe(402);
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     // every console message and page error: a CSP violation (an inline script or style refused) shows here
     const consoleLines: string[] = [];
     page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
     page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
-    await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" });
+    await page.addInitScript({
+      content:
+        "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
+    });
     await page.goto(`${t.url}/admin`);
     await page.fill('[data-testid="admin-key"]', 'adm-wrong-key-000000000000');
     await page.click('[data-testid="sign-in"]');
@@ -66,8 +78,12 @@ describe('the /admin dashboard in headless Chromium', () => {
     expect(await row(page, 'bob')).toMatchObject({ used: bobApi.used, limit: 1_000, cost: bobApi.costUsd });
     expect((await row(page, 'bob')).text).toContain(`${bobApi.used} / 1,000 tokens`);
     // bob used more: his bar comes first and is wider
-    expect(await page.locator('[data-testid="user-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual(['bob', 'alice']);
-    const width = (user: string) => page.locator(`[data-testid="user-row"][data-user="${user}"] [data-testid="user-bar"]`).getAttribute('style');
+    expect(await page.locator('[data-testid="user-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual([
+      'bob',
+      'alice',
+    ]);
+    const width = (user: string) =>
+      page.locator(`[data-testid="user-row"][data-user="${user}"] [data-testid="user-bar"]`).getAttribute('style');
     expect(await width('bob')).toBe(`width: ${((bobApi.used / 1_000) * 100).toFixed(1)}%;`);
     const spend = Number(await page.getAttribute('[data-testid="spend-total"]', 'data-cost'));
     expect(spend).toBeCloseTo(aliceApi.costUsd + bobApi.costUsd, 12);
@@ -78,7 +94,9 @@ describe('the /admin dashboard in headless Chromium', () => {
     await page.evaluate('window.__samePage = true');
     expect((await post(`${t.url}/v1/chat/completions`, chat(200), alice)).status).toBe(200);
     const [aliceAfter] = (await get(`${t.url}/v1/budget`, alice)).body;
-    await page.waitForSelector(`[data-testid="user-row"][data-user="alice"] [data-testid="user-figures"][data-used="${aliceAfter.used}"]`, { timeout: 10_000 });
+    await page.waitForSelector(`[data-testid="user-row"][data-user="alice"] [data-testid="user-figures"][data-used="${aliceAfter.used}"]`, {
+      timeout: 10_000,
+    });
     expect(await page.getAttribute('[data-testid="refreshed"]', 'data-at')).not.toBe(refreshedBefore);
     expect(await page.evaluate('window.__samePage')).toBe(true); // no reload
 
@@ -117,7 +135,10 @@ describe.each(['express', 'fastify'] as const)('the /admin page headers on %s', 
     const html = await page.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i); // every script has a src
     expect(html).not.toMatch(/<style|\son[a-z]+=/i);
-    for (const [path, type] of [['/admin/dashboard.js', 'text/javascript'], ['/admin/dashboard.css', 'text/css']]) {
+    for (const [path, type] of [
+      ['/admin/dashboard.js', 'text/javascript'],
+      ['/admin/dashboard.css', 'text/css'],
+    ]) {
       const res = await fetch(`${t.url}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);
@@ -175,7 +196,8 @@ describe('the /admin dashboard with a money-only user budget, in headless Chromi
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package (apt-get install chromium) or set CHROMIUM_PATH`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: install the Debian package (apt-get install chromium) or set CHROMIUM_PATH`);
     const budget = { budgets: [{ scope: 'user' as const, costUsd: 0.001 }] };
     const keys = { 'sk-hostile': { id: HOSTILE, tenantId: 'demo', tier: 'pro' } };
     t = await startApp('express', { imports: [AppModule.register({ adminKey: ADMIN_KEY, budget, keys, log: { level: 'silent' } })] });

@@ -58,9 +58,15 @@ describe('admin key of a real deployment', () => {
 
   it('a real upstream and no ADMIN_KEY: the process refuses to boot with one line saying how to set one', async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', UPSTREAM_ANTHROPIC_URL: 'http://127.0.0.1:9' };
-    const failure = (await run(process.execPath, [MAIN], { env, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+    const failure = (await run(process.execPath, [MAIN], { env, timeout: 60_000 }).catch((e: unknown) => e)) as {
+      code: number;
+      stdout: string;
+      stderr: string;
+    };
     expect(failure.code).toBe(1);
-    expect(failure.stderr.trim()).toBe('ADMIN_KEY is required when UPSTREAM_ANTHROPIC_URL is set: set ADMIN_KEY to a secret of 16 to 256 characters, e.g. ADMIN_KEY=$(openssl rand -base64 32)');
+    expect(failure.stderr.trim()).toBe(
+      'ADMIN_KEY is required when UPSTREAM_ANTHROPIC_URL is set: set ADMIN_KEY to a secret of 16 to 256 characters, e.g. ADMIN_KEY=$(openssl rand -base64 32)',
+    );
     expect(failure.stdout).not.toMatch(/listening/);
   });
 
@@ -68,7 +74,9 @@ describe('admin key of a real deployment', () => {
     const saved = process.env.ADMIN_KEY;
     delete process.env.ADMIN_KEY;
     try {
-      await expect(startGateway('express', { UPSTREAM_OPENAI_URL: 'http://127.0.0.1:9/v1' }, { adminKey: '' })).rejects.toThrow(/^ADMIN_KEY is required when UPSTREAM_OPENAI_URL is set/);
+      await expect(startGateway('express', { UPSTREAM_OPENAI_URL: 'http://127.0.0.1:9/v1' }, { adminKey: '' })).rejects.toThrow(
+        /^ADMIN_KEY is required when UPSTREAM_OPENAI_URL is set/,
+      );
     } finally {
       if (saved !== undefined) process.env.ADMIN_KEY = saved;
     }
@@ -84,7 +92,9 @@ describe('admin key of a real deployment', () => {
       const output = gateway.lines.map((line) => JSON.stringify(line)).join('\n');
       expect(output).not.toContain(key);
       expect(output).toContain(`in ${file} (mode 0600`);
-      const curl = gateway.lines.map((line) => String(line.msg)).find((text) => text.startsWith('curl -s ') && text.includes('/admin/api/keys'))!;
+      const curl = gateway.lines
+        .map((line) => String(line.msg))
+        .find((text) => text.startsWith('curl -s ') && text.includes('/admin/api/keys'))!;
       expect(curl).toContain(`$(cat ${file})`);
       // the printed create-key curl works, and the key it makes is served
       const created = JSON.parse((await run('bash', ['-c', curl])).stdout) as { key: string; user: string };

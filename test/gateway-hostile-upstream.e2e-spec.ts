@@ -84,14 +84,22 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
 
   /** A fresh user's key, so each case reads its own budget. */
   const newKey = async (): Promise<string> => {
-    const res = await fetch(`${gateway.url}/admin/api/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ user: `hostile-${run}-${++users}` }) });
+    const res = await fetch(`${gateway.url}/admin/api/keys`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: `hostile-${run}-${++users}` }),
+    });
     expect(res.status).toBe(201);
     return ((await res.json()) as { key: string }).key;
   };
   /** The caller's user budget once nothing is held any more. */
   const settledBudget = async (key: string) => {
     const read = async () => {
-      const rules = (await (await fetch(`${gateway.url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as Array<{ scope: string; used: number; reserved: number }>;
+      const rules = (await (await fetch(`${gateway.url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as Array<{
+        scope: string;
+        used: number;
+        reserved: number;
+      }>;
       return rules.find((r) => r.scope === 'user')!;
     };
     return waitFor(read, (rule) => rule.reserved === 0);
@@ -102,7 +110,12 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
   };
   const anthropic = (behaviour: HostileBehaviour, key: string, stream = false) => {
     upstream.behaviour = behaviour;
-    const body = { model: 'claude-3-5-haiku-20241022', max_tokens: 50, stream, messages: [{ role: 'user', content: 'Say hello in twelve words.' }] };
+    const body = {
+      model: 'claude-3-5-haiku-20241022',
+      max_tokens: 50,
+      stream,
+      messages: [{ role: 'user', content: 'Say hello in twelve words.' }],
+    };
     return send(`${gateway.url}/v1/messages`, body, { 'x-api-key': key, 'anthropic-version': '2023-06-01' });
   };
   const errorOf = (answer: Answer) => (JSON.parse(answer.text) as { error: { code: string; message: string; type: string } }).error;
@@ -114,7 +127,10 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
     expect(answer.status).toBe(502);
     expect(errorOf(answer)).toMatchObject({ code: 'upstream_line_too_long', type: 'upstream_error' });
     // the gateway stopped reading near the cap (socket buffers aside), not after 600 MB
-    await waitFor(async () => upstream.openConnections, (open) => open <= 1);
+    await waitFor(
+      async () => upstream.openConnections,
+      (open) => open <= 1,
+    );
     expect(upstream.written - before).toBeLessThan(64 * MB);
     expect(await settledBudget(key)).toMatchObject({ used: CHAT_PROMPT, reserved: 0 });
   });
@@ -149,9 +165,15 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
     const answer = await openai('never-ending-stream', key, { ...chat(5000), stream: true });
     expect(answer.status).toBe(200);
     expect(answer.ms).toBeLessThan(15_000);
-    const events = answer.text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)) as { choices?: Array<{ delta: { content: string } }>; error?: { code: string } });
+    const events = answer.text
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)) as { choices?: Array<{ delta: { content: string } }>; error?: { code: string } });
     expect(events.at(-1)).toEqual({ error: expect.objectContaining({ code: 'upstream_total_timeout', type: 'upstream_error' }) });
-    const text = events.flatMap((e) => e.choices ?? []).map((c) => c.delta.content).join('');
+    const text = events
+      .flatMap((e) => e.choices ?? [])
+      .map((c) => c.delta.content)
+      .join('');
     expect(text.length).toBeGreaterThan(NEVER_ENDING_TEXT.length * 5);
     expect(await settledBudget(key)).toMatchObject({ used: CHAT_PROMPT + o200k.encode(text).length, reserved: 0 });
   });
@@ -163,7 +185,8 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
     let text = '';
     const failure = await (async () => {
       const stream = await client.chat.completions.create({ ...chat(5000), stream: true } as never);
-      for await (const chunk of stream as unknown as AsyncIterable<{ choices: Array<{ delta: { content?: string } }> }>) text += chunk.choices[0]?.delta.content ?? '';
+      for await (const chunk of stream as unknown as AsyncIterable<{ choices: Array<{ delta: { content?: string } }> }>)
+        text += chunk.choices[0]?.delta.content ?? '';
     })().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_total_timeout');
@@ -171,7 +194,9 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
 
     upstream.behaviour = 'endless-line';
     const anthropicClient = new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0 });
-    const refused = await anthropicClient.messages.create({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'Hi' }] }).catch((error: unknown) => error);
+    const refused = await anthropicClient.messages
+      .create({ model: 'claude-3-5-haiku-20241022', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(Anthropic.APIError);
     expect((refused as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
     expect(String((refused as Error).message)).toMatch(/upstream_line_too_long|UPSTREAM_MAX_LINE_BYTES/);
@@ -198,14 +223,17 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
     expect(await settledBudget(key)).toMatchObject({ used: 2 * CHAT_PROMPT, reserved: 0 });
   });
 
-  it.each(['empty-200', 'null-200', 'html-200'] as const)('a 200 that is not a JSON object (%s): 502 upstream_invalid_response, nothing of the body shown', async (behaviour) => {
-    const key = await newKey();
-    const answer = await openai(behaviour, key);
-    expect(answer.status).toBe(502);
-    expect(errorOf(answer).code).toBe('upstream_invalid_response');
-    expect(answer.text).not.toMatch(/internal-host|secret-upstream-detail|html/);
-    expect(await settledBudget(key)).toMatchObject({ used: CHAT_PROMPT, reserved: 0 });
-  });
+  it.each(['empty-200', 'null-200', 'html-200'] as const)(
+    'a 200 that is not a JSON object (%s): 502 upstream_invalid_response, nothing of the body shown',
+    async (behaviour) => {
+      const key = await newKey();
+      const answer = await openai(behaviour, key);
+      expect(answer.status).toBe(502);
+      expect(errorOf(answer).code).toBe('upstream_invalid_response');
+      expect(answer.text).not.toMatch(/internal-host|secret-upstream-detail|html/);
+      expect(await settledBudget(key)).toMatchObject({ used: CHAT_PROMPT, reserved: 0 });
+    },
+  );
 
   it("the provider refuses the server's key (401): 502 upstream_auth_failed without the provider's text; the operator's log has it", async () => {
     const key = await newKey();
@@ -238,15 +266,29 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
         probe.close(() => resolve(free));
       });
     });
-    const closed = await startGatewayProcess({ PORT: '0', PLATFORM: platform, ADMIN_KEY: ADMIN, UPSTREAM_OPENAI_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-x' });
+    const closed = await startGatewayProcess({
+      PORT: '0',
+      PLATFORM: platform,
+      ADMIN_KEY: ADMIN,
+      UPSTREAM_OPENAI_URL: `http://127.0.0.1:${port}/v1`,
+      OPENAI_API_KEY: 'sk-x',
+    });
     try {
-      const res = await fetch(`${closed.url}/admin/api/keys`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ user: `hostile-${run}-${++users}` }) });
+      const res = await fetch(`${closed.url}/admin/api/keys`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: `hostile-${run}-${++users}` }),
+      });
       const { key } = (await res.json()) as { key: string };
       const answer = await send(`${closed.url}/v1/chat/completions`, chat(50), { authorization: `Bearer ${key}` });
       expect(answer.status).toBe(502);
       expect(errorOf(answer).code).toBe('upstream_unavailable');
       expect(answer.text).not.toContain(String(port));
-      const rules = (await (await fetch(`${closed.url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as Array<{ scope: string; used: number; reserved: number }>;
+      const rules = (await (await fetch(`${closed.url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as Array<{
+        scope: string;
+        used: number;
+        reserved: number;
+      }>;
       expect(rules.find((r) => r.scope === 'user')).toMatchObject({ used: 0, reserved: 0 });
     } finally {
       await closed.stop();
@@ -256,7 +298,11 @@ describe.each(['express', 'fastify'] as const)('the built gateway (%s) in front 
   it('8 concurrent 600 MB SSE lines: every caller gets its 502, the gateway stays up under 300 MB of RSS, budgets exact', async () => {
     const key = await newKey();
     upstream.behaviour = 'endless-line';
-    const answers = await Promise.all(Array.from({ length: 8 }, () => send(`${gateway.url}/v1/chat/completions`, { ...chat(50), stream: true }, { authorization: `Bearer ${key}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        send(`${gateway.url}/v1/chat/completions`, { ...chat(50), stream: true }, { authorization: `Bearer ${key}` }),
+      ),
+    );
     for (const answer of answers) {
       expect(answer.status).toBe(502);
       expect(errorOf(answer).code).toBe('upstream_line_too_long');

@@ -4,7 +4,8 @@ import { PLATFORMS, TestApp } from './fixtures/create-app';
 import { startGateway, testKeys, userBudget } from './fixtures/gateway-app';
 
 const alice = { authorization: 'Bearer sk-alice', 'content-type': 'application/json' };
-const chatWith = (model: string, messages: unknown = [{ role: 'user', content: 'hi' }]) => JSON.stringify({ model, messages, max_tokens: 10 });
+const chatWith = (model: string, messages: unknown = [{ role: 'user', content: 'hi' }]) =>
+  JSON.stringify({ model, messages, max_tokens: 10 });
 
 /** `depth` arrays nested in one another, as JSON text. */
 const nested = (depth: number) => `${'['.repeat(depth - 1)}{"role":"user","content":"hi"}${']'.repeat(depth - 1)}`;
@@ -36,7 +37,11 @@ describe.each(PLATFORMS)('bounded inputs on %s', (platform) => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startGateway(platform, { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_MAX_CONNECTIONS: '6' }, { keys: testKeys('alice'), log: { level: 'silent' } });
+    t = await startGateway(
+      platform,
+      { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_MAX_CONNECTIONS: '6' },
+      { keys: testKeys('alice'), log: { level: 'silent' } },
+    );
   });
   afterAll(() => t?.close());
 
@@ -49,7 +54,10 @@ describe.each(PLATFORMS)('bounded inputs on %s', (platform) => {
     for (const model of ['m'.repeat(MAX_MODEL_NAME_LENGTH + 1), 'm'.repeat(900_000)]) {
       const res = await chat(chatWith(model));
       expect(res.status).toBe(400);
-      expect(((await res.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: 'model_name_too_long', param: 'model' });
+      expect(((await res.json()) as { error: { code: string; param: string } }).error).toMatchObject({
+        code: 'model_name_too_long',
+        param: 'model',
+      });
     }
     expect(Date.now() - started).toBeLessThan(2_000);
     expect((await userBudget(t.url, 'sk-alice')).used).toBe(0);
@@ -59,7 +67,9 @@ describe.each(PLATFORMS)('bounded inputs on %s', (platform) => {
   });
 
   it(`a body nested deeper than ${MAX_BODY_DEPTH} levels gets 400 body_too_deep (a 100,000-deep array too), not a 502`, async () => {
-    const ok = await chat(`{"model":"gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"metadata":${nested(MAX_BODY_DEPTH - 2)}}`);
+    const ok = await chat(
+      `{"model":"gpt-4o-mini","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"metadata":${nested(MAX_BODY_DEPTH - 2)}}`,
+    );
     expect(ok.status).toBe(200);
     for (const depth of [MAX_BODY_DEPTH + 1, 100_000]) {
       const res = await chat(`{"model":"gpt-4o-mini","max_tokens":10,"messages":${nested(depth)}}`);
@@ -70,7 +80,12 @@ describe.each(PLATFORMS)('bounded inputs on %s', (platform) => {
   });
 
   it('no X-Powered-By on any answer', async () => {
-    for (const res of [await fetch(`${t.url}/health`), await chat(chatWith('gpt-4o-mini')), await fetch(`${t.url}/admin`), await fetch(`${t.url}/nowhere`)]) {
+    for (const res of [
+      await fetch(`${t.url}/health`),
+      await chat(chatWith('gpt-4o-mini')),
+      await fetch(`${t.url}/admin`),
+      await fetch(`${t.url}/nowhere`),
+    ]) {
       expect(res.headers.get('x-powered-by')).toBeNull();
     }
   });
@@ -86,7 +101,9 @@ describe.each(PLATFORMS)('bounded inputs on %s', (platform) => {
 
   it('a client that trickles its body is cut at HTTP_REQUEST_TIMEOUT_MS', async () => {
     const socket = await open(t.url);
-    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-alice\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-alice\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+    );
     const { ms } = await closed(socket);
     expect(ms).toBeGreaterThanOrEqual(1_900);
     expect(ms).toBeLessThan(12_000);

@@ -23,19 +23,23 @@ type Usage = { scope: string; id: string; used: number; limit: number };
 function openStream(url: string, key: string): Promise<{ text: () => string; ended: Promise<number> }> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const req = request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
-      const ended = new Promise<number>((done) => {
-        res.once('close', () => done(Date.now()));
-        res.on('error', () => undefined);
-      });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const first = text === '';
-        text += chunk;
-        if (first) resolve({ text: () => text, ended });
-      });
-    });
+    const req = request(
+      `${url}/v1/chat/completions`,
+      { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
+        const ended = new Promise<number>((done) => {
+          res.once('close', () => done(Date.now()));
+          res.on('error', () => undefined);
+        });
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const first = text === '';
+          text += chunk;
+          if (first) resolve({ text: () => text, ended });
+        });
+      },
+    );
     req.once('error', reject);
     req.end(JSON.stringify({ ...chat(200), stream: true }));
   });
@@ -52,7 +56,10 @@ describe('two gateway processes over one Redis', () => {
     buildGatewayApp();
     // streams of the mock last ~12 s (6 words, 2 s apart): long enough to be revoked while they flow
     const env = { REDIS_URL: redisUrl(), ADMIN_KEY: ADMIN, MONTHLY_TOKENS_PER_USER: String(USER_TOKENS), MOCK_STREAM_DELAY_MS: '2000' };
-    [a, b] = await Promise.all([startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'express' }), startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'fastify' })]);
+    [a, b] = await Promise.all([
+      startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'express' }),
+      startGatewayProcess({ ...env, PORT: '0', PLATFORM: 'fastify' }),
+    ]);
     redis = new Redis(redisUrl());
   }, 180_000);
   afterAll(async () => {
@@ -95,7 +102,10 @@ describe('two gateway processes over one Redis', () => {
     expect((await post(`${a.url}/v1/chat/completions`, chat(250), bearer(key))).status).toBe(200);
     const budget = await get(`${b.url}/v1/budget`, bearer(key));
     expect(budget.body).toEqual(
-      expect.arrayContaining([expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 250, limit: USER_TOKENS }), expect.objectContaining({ scope: 'key', id, used: CHAT_PROMPT + 250 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ scope: 'user', id: user, used: CHAT_PROMPT + 250, limit: USER_TOKENS }),
+        expect.objectContaining({ scope: 'key', id, used: CHAT_PROMPT + 250 }),
+      ]),
     );
     const top = (await get(`${b.url}/admin/api/usage?scope=user&limit=1000`, admin)).body as Usage[];
     expect(top.find((u) => u.id === user)).toMatchObject({ used: CHAT_PROMPT + 250 });
@@ -127,7 +137,7 @@ describe('two gateway processes over one Redis', () => {
     expect((await post(`${b.url}/v1/chat/completions`, chat(200), bearer(key))).status).toBe(200);
   });
 
-  it("revoking a key on A ends its open streams on A and on B within 1 s, each charged what it streamed", async () => {
+  it('revoking a key on A ends its open streams on A and on B within 1 s, each charged what it streamed', async () => {
     const user = newUser();
     const { id, key } = await createKey(a, { user });
     const [onA, onB] = await Promise.all([openStream(a.url, key), openStream(b.url, key)]);

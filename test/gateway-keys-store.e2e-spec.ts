@@ -7,7 +7,15 @@ import { RedisKeyStore } from '../src/keys/redis-key.store';
 import { slotOf, useRedisCluster } from './fixtures/cluster';
 import { testRedis, uniquePrefix } from './fixtures/storages';
 
-const record = (id: string, userId = 'u1'): KeyRecord => ({ id, userId, tenantId: 't1', tier: 'pro', tokenBudget: 5_000, name: 'ci: bot {x}', createdAt: new Date().toISOString() });
+const record = (id: string, userId = 'u1'): KeyRecord => ({
+  id,
+  userId,
+  tenantId: 't1',
+  tier: 'pro',
+  tokenBudget: 5_000,
+  name: 'ci: bot {x}',
+  createdAt: new Date().toISOString(),
+});
 
 /** What every KeyStore must do, run against the memory store, one Redis and a Redis Cluster. */
 function storeContract(makeStore: () => KeyStore) {

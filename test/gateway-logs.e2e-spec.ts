@@ -33,7 +33,12 @@ function freshNestjsPinoRoot(): void {
   rootLogger.resetRootLogger?.();
 }
 
-const chat = (maxTokens: number, extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: maxTokens, ...extra });
+const chat = (maxTokens: number, extra: Record<string, unknown> = {}) => ({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello.' }],
+  max_tokens: maxTokens,
+  ...extra,
+});
 
 describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
   let t: TestApp;
@@ -44,8 +49,16 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
     process.env.MONTHLY_TOKENS_PER_USER = '1000';
     delete process.env.REDIS_URL;
     freshNestjsPinoRoot();
-    const tiers = { definitions: { free: { limit: 1, ttl: '1m', degradeTo: 'gpt-4o-mini' } }, default: 'free', enforce: 'degrade' as const };
-    t = await startApp(platform, { imports: [AppModule.register({ log: { stream: capture, level: 'info' }, budget: { tiers, budgets: [{ scope: 'user', tokens: 1_000 }] } })] });
+    const tiers = {
+      definitions: { free: { limit: 1, ttl: '1m', degradeTo: 'gpt-4o-mini' } },
+      default: 'free',
+      enforce: 'degrade' as const,
+    };
+    t = await startApp(platform, {
+      imports: [
+        AppModule.register({ log: { stream: capture, level: 'info' }, budget: { tiers, budgets: [{ scope: 'user', tokens: 1_000 }] } }),
+      ],
+    });
   });
   afterAll(async () => {
     process.env = env;
@@ -60,11 +73,22 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
   };
 
   it('writes one line per request with its id, user, route, status, decision and duration, and no key', async () => {
-    const res = await post(`${t.url}/v1/chat/completions?debug=1`, chat(20, { model: 'gpt-4o' }), { authorization: 'Bearer sk-demo-alice', 'x-request-id': 'req-given-1' });
+    const res = await post(`${t.url}/v1/chat/completions?debug=1`, chat(20, { model: 'gpt-4o' }), {
+      authorization: 'Bearer sk-demo-alice',
+      'x-request-id': 'req-given-1',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('req-given-1');
     const line = await lineOf(res);
-    expect(line).toMatchObject({ requestId: 'req-given-1', userId: 'alice', tenantId: 'demo', route: '/v1/chat/completions', status: 200, decision: 'admitted', level: 30 });
+    expect(line).toMatchObject({
+      requestId: 'req-given-1',
+      userId: 'alice',
+      tenantId: 'demo',
+      route: '/v1/chat/completions',
+      status: 200,
+      decision: 'admitted',
+      level: 30,
+    });
     expect(line!.estimate).toEqual(expect.any(Number));
     expect(line!.responseTime).toEqual(expect.any(Number));
     expect(capture.lines.filter((l) => l.requestId === 'req-given-1')).toHaveLength(1);
@@ -82,7 +106,11 @@ describe.each(PLATFORMS)('gateway request logs on %s', (platform) => {
       cookie: 'session=secret-cookie',
       'x-custom-token': 'secret-custom-token',
     };
-    const res = await post(`${t.url}/v1/chat/completions?key=sk-tb-secret-query&debug=1`, chat(20, { model: 'gpt-4o' }), { authorization: 'Bearer sk-demo-alice', 'x-request-id': 'req-redact-1', ...secrets });
+    const res = await post(`${t.url}/v1/chat/completions?key=sk-tb-secret-query&debug=1`, chat(20, { model: 'gpt-4o' }), {
+      authorization: 'Bearer sk-demo-alice',
+      'x-request-id': 'req-redact-1',
+      ...secrets,
+    });
     expect(res.status).toBe(200);
     const line = (await lineOf(res))!;
     const text = JSON.stringify(line);
@@ -124,11 +152,19 @@ describe.each(PLATFORMS)('gateway request logs of refused bodies on %s (the gate
     };
     try {
       const headers = { 'content-type': 'application/json', authorization: 'Bearer sk-demo-alice' };
-      const bad = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, 'x-request-id': 'req-bad-json' }, body: '{"model":' });
+      const bad = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...headers, 'x-request-id': 'req-bad-json' },
+        body: '{"model":',
+      });
       expect(bad.status).toBe(400);
       expect(bad.headers.get('x-request-id')).toBe('req-bad-json');
       expect(await lineOf(bad)).toMatchObject({ requestId: 'req-bad-json', status: 400, decision: 'rejected', reason: 'bad_request' });
-      const huge = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, 'x-request-id': 'req-huge' }, body: JSON.stringify({ ...chat(5), pad: 'x'.repeat(200_000) }) });
+      const huge = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...headers, 'x-request-id': 'req-huge' },
+        body: JSON.stringify({ ...chat(5), pad: 'x'.repeat(200_000) }),
+      });
       expect(huge.status).toBe(413);
       expect(await lineOf(huge)).toMatchObject({ requestId: 'req-huge', status: 413, decision: 'rejected', reason: 'payload_too_large' });
       const ok = await post(`${t.url}/v1/chat/completions`, chat(5), headers);

@@ -32,7 +32,18 @@ describe.each(PLATFORMS)('offline on the built-in mock, every SDK helper works (
       messages: [{ role: 'user', content: 'Hi' }],
       max_tokens: 20,
       stream: true,
-      tools: [{ type: 'function', function: { name: 'noop', description: 'does nothing', parameters: { type: 'object', properties: {} }, function: () => 'ok', parse: JSON.parse } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'noop',
+            description: 'does nothing',
+            parameters: { type: 'object', properties: {} },
+            function: () => 'ok',
+            parse: JSON.parse,
+          },
+        },
+      ],
     });
     expect(await runner.finalContent()).toBe(REPLY);
   });
@@ -55,19 +66,30 @@ describe.each(PLATFORMS)('offline on the built-in mock, every SDK helper works (
     stream.on('text', (delta) => (text += delta));
     const message = await stream.finalMessage();
     expect(text).toBe(REPLY);
-    expect(message).toMatchObject({ role: 'assistant', stop_reason: 'end_turn', content: [{ type: 'text', text: REPLY }], usage: { output_tokens: 25 } });
+    expect(message).toMatchObject({
+      role: 'assistant',
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: REPLY }],
+      usage: { output_tokens: 25 },
+    });
     expect(await stream.finalText()).toBe(REPLY);
     expect((await userBudget(t.url, 'sk-demo-bob')).used - before).toBe(message.usage.input_tokens + 25);
   });
 
   it("anthropic: a message's _request_id is the gateway's request id (the request-id header, as Anthropic sends it)", async () => {
-    const { response, request_id } = await anthropic().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    const { response, request_id } = await anthropic()
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
     expect(request_id).toMatch(/^[\w-]+$/);
     expect(request_id).toBe(response.headers.get('x-request-id'));
   });
 
   it("anthropic messages.countTokens(): the library's estimate of the prompt, in Anthropic's shape; not charged", async () => {
-    const body = { model: 'claude-sonnet-4-6', system: 'Be brief.', messages: [{ role: 'user' as const, content: 'How many tokens is this sentence?' }] };
+    const body = {
+      model: 'claude-sonnet-4-6',
+      system: 'Be brief.',
+      messages: [{ role: 'user' as const, content: 'How many tokens is this sentence?' }],
+    };
     const before = (await userBudget(t.url, 'sk-demo-bob')).used;
     const counted = await anthropic().messages.countTokens(body);
     expect(counted).toEqual({ input_tokens: estimateRequestBody(body)!.inputTokens });
@@ -79,10 +101,22 @@ describe.each(PLATFORMS)('offline on the built-in mock, every SDK helper works (
   });
 
   it('count_tokens without messages: 400 in Anthropic shape; without a key: 401', async () => {
-    const res = await fetch(`${t.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': 'sk-demo-bob', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-sonnet-4-6' }) });
+    const res = await fetch(`${t.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'sk-demo-bob', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-6' }),
+    });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('messages') }, request_id: expect.any(String) });
-    const anonymous = await fetch(`${t.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"x","messages":[]}' });
+    expect(await res.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringContaining('messages') },
+      request_id: expect.any(String),
+    });
+    const anonymous = await fetch(`${t.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"x","messages":[]}',
+    });
     expect(anonymous.status).toBe(401);
   });
 
@@ -96,7 +130,11 @@ describe.each(PLATFORMS)('offline on the built-in mock, every SDK helper works (
     expect(await openai().models.retrieve('gpt-4o-mini')).toMatchObject({ id: 'gpt-4o-mini', object: 'model' });
     await expect(openai().models.retrieve('no-such-model')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
     // each listed model is served by the mock
-    const served = await openai().chat.completions.create({ model: ids[ids.indexOf('gpt-4o-mini')], messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 });
+    const served = await openai().chat.completions.create({
+      model: ids[ids.indexOf('gpt-4o-mini')],
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 3,
+    });
     expect(served.choices[0].message.content).toBe(REPLY);
   });
 

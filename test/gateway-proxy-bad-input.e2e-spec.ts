@@ -13,7 +13,8 @@ async function send(url: string, body: string, headers: Record<string, string> =
 }
 
 /** A chat body of about `bytes` bytes. */
-const chatOfSize = (bytes: number) => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(bytes - 70) }], max_tokens: 5 });
+const chatOfSize = (bytes: number) =>
+  JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(bytes - 70) }], max_tokens: 5 });
 
 describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
   let t: TestApp;
@@ -25,7 +26,11 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
 
   /** Every budget of the caller (user and global): nothing used, nothing held. */
   async function expectNothingCounted() {
-    const rules = (await (await fetch(`${t.url}/v1/budget`, { headers: KEY })).json()) as { scope: string; used: number; reserved: number }[];
+    const rules = (await (await fetch(`${t.url}/v1/budget`, { headers: KEY })).json()) as {
+      scope: string;
+      used: number;
+      reserved: number;
+    }[];
     expect(rules.map((r) => r.scope).sort()).toEqual(['global', 'key', 'user']);
     for (const rule of rules) expect(rule).toMatchObject({ used: 0, reserved: 0 });
   }
@@ -74,7 +79,12 @@ describe.each(PLATFORMS)('gateway: bad input on %s', (platform) => {
   it.each([
     ['invalid JSON', '{"model":', 400, 'invalid_request_error'],
     ['no model', '{"max_tokens":5,"messages":[{"role":"user","content":"Hi"}]}', 400, 'invalid_request_error'],
-    ['an unknown model', '{"model":"claude-nonexistent","max_tokens":5,"messages":[{"role":"user","content":"Hi"}]}', 404, 'not_found_error'],
+    [
+      'an unknown model',
+      '{"model":"claude-nonexistent","max_tokens":5,"messages":[{"role":"user","content":"Hi"}]}',
+      404,
+      'not_found_error',
+    ],
   ])('messages with %s: an Anthropic JSON error, nothing counted', async (_case, body, status, type) => {
     const res = await send(`${t.url}/v1/messages`, body, KEY);
     expect(res.status).toBe(status);
@@ -121,10 +131,19 @@ describe.each(PLATFORMS)('gateway environment on %s', (platform) => {
 
   it('TOKEN_BUDGET_CONFIG: a bad file stops the boot with its path and problem; a good one sets the budgets and tiers', async () => {
     const bad = resolve(__dirname, 'fixtures/config/bad-fields.yaml');
-    await expect(startGateway(platform, { TOKEN_BUDGET_CONFIG: bad })).rejects.toThrow(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: `));
-    const t = await startGateway(platform, { TOKEN_BUDGET_CONFIG: resolve(__dirname, 'fixtures/config/valid.yaml') }, { keys: testKeys('carol', 'alice') });
+    await expect(startGateway(platform, { TOKEN_BUDGET_CONFIG: bad })).rejects.toThrow(
+      new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: `),
+    );
+    const t = await startGateway(
+      platform,
+      { TOKEN_BUDGET_CONFIG: resolve(__dirname, 'fixtures/config/valid.yaml') },
+      { keys: testKeys('carol', 'alice') },
+    );
     try {
-      const chat = (key: string) => send(`${t.url}/v1/chat/completions`, '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}', { authorization: `Bearer ${key}` });
+      const chat = (key: string) =>
+        send(`${t.url}/v1/chat/completions`, '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}', {
+          authorization: `Bearer ${key}`,
+        });
       const carol = await chat('sk-carol');
       expect(carol.status).toBe(200);
       // the file's tiers: carol is on free (5 a minute), alice on pro (50)

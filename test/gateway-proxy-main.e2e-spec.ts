@@ -9,7 +9,11 @@ const MAIN = resolve(ROOT, 'dist/app/src/main.js');
 
 /** Starts `node dist/app/src/main.js` with only PATH, HOME and PORT=0, and resolves with its stdout once the banner is complete. */
 function startMain(): Promise<{ child: ChildProcess; banner: string }> {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   return new Promise((resolvePromise, reject) => {
@@ -61,7 +65,10 @@ describe('npm start: the printed examples work against the running gateway', () 
     expect([curl, streamed, budgetCurl].every(Boolean)).toBe(true);
     expect(end - start).toBe(4); // five lines
 
-    const plain = JSON.parse((await run('bash', ['-c', curl])).stdout) as { choices: { message: { content: string } }[]; usage: { total_tokens: number } };
+    const plain = JSON.parse((await run('bash', ['-c', curl])).stdout) as {
+      choices: { message: { content: string } }[];
+      usage: { total_tokens: number };
+    };
     expect(plain.choices[0].message.content).toBe('This is the mock upstream.');
 
     const events = (await run('bash', ['-c', streamed])).stdout;
@@ -73,12 +80,17 @@ describe('npm start: the printed examples work against the running gateway', () 
       .find((chunk) => chunk.usage);
     expect(usageChunk!.usage!.total_tokens).toBeGreaterThan(0);
 
-    const snippet = lines().slice(start, end + 1).join('\n');
+    const snippet = lines()
+      .slice(start, end + 1)
+      .join('\n');
     const sdk = (await run(process.execPath, ['--input-type=module', '-e', snippet], { cwd: ROOT })).stdout;
     expect(sdk).toContain('This is the mock upstream.');
     const sdkTotal = Number(/total_tokens: (\d+)/.exec(sdk)![1]);
 
     const budget = JSON.parse((await run('bash', ['-c', budgetCurl])).stdout) as { scope: string; used: number; reserved: number }[];
-    expect(budget.find((rule) => rule.scope === 'user')).toMatchObject({ used: plain.usage.total_tokens + usageChunk!.usage!.total_tokens + sdkTotal, reserved: 0 });
+    expect(budget.find((rule) => rule.scope === 'user')).toMatchObject({
+      used: plain.usage.total_tokens + usageChunk!.usage!.total_tokens + sdkTotal,
+      reserved: 0,
+    });
   });
 });

@@ -49,14 +49,20 @@ describe.each(PLATFORMS)('gateway with the built-in mock upstream (zero configur
     expect(response.usage!.output_tokens).toBe(30);
     expect(await settled(t.url, 'sk-responses')).toMatchObject({ used: response.usage!.total_tokens });
 
-    const final = await openai('responses-stream').responses.stream({ model: 'gpt-4o-mini', input: 'Say hello', max_output_tokens: 30 }).finalResponse();
+    const final = await openai('responses-stream')
+      .responses.stream({ model: 'gpt-4o-mini', input: 'Say hello', max_output_tokens: 30 })
+      .finalResponse();
     expect(final.output_text).toBe(REPLY);
     expect(final.usage!.output_tokens).toBe(30);
     expect(await settled(t.url, 'sk-responses-stream')).toMatchObject({ used: final.usage!.total_tokens });
   });
 
   it('embeddings: base64 vectors the SDK decodes, prompt tokens charged', async () => {
-    const result = await openai('embeddings').embeddings.create({ model: 'text-embedding-3-small', input: ['first text', 'second text'], dimensions: 8 });
+    const result = await openai('embeddings').embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['first text', 'second text'],
+      dimensions: 8,
+    });
     expect(result.data).toHaveLength(2);
     expect(result.data[0].embedding).toHaveLength(8);
     const norm = Math.sqrt(result.data[1].embedding.reduce((sum, v) => sum + v * v, 0));
@@ -66,22 +72,32 @@ describe.each(PLATFORMS)('gateway with the built-in mock upstream (zero configur
   });
 
   it('anthropic messages, plain and streamed', async () => {
-    const message = await anthropic('messages').messages.create({ model: 'claude-sonnet-4-5', max_tokens: 25, messages: [{ role: 'user', content: 'Hi' }] });
+    const message = await anthropic('messages').messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 25,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     expect(message.content[0]).toMatchObject({ type: 'text', text: REPLY });
     expect(message.usage.output_tokens).toBe(25);
     expect(await settled(t.url, 'sk-messages')).toMatchObject({ used: message.usage.input_tokens + 25 });
 
-    const streamed = await anthropic('messages-stream').messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 25, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    const streamed = await anthropic('messages-stream')
+      .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 25, messages: [{ role: 'user', content: 'Hi' }] })
+      .finalMessage();
     expect(streamed.content[0]).toMatchObject({ type: 'text', text: REPLY });
     expect(await settled(t.url, 'sk-messages-stream')).toMatchObject({ used: streamed.usage.input_tokens + 25 });
   });
 
   it('an unknown model: 404 model_not_found on both APIs, nothing counted', async () => {
-    const error = (await openai('unknown').chat.completions.create({ model: 'gpt-nonexistent-9', messages }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await openai('unknown')
+      .chat.completions.create({ model: 'gpt-nonexistent-9', messages })
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error.code).toBe('model_not_found');
     expect(error.param).toBe('model');
-    const aError = (await anthropic('unknown').messages.create({ model: 'claude-nonexistent', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    const aError = (await anthropic('unknown')
+      .messages.create({ model: 'claude-nonexistent', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(aError).toBeInstanceOf(Anthropic.NotFoundError);
     expect(aError.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
     expect(await settled(t.url, 'sk-unknown')).toMatchObject({ used: 0, reserved: 0 });
@@ -96,7 +112,10 @@ describe('the mock serves the models of the pricing option', () => {
       {},
       {
         keys: testKeys('house'),
-        budget: { budgets: [{ scope: 'user', period: 'month', tokens: 10_000 }], pricing: { 'house-model-7b': { input: 0.1, output: 0.2 } } },
+        budget: {
+          budgets: [{ scope: 'user', period: 'month', tokens: 10_000 }],
+          pricing: { 'house-model-7b': { input: 0.1, output: 0.2 } },
+        },
       },
     );
   });
@@ -106,7 +125,9 @@ describe('the mock serves the models of the pricing option', () => {
     const openai = new OpenAI({ apiKey: 'sk-house', baseURL: `${t.url}/v1`, maxRetries: 0 });
     const completion = await openai.chat.completions.create({ model: 'house-model-7b', messages, max_tokens: 10 });
     expect(completion.usage!.completion_tokens).toBe(10);
-    await expect(openai.chat.completions.create({ model: 'house-model-8b', messages, max_tokens: 10 })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(openai.chat.completions.create({ model: 'house-model-8b', messages, max_tokens: 10 })).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
     expect(await settled(t.url, 'sk-house')).toMatchObject({ used: completion.usage!.total_tokens, limit: 10_000 });
   });
 });

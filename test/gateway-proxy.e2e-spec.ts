@@ -7,7 +7,20 @@ import { freePort } from './setup/redis-server';
 
 const SERVER_OPENAI_KEY = 'sk-server-openai-key';
 const SERVER_ANTHROPIC_KEY = 'sk-server-anthropic-key';
-const USERS = ['waiting', 'chat', 'chat-stream', 'raw-stream', 'responses', 'responses-stream', 'embeddings', 'messages', 'messages-stream', 'failing', 'failing-stream', 'abort'];
+const USERS = [
+  'waiting',
+  'chat',
+  'chat-stream',
+  'raw-stream',
+  'responses',
+  'responses-stream',
+  'embeddings',
+  'messages',
+  'messages-stream',
+  'failing',
+  'failing-stream',
+  'abort',
+];
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say something' }];
 /** The text the fake streams by default (5 chunks). */
 const FAKE_TEXT = Array.from({ length: 5 }, (_, i) => FakeProvider.chunkText(i)).join('');
@@ -74,7 +87,13 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
 
   it('chat stream: the SSE bytes reach the client exactly as the provider sent them', async () => {
     const body = { model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } };
-    const direct = await (await fetch(`${fake.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).text();
+    const direct = await (
+      await fetch(`${fake.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).text();
     const response = await fetch(`${t.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-raw-stream' },
@@ -93,7 +112,12 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
     expect(response.usage!.total_tokens).toBe(lastReported());
     expect(await settled(t.url, 'sk-responses')).toMatchObject({ used: response.usage!.total_tokens });
 
-    const stream = await openai('responses-stream').responses.create({ model: 'gpt-4o-mini', input: 'Say something', max_output_tokens: 50, stream: true });
+    const stream = await openai('responses-stream').responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Say something',
+      max_output_tokens: 50,
+      stream: true,
+    });
     let text = '';
     let usage: OpenAI.Responses.ResponseUsage | null | undefined;
     for await (const event of stream) {
@@ -116,8 +140,17 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
   });
 
   it('anthropic messages: x-api-key is the server key, anthropic-version is passed on, usage charged', async () => {
-    const client = new Anthropic({ apiKey: 'sk-messages', baseURL: t.url, maxRetries: 0, defaultHeaders: { 'anthropic-version': '2023-06-01' } });
-    const message = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] });
+    const client = new Anthropic({
+      apiKey: 'sk-messages',
+      baseURL: t.url,
+      maxRetries: 0,
+      defaultHeaders: { 'anthropic-version': '2023-06-01' },
+    });
+    const message = await client.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     expect(message.content[0]).toMatchObject({ type: 'text', text: FAKE_TEXT });
     expect(lastRequest().path).toBe('/v1/messages');
     expect(lastRequest().headers['x-api-key']).toBe(SERVER_ANTHROPIC_KEY);
@@ -129,7 +162,9 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
   });
 
   it('anthropic messages stream: message_start input plus message_delta output are charged', async () => {
-    const message = await anthropic('messages-stream').messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    const message = await anthropic('messages-stream')
+      .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] })
+      .finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text', text: FAKE_TEXT });
     expect(lastRequest().headers['x-api-key']).toBe(SERVER_ANTHROPIC_KEY);
     const total = message.usage.input_tokens + message.usage.output_tokens;
@@ -139,19 +174,25 @@ describe.each(PLATFORMS)('gateway proxy to HTTP upstreams on %s (real SDK client
 
   it.each([400, 429, 500, 503])('upstream %s: the provider status and body reach the SDK, nothing is counted', async (status) => {
     fake.knobDefaults = { 'x-fake-status': String(status) };
-    const error = await openai('failing').chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 50 }).catch((e: unknown) => e);
+    const error = await openai('failing')
+      .chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 50 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('rate_limit_exceeded'); // the fake's error body, passed on
     if (status === 429) expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
-    const anthropicError = await anthropic('failing').messages.create({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    const anthropicError = await anthropic('failing')
+      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
     expect((anthropicError as InstanceType<typeof Anthropic.APIError>).status).toBe(status);
     expect(await settled(t.url, 'sk-failing')).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('upstream error on a streamed call: passed on, nothing is counted', async () => {
     fake.knobDefaults = { 'x-fake-status': '429' };
-    const error = await openai('failing-stream').chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }).catch((e: unknown) => e);
+    const error = await openai('failing-stream')
+      .chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
     expect(await settled(t.url, 'sk-failing-stream')).toMatchObject({ used: 0, reserved: 0 });
   });
@@ -201,18 +242,26 @@ describe.each(PLATFORMS)('gateway with an unreachable upstream on %s', (platform
   let t: TestApp;
   beforeAll(async () => {
     const port = await freePort(); // nothing listens there
-    t = await startGateway(platform, { UPSTREAM_OPENAI_URL: `http://127.0.0.1:${port}/v1`, UPSTREAM_ANTHROPIC_URL: `http://127.0.0.1:${port}` }, { keys: testKeys('lost') });
+    t = await startGateway(
+      platform,
+      { UPSTREAM_OPENAI_URL: `http://127.0.0.1:${port}/v1`, UPSTREAM_ANTHROPIC_URL: `http://127.0.0.1:${port}` },
+      { keys: testKeys('lost') },
+    );
   });
   afterAll(() => t?.close());
 
   it('answers 502 with a JSON error on both APIs and counts nothing', async () => {
     const openai = new OpenAI({ apiKey: 'sk-lost', baseURL: `${t.url}/v1`, maxRetries: 0 });
-    const error = (await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).catch((e: unknown) => e)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
     expect(error.status).toBe(502);
     expect(error.error).toMatchObject({ type: 'upstream_error', code: 'upstream_unavailable' });
     expect(error.message).toContain('could not be reached');
     const anthropic = new Anthropic({ apiKey: 'sk-lost', baseURL: t.url, maxRetries: 0 });
-    const aError = (await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    const aError = (await anthropic.messages
+      .create({ model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(aError.status).toBe(502);
     expect(aError.error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
     expect(await settled(t.url, 'sk-lost')).toMatchObject({ used: 0, reserved: 0 });

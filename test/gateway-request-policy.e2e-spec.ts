@@ -8,9 +8,15 @@ import { RecordingUpstream } from './fixtures/recording-upstream';
 
 /** $1 per million tokens for both test models: a call of 10 prompt + N output tokens costs (10 + N) / 1e6 USD. */
 const PRICING = { 'gpt-4o-mini': { input: 1, output: 1 }, 'claude-haiku-4-5': { input: 1, output: 1 } };
-const costBudget = (costUsd: number): TokenBudgetModuleOptions => ({ budgets: [{ scope: 'user', period: 'month', tokens: 10_000_000, costUsd }], pricing: PRICING });
+const costBudget = (costUsd: number): TokenBudgetModuleOptions => ({
+  budgets: [{ scope: 'user', period: 'month', tokens: 10_000_000, costUsd }],
+  pricing: PRICING,
+});
 
-type Answer = { status: number; body: Record<string, unknown> & { error?: { code?: string; param?: string; message: string; type: string } } };
+type Answer = {
+  status: number;
+  body: Record<string, unknown> & { error?: { code?: string; param?: string; message: string; type: string } };
+};
 
 async function call(url: string, path: string, body: unknown, headers: Record<string, string> = {}, key = 'sk-pat'): Promise<Answer> {
   const response = await fetch(`${url}${path}`, {
@@ -21,31 +27,120 @@ async function call(url: string, path: string, body: unknown, headers: Record<st
   return { status: response.status, body: (await response.json()) as Answer['body'] };
 }
 
-async function budgetOf(url: string, key = 'sk-pat'): Promise<{ used: number; reserved: number; costUsd: number; costReservedUsd: number }> {
-  const rules = (await (await fetch(`${url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as { scope: string; used: number; reserved: number; costUsd: number; costReservedUsd: number }[];
+async function budgetOf(
+  url: string,
+  key = 'sk-pat',
+): Promise<{ used: number; reserved: number; costUsd: number; costReservedUsd: number }> {
+  const rules = (await (await fetch(`${url}/v1/budget`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+    scope: string;
+    used: number;
+    reserved: number;
+    costUsd: number;
+    costReservedUsd: number;
+  }[];
   return rules.find((rule) => rule.scope === 'user')!;
 }
 
-const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }], ...extra });
+const chat = (extra: Record<string, unknown> = {}) => ({
+  model: 'gpt-4o-mini',
+  max_tokens: 20,
+  messages: [{ role: 'user', content: 'Hi' }],
+  ...extra,
+});
 const responses = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', max_output_tokens: 20, input: 'Hi', ...extra });
-const messages = (extra: Record<string, unknown> = {}) => ({ model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }], ...extra });
+const messages = (extra: Record<string, unknown> = {}) => ({
+  model: 'claude-haiku-4-5',
+  max_tokens: 20,
+  messages: [{ role: 'user', content: 'Hi' }],
+  ...extra,
+});
 
 /** Bodies the default policy refuses: route, body, headers, the param named and a word the message must contain. */
 const REFUSED: [string, string, unknown, Record<string, string>, string, RegExp][] = [
   ['background mode', '/v1/responses', responses({ background: true }), {}, 'background', /background mode.*POLICY_ALLOW_BACKGROUND=1/],
-  ['a Responses web_search tool', '/v1/responses', responses({ tools: [{ type: 'function', name: 'f', parameters: {} }, { type: 'web_search' }] }), {}, 'tools[1].type', /server-side tool 'web_search'.*tools\.web_search/],
-  ['a dated web_search_preview tool', '/v1/responses', responses({ tools: [{ type: 'web_search_preview_2025_03_11' }] }), {}, 'tools[0].type', /'web_search_preview'/],
-  ['an MCP tool', '/v1/responses', responses({ tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example' }] }), {}, 'tools[0].type', /'mcp'/],
-  ['previous_response_id', '/v1/responses', responses({ previous_response_id: 'resp_123' }), {}, 'previous_response_id', /stored response.*POLICY_ALLOW_STORED_OBJECTS=1/],
+  [
+    'a Responses web_search tool',
+    '/v1/responses',
+    responses({ tools: [{ type: 'function', name: 'f', parameters: {} }, { type: 'web_search' }] }),
+    {},
+    'tools[1].type',
+    /server-side tool 'web_search'.*tools\.web_search/,
+  ],
+  [
+    'a dated web_search_preview tool',
+    '/v1/responses',
+    responses({ tools: [{ type: 'web_search_preview_2025_03_11' }] }),
+    {},
+    'tools[0].type',
+    /'web_search_preview'/,
+  ],
+  [
+    'an MCP tool',
+    '/v1/responses',
+    responses({ tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example' }] }),
+    {},
+    'tools[0].type',
+    /'mcp'/,
+  ],
+  [
+    'previous_response_id',
+    '/v1/responses',
+    responses({ previous_response_id: 'resp_123' }),
+    {},
+    'previous_response_id',
+    /stored response.*POLICY_ALLOW_STORED_OBJECTS=1/,
+  ],
   ['a stored prompt', '/v1/responses', responses({ prompt: { id: 'pmpt_1' } }), {}, 'prompt.id', /stored prompt/],
-  ['a file_id in Responses input', '/v1/responses', responses({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }] }] }), {}, 'input[0].content[0].file_id', /stored file/],
+  [
+    'a file_id in Responses input',
+    '/v1/responses',
+    responses({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }] }] }),
+    {},
+    'input[0].content[0].file_id',
+    /stored file/,
+  ],
   ['chat web_search_options', '/v1/chat/completions', chat({ web_search_options: {} }), {}, 'web_search_options', /'web_search'/],
-  ['a file_id in chat content', '/v1/chat/completions', chat({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-2' } }] }] }), {}, 'messages[0].content[0].file.file_id', /stored file/],
-  ['an Anthropic web search tool', '/v1/messages', messages({ tools: [{ type: 'web_search_20250305', name: 'web_search' }] }), {}, 'tools[0].type', /'web_search'/],
-  ['Anthropic mcp_servers', '/v1/messages', messages({ mcp_servers: [{ type: 'url', url: 'https://mcp.example', name: 'x' }] }), {}, 'mcp_servers', /'mcp'/],
+  [
+    'a file_id in chat content',
+    '/v1/chat/completions',
+    chat({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-2' } }] }] }),
+    {},
+    'messages[0].content[0].file.file_id',
+    /stored file/,
+  ],
+  [
+    'an Anthropic web search tool',
+    '/v1/messages',
+    messages({ tools: [{ type: 'web_search_20250305', name: 'web_search' }] }),
+    {},
+    'tools[0].type',
+    /'web_search'/,
+  ],
+  [
+    'Anthropic mcp_servers',
+    '/v1/messages',
+    messages({ mcp_servers: [{ type: 'url', url: 'https://mcp.example', name: 'x' }] }),
+    {},
+    'mcp_servers',
+    /'mcp'/,
+  ],
   ['an Anthropic container', '/v1/messages', messages({ container: 'container_1' }), {}, 'container', /stored container/],
-  ['an Anthropic file source', '/v1/messages', messages({ messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_3' } }] }] }), {}, 'messages[0].content[0].source.file_id', /stored file/],
-  ['an unknown beta flag', '/v1/messages', messages(), { 'anthropic-beta': 'prompt-caching-2024-07-31, context-1m-2025-08-07' }, 'anthropic-beta', /beta flag 'context-1m-2025-08-07'.*POLICY_ANTHROPIC_BETAS/],
+  [
+    'an Anthropic file source',
+    '/v1/messages',
+    messages({ messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_3' } }] }] }),
+    {},
+    'messages[0].content[0].source.file_id',
+    /stored file/,
+  ],
+  [
+    'an unknown beta flag',
+    '/v1/messages',
+    messages(),
+    { 'anthropic-beta': 'prompt-caching-2024-07-31, context-1m-2025-08-07' },
+    'anthropic-beta',
+    /beta flag 'context-1m-2025-08-07'.*POLICY_ANTHROPIC_BETAS/,
+  ],
 ];
 
 describe.each(PLATFORMS)('gateway on %s: the default request policy', (platform) => {
@@ -64,31 +159,62 @@ describe.each(PLATFORMS)('gateway on %s: the default request policy', (platform)
     await upstream?.close();
   });
 
-  it.each(REFUSED)('refuses %s with 400 policy_refused, never forwarded nor counted', async (_what, path, body, headers, param, message) => {
-    const before = upstream.requests.length;
-    const answer = await call(t.url, path, body, headers);
-    expect(answer.status).toBe(400);
-    if (path === '/v1/messages') {
-      expect(answer.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
-    } else {
-      expect(answer.body.error).toMatchObject({ type: 'invalid_request_error', code: 'policy_refused', param });
-    }
-    expect(answer.body.error!.message).toMatch(message);
-    if (path === '/v1/messages') expect(answer.body.error!.message).toContain(param.split('.').pop()!.replace(/\[\d+\]$/, ''));
-    expect(upstream.requests.length).toBe(before);
-    expect(await budgetOf(t.url)).toMatchObject({ used: 0, reserved: 0, costUsd: 0, costReservedUsd: 0 });
-  });
+  it.each(REFUSED)(
+    'refuses %s with 400 policy_refused, never forwarded nor counted',
+    async (_what, path, body, headers, param, message) => {
+      const before = upstream.requests.length;
+      const answer = await call(t.url, path, body, headers);
+      expect(answer.status).toBe(400);
+      if (path === '/v1/messages') {
+        expect(answer.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+      } else {
+        expect(answer.body.error).toMatchObject({ type: 'invalid_request_error', code: 'policy_refused', param });
+      }
+      expect(answer.body.error!.message).toMatch(message);
+      if (path === '/v1/messages')
+        expect(answer.body.error!.message).toContain(
+          param
+            .split('.')
+            .pop()!
+            .replace(/\[\d+\]$/, ''),
+        );
+      expect(upstream.requests.length).toBe(before);
+      expect(await budgetOf(t.url)).toMatchObject({ used: 0, reserved: 0, costUsd: 0, costReservedUsd: 0 });
+    },
+  );
 
   it('forwards allowed bodies and headers unchanged: function tools, plain content, a price-neutral beta', async () => {
     const sent = [
-      ['/v1/chat/completions', chat({ tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { file_id: { type: 'string' } } } } }], temperature: 0.2 })],
+      [
+        '/v1/chat/completions',
+        chat({
+          tools: [
+            { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { file_id: { type: 'string' } } } } },
+          ],
+          temperature: 0.2,
+        }),
+      ],
       ['/v1/responses', responses({ tools: [{ type: 'function', name: 'f', parameters: {} }], store: false })],
       ['/v1/embeddings', { model: 'gpt-4o-mini', input: 'hello' }],
-      ['/v1/messages', messages({ tools: [{ name: 'get_weather', input_schema: { type: 'object' } }, { type: 'bash_20250124', name: 'bash' }], system: 'Be brief.' })],
+      [
+        '/v1/messages',
+        messages({
+          tools: [
+            { name: 'get_weather', input_schema: { type: 'object' } },
+            { type: 'bash_20250124', name: 'bash' },
+          ],
+          system: 'Be brief.',
+        }),
+      ],
     ] as const;
     for (const [path, body] of sent) {
       const before = upstream.requests.length;
-      const answer = await call(t.url, path, body, path === '/v1/messages' ? { 'anthropic-beta': 'prompt-caching-2024-07-31', 'anthropic-version': '2023-06-01' } : {});
+      const answer = await call(
+        t.url,
+        path,
+        body,
+        path === '/v1/messages' ? { 'anthropic-beta': 'prompt-caching-2024-07-31', 'anthropic-version': '2023-06-01' } : {},
+      );
       expect(answer.status).toBe(200);
       expect(upstream.requests.length).toBe(before + 1);
       const received = upstream.requests[before];
@@ -98,20 +224,20 @@ describe.each(PLATFORMS)('gateway on %s: the default request policy', (platform)
     }
   });
 
-  it.each([['x:latest', 'a local-looking name:tag'], ['no-such-model-zz9', 'unknown to its price catalog']])(
-    'refuses the unpriced model %s on a paid upstream under a cost budget (400 unpriced_model), never forwarded',
-    async (model, why) => {
-      const before = upstream.requests.length;
-      for (const path of ['/v1/chat/completions', '/v1/messages']) {
-        const answer = await call(t.url, path, path === '/v1/messages' ? messages({ model }) : chat({ model }));
-        expect(answer.status).toBe(400);
-        expect(answer.body.error!.message).toContain(`'${model}' (${why})`);
-        expect(answer.body.error!.message).toContain('UNPRICED_MODEL_PRICE');
-        if (path !== '/v1/messages') expect(answer.body.error).toMatchObject({ code: 'unpriced_model', param: 'model' });
-      }
-      expect(upstream.requests.length).toBe(before);
-    },
-  );
+  it.each([
+    ['x:latest', 'a local-looking name:tag'],
+    ['no-such-model-zz9', 'unknown to its price catalog'],
+  ])('refuses the unpriced model %s on a paid upstream under a cost budget (400 unpriced_model), never forwarded', async (model, why) => {
+    const before = upstream.requests.length;
+    for (const path of ['/v1/chat/completions', '/v1/messages']) {
+      const answer = await call(t.url, path, path === '/v1/messages' ? messages({ model }) : chat({ model }));
+      expect(answer.status).toBe(400);
+      expect(answer.body.error!.message).toContain(`'${model}' (${why})`);
+      expect(answer.body.error!.message).toContain('UNPRICED_MODEL_PRICE');
+      if (path !== '/v1/messages') expect(answer.body.error).toMatchObject({ code: 'unpriced_model', param: 'model' });
+    }
+    expect(upstream.requests.length).toBe(before);
+  });
 });
 
 describe.each(PLATFORMS)('gateway on %s: priced server tools and a default price for unpriced models (environment)', (platform) => {
@@ -141,7 +267,13 @@ describe.each(PLATFORMS)('gateway on %s: priced server tools and a default price
     expect(spent.status).toBe(200);
     const before = upstream.requests.length;
     // $2 - $0.50003 = $1.49997 left: three searches ($1.50) do not fit, whatever the tokens cost
-    const refused = await call(t.url, '/v1/messages', messages({ tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] }), {}, 'sk-poor');
+    const refused = await call(
+      t.url,
+      '/v1/messages',
+      messages({ tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] }),
+      {},
+      'sk-poor',
+    );
     expect(refused.status).toBe(402);
     expect(refused.body).toMatchObject({ type: 'error', error: { type: 'billing_error' } });
     expect(upstream.requests.length).toBe(before);
@@ -157,7 +289,10 @@ describe.each(PLATFORMS)('gateway on %s: priced server tools and a default price
     expect(after.costUsd - start).toBeCloseTo(0.5 + 30 / 1e6, 9);
     expect(after.costReservedUsd).toBe(0);
     // Anthropic max_uses: 2 searches held and charged; web_fetch priced 0 passes without a fee
-    const tools = [{ type: 'web_search_20250305', name: 'web_search', max_uses: 2 }, { type: 'web_fetch_20250910', name: 'web_fetch' }];
+    const tools = [
+      { type: 'web_search_20250305', name: 'web_search', max_uses: 2 },
+      { type: 'web_fetch_20250910', name: 'web_fetch' },
+    ];
     expect((await call(t.url, '/v1/messages', messages({ tools }))).status).toBe(200);
     expect((await budgetOf(t.url)).costUsd - after.costUsd).toBeCloseTo(1 + 30 / 1e6, 9);
   });
@@ -180,7 +315,11 @@ describe.each(PLATFORMS)('gateway on %s: which upstreams are paid', (platform) =
   afterAll(() => upstream?.close());
 
   it('a loopback upstream counts as free by default (UPSTREAM_PAID=auto): a local model passes under a cost budget', async () => {
-    const t = await startGateway(platform, { UPSTREAM_OPENAI_URL: `${upstream.url}/v1` }, { keys: testKeys('pat'), budget: costBudget(10), log: { level: 'silent' } });
+    const t = await startGateway(
+      platform,
+      { UPSTREAM_OPENAI_URL: `${upstream.url}/v1` },
+      { keys: testKeys('pat'), budget: costBudget(10), log: { level: 'silent' } },
+    );
     try {
       const answer = await call(t.url, '/v1/chat/completions', chat({ model: 'llama3.2:latest' }));
       expect(answer.status).toBe(200);
@@ -191,7 +330,11 @@ describe.each(PLATFORMS)('gateway on %s: which upstreams are paid', (platform) =
   });
 
   it('without a cost budget an unpriced model is not refused, even on a paid upstream', async () => {
-    const t = await startGateway(platform, { UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, UPSTREAM_PAID: 'true' }, { keys: testKeys('pat'), budget: { budgets: [{ scope: 'user', tokens: 100_000 }] }, log: { level: 'silent' } });
+    const t = await startGateway(
+      platform,
+      { UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, UPSTREAM_PAID: 'true' },
+      { keys: testKeys('pat'), budget: { budgets: [{ scope: 'user', tokens: 100_000 }] }, log: { level: 'silent' } },
+    );
     try {
       expect((await call(t.url, '/v1/chat/completions', chat({ model: 'x:latest' }))).status).toBe(200);
     } finally {
@@ -200,9 +343,13 @@ describe.each(PLATFORMS)('gateway on %s: which upstreams are paid', (platform) =
   });
 
   it('a bad policy variable stops the boot naming it', async () => {
-    await expect(startGateway(platform, { UPSTREAM_PAID: 'maybe', POLICY_SERVER_TOOLS: 'web_search' }, { keys: testKeys('pat'), log: { level: 'silent' } })).rejects.toThrow(
-      /UPSTREAM_PAID: must be auto, true or false/,
-    );
+    await expect(
+      startGateway(
+        platform,
+        { UPSTREAM_PAID: 'maybe', POLICY_SERVER_TOOLS: 'web_search' },
+        { keys: testKeys('pat'), log: { level: 'silent' } },
+      ),
+    ).rejects.toThrow(/UPSTREAM_PAID: must be auto, true or false/);
   });
 });
 
@@ -224,8 +371,8 @@ describe.each(PLATFORMS)('gateway on %s: the requestPolicy section of TOKEN_BUDG
       'budgets:',
       '  - { scope: user, period: month, tokens: 1000000, costUsd: 5 }',
       'pricing:',
-      "  gpt-4o-mini: { input: 1, output: 1 }",
-      "  claude-haiku-4-5: { input: 1, output: 1 }",
+      '  gpt-4o-mini: { input: 1, output: 1 }',
+      '  claude-haiku-4-5: { input: 1, output: 1 }',
       'requestPolicy:',
       '  paidUpstream: true',
       '  unknownBetas: drop',
@@ -241,16 +388,28 @@ describe.each(PLATFORMS)('gateway on %s: the requestPolicy section of TOKEN_BUDG
       '      betas: [files-api-2025-04-14]',
       '',
     ]);
-    const t = await startGateway(platform, { TOKEN_BUDGET_CONFIG: file, UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, UPSTREAM_ANTHROPIC_URL: upstream.url }, { keys: testKeys('pat'), log: { level: 'silent' } });
+    const t = await startGateway(
+      platform,
+      { TOKEN_BUDGET_CONFIG: file, UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, UPSTREAM_ANTHROPIC_URL: upstream.url },
+      { keys: testKeys('pat'), log: { level: 'silent' } },
+    );
     try {
       const allowed = responses({ background: true, previous_response_id: 'resp_1', tools: [{ type: 'web_search' }] });
       expect((await call(t.url, '/v1/responses', allowed)).status).toBe(200);
       expect(JSON.parse(upstream.requests.at(-1)!.raw)).toEqual(allowed);
       expect((await budgetOf(t.url)).costUsd).toBeCloseTo(0.25 + 30 / 1e6, 9);
       // the chat route's own (empty) tools replace the top level's
-      expect((await call(t.url, '/v1/chat/completions', chat({ web_search_options: {} }))).body.error).toMatchObject({ code: 'policy_refused', param: 'web_search_options' });
-      expect((await call(t.url, '/v1/chat/completions', chat({ store: true }))).body.error).toMatchObject({ code: 'policy_refused', param: 'store' });
-      const betas = await call(t.url, '/v1/messages', messages(), { 'anthropic-beta': 'files-api-2025-04-14,context-1m-2025-08-07,prompt-caching-2024-07-31' });
+      expect((await call(t.url, '/v1/chat/completions', chat({ web_search_options: {} }))).body.error).toMatchObject({
+        code: 'policy_refused',
+        param: 'web_search_options',
+      });
+      expect((await call(t.url, '/v1/chat/completions', chat({ store: true }))).body.error).toMatchObject({
+        code: 'policy_refused',
+        param: 'store',
+      });
+      const betas = await call(t.url, '/v1/messages', messages(), {
+        'anthropic-beta': 'files-api-2025-04-14,context-1m-2025-08-07,prompt-caching-2024-07-31',
+      });
       expect(betas.status).toBe(200);
       expect(upstream.requests.at(-1)!.headers['anthropic-beta']).toBe('files-api-2025-04-14,prompt-caching-2024-07-31');
     } finally {

@@ -92,13 +92,22 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
   it('openai: APIError with the message, type insufficient_quota, code budget_exceeded and the figures; one request (x-should-retry: false)', async () => {
     const { user, key } = await exhaustedUser();
     const client = new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1` });
-    const error = (await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 300 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const error = (await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 300 })
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error.status).toBe(402);
     expect(error.code).toBe('budget_exceeded');
     expect(error.type).toBe('insufficient_quota');
     expect(error.message).toMatch(BUDGET_MESSAGE);
-    expect(error.error).toMatchObject({ reason: 'user_token_limit_exceeded', scope: 'user', unit: 'tokens', limit: MONTH, requested: expect.any(Number), resetAt: expect.stringMatching(/^\d{4}-/) });
+    expect(error.error).toMatchObject({
+      reason: 'user_token_limit_exceeded',
+      scope: 'user',
+      unit: 'tokens',
+      limit: MONTH,
+      requested: expect.any(Number),
+      resetAt: expect.stringMatching(/^\d{4}-/),
+    });
     const figures = error.error as { used: number; remaining: number; requested: number };
     expect(figures.used).toBeGreaterThan(1_800);
     expect(figures.remaining).toBe(MONTH - figures.used);
@@ -113,7 +122,9 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
   it('@anthropic-ai/sdk: APIError with the message, type billing_error, errorCode budget_exceeded, details and requestID; one request', async () => {
     const { user, key } = await exhaustedUser();
     const client = new Anthropic({ apiKey: key, baseURL: gateway.url });
-    const error = (await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 300, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    const error = (await client.messages
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 300, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect(error.status).toBe(402);
     expect(error.type).toBe('billing_error');
@@ -145,14 +156,18 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
   it('ai + @ai-sdk/anthropic (generateText): APICallError, not retryable, with the message and data.error.type; one request', async () => {
     const { user, key } = await exhaustedUser();
     const anthropic = createAnthropic({ apiKey: key, baseURL: `${gateway.url}/v1` });
-    const error = await generateText({ model: anthropic('claude-sonnet-4-6'), prompt: 'Hi', maxOutputTokens: 300 }).catch((e: unknown) => e);
+    const error = await generateText({ model: anthropic('claude-sonnet-4-6'), prompt: 'Hi', maxOutputTokens: 300 }).catch(
+      (e: unknown) => e,
+    );
     expect(APICallError.isInstance(error)).toBe(true);
     const call = error as APICallError;
     expect(call.statusCode).toBe(402);
     expect(call.isRetryable).toBe(false);
     expect(call.message).toMatch(BUDGET_MESSAGE);
     expect(call.data).toMatchObject({ type: 'error', error: { type: 'billing_error' } });
-    expect(JSON.parse(call.responseBody!)).toMatchObject({ error: { details: { error_code: 'budget_exceeded', reason: 'user_token_limit_exceeded' } } });
+    expect(JSON.parse(call.responseBody!)).toMatchObject({
+      error: { details: { error_code: 'budget_exceeded', reason: 'user_token_limit_exceeded' } },
+    });
     const lines = await requestsOf(gateway, key, user);
     expect(rejected(lines)).toHaveLength(1);
     expect(rejected(lines)[0]).toMatchObject({ route: '/v1/messages' });
@@ -162,7 +177,12 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
     const { user, key } = await exhaustedUser();
     const openai = createOpenAI({ apiKey: key, baseURL: `${gateway.url}/v1` });
     const errors: unknown[] = [];
-    const result = streamText({ model: openai.chat('gpt-4o-mini'), prompt: 'Hi', maxOutputTokens: 300, onError: ({ error }) => void errors.push(error) });
+    const result = streamText({
+      model: openai.chat('gpt-4o-mini'),
+      prompt: 'Hi',
+      maxOutputTokens: 300,
+      onError: ({ error }) => void errors.push(error),
+    });
     let text = '';
     for await (const delta of result.textStream) text += delta;
     expect(text).toBe('');
@@ -189,7 +209,8 @@ describe.each(['express', 'fastify'] as const)('real SDK clients read the gatewa
     const user = `${platform}-tight`;
     const key = await createKey(gateway.url, user, 'tight');
     const bare = new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
-    const ask = (client: OpenAI) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5 });
+    const ask = (client: OpenAI) =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5 });
     await ask(bare);
     const error = (await ask(bare).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error.status).toBe(429);
@@ -237,7 +258,12 @@ describe('BUDGET_EXHAUSTED_STATUS=429 (as OpenAI answers insufficient_quota): wh
     buildGatewayApp();
     const dir = mkdtempSync(join(tmpdir(), 'sdk-refusals-429-'));
     writeFileSync(join(dir, 'budget.yaml'), CONFIG);
-    gateway = await startGatewayProcess({ PORT: '0', ADMIN_KEY: ADMIN, TOKEN_BUDGET_CONFIG: join(dir, 'budget.yaml'), BUDGET_EXHAUSTED_STATUS: '429' });
+    gateway = await startGatewayProcess({
+      PORT: '0',
+      ADMIN_KEY: ADMIN,
+      TOKEN_BUDGET_CONFIG: join(dir, 'budget.yaml'),
+      BUDGET_EXHAUSTED_STATUS: '429',
+    });
   }, 120_000);
   afterAll(() => gateway?.stop());
 
@@ -272,7 +298,10 @@ describe('BUDGET_EXHAUSTED_STATUS=429 (as OpenAI answers insufficient_quota): wh
   it('the Vercel AI SDK retries any 429 (it decides by status alone): 3 requests, then RetryError; why the default is 402', async () => {
     const { user, key } = await exhaustedUser();
     const openai = createOpenAI({ apiKey: key, baseURL: `${gateway.url}/v1` });
-    const error = (await generateText({ model: openai('gpt-4o-mini'), prompt: 'Hi', maxOutputTokens: 300 }).catch((e: unknown) => e)) as { name: string; lastError?: unknown };
+    const error = (await generateText({ model: openai('gpt-4o-mini'), prompt: 'Hi', maxOutputTokens: 300 }).catch((e: unknown) => e)) as {
+      name: string;
+      lastError?: unknown;
+    };
     expect(error.name).toBe('AI_RetryError');
     expect(APICallError.isInstance(error.lastError)).toBe(true);
     expect((error.lastError as APICallError).message).toMatch(BUDGET_MESSAGE);

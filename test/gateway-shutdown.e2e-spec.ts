@@ -4,7 +4,13 @@ import { buildGatewayApp, GatewayProcess, startGatewayProcess } from './fixtures
 import { readSse } from './fixtures/sse-client';
 import { freePort, RedisServerHandle, startRedisServer } from './setup/redis-server';
 
-const streamed = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 30, stream: true, stream_options: { include_usage: true } };
+const streamed = {
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Hi' }],
+  max_tokens: 30,
+  stream: true,
+  stream_options: { include_usage: true },
+};
 const REPLY = 'This is the mock upstream.';
 
 const openStream = (gateway: GatewayProcess) =>
@@ -34,7 +40,13 @@ describe.each(['express', 'fastify'])('graceful shutdown of the gateway process 
   it('finishes the stream in flight, commits its usage, refuses new connections and exits 0', async () => {
     const before = await usageOfAlice();
     const port = await freePort();
-    const gateway = await startGatewayProcess({ PLATFORM: platform, PORT: String(port), REDIS_URL: redis.url, MOCK_STREAM_DELAY_MS: '150', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const gateway = await startGatewayProcess({
+      PLATFORM: platform,
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      MOCK_STREAM_DELAY_MS: '150',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
     try {
       const response = await openStream(gateway);
       expect(response.status).toBe(200);
@@ -48,7 +60,9 @@ describe.each(['express', 'fastify'])('graceful shutdown of the gateway process 
         return true;
       });
       await signalled;
-      const chunks = events.filter((e) => e.data !== '[DONE]').map((e) => JSON.parse(e.data) as { choices: { delta: { content?: string } }[]; usage: { total_tokens: number } | null });
+      const chunks = events
+        .filter((e) => e.data !== '[DONE]')
+        .map((e) => JSON.parse(e.data) as { choices: { delta: { content?: string } }[]; usage: { total_tokens: number } | null });
       expect(events.at(-1)?.data).toBe('[DONE]');
       expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(REPLY);
       const usage = chunks.at(-1)!.usage!;
@@ -67,7 +81,13 @@ describe.each(['express', 'fastify'])('graceful shutdown of the gateway process 
 
   it('refuses a request that arrives after SIGTERM while a stream is still running', async () => {
     const port = await freePort();
-    const gateway = await startGatewayProcess({ PLATFORM: platform, PORT: String(port), REDIS_URL: redis.url, MOCK_STREAM_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const gateway = await startGatewayProcess({
+      PLATFORM: platform,
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      MOCK_STREAM_DELAY_MS: '200',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
     try {
       const response = await openStream(gateway);
       const reading = readSse(response);
@@ -83,7 +103,13 @@ describe.each(['express', 'fastify'])('graceful shutdown of the gateway process 
 
   it('cuts a stream that outlasts SHUTDOWN_TIMEOUT_MS, commits what it delivered and leaves nothing reserved', async () => {
     const before = await usageOfAlice();
-    const gateway = await startGatewayProcess({ PLATFORM: platform, PORT: String(await freePort()), REDIS_URL: redis.url, MOCK_STREAM_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '300' });
+    const gateway = await startGatewayProcess({
+      PLATFORM: platform,
+      PORT: String(await freePort()),
+      REDIS_URL: redis.url,
+      MOCK_STREAM_DELAY_MS: '5000',
+      SHUTDOWN_TIMEOUT_MS: '300',
+    });
     try {
       const response = await openStream(gateway);
       const reading = readSse(response);

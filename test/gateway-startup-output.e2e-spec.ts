@@ -10,7 +10,12 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 /** Runs main.js under a pseudo-terminal (util-linux `script`), so its stdout is a TTY; resolves with the output once `until` is seen. */
 function startOnTerminal(until: RegExp): Promise<{ child: ChildProcess; output: string }> {
   const command = `PORT=0 ADMIN_KEY= ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)}`;
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`not seen within 30 s: ${until}; output:\n${output}`)), 30_000);

@@ -36,7 +36,9 @@ describe.each(PLATFORMS)('example gateway streaming on %s', (platform) => {
 
   it('streams Anthropic messages to the Anthropic SDK and charges message_start input plus message_delta output', async () => {
     const client = new Anthropic({ apiKey: 'sk-demo-bob', baseURL: t.url, maxRetries: 0 });
-    const message = await client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    const message = await client.messages
+      .stream({ model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] })
+      .finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'This is the mock upstream.' });
     expect(message.usage).toMatchObject({ output_tokens: 20 });
     expect(message.usage.input_tokens).toBeGreaterThan(0);

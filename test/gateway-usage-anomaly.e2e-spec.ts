@@ -16,7 +16,11 @@ describe.each(PLATFORMS)('the gateway in front of an upstream reporting implausi
 
   beforeAll(async () => {
     await upstream.start();
-    t = await startGateway(platform, { UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, MONTHLY_TOKENS_PER_USER: '100000' }, { keys: testKeys('anomaly'), log: { level: 'silent' } });
+    t = await startGateway(
+      platform,
+      { UPSTREAM_OPENAI_URL: `${upstream.url}/v1`, MONTHLY_TOKENS_PER_USER: '100000' },
+      { keys: testKeys('anomaly'), log: { level: 'silent' } },
+    );
   });
   afterAll(async () => {
     await t?.close();
@@ -24,7 +28,11 @@ describe.each(PLATFORMS)('the gateway in front of an upstream reporting implausi
   });
 
   it('charges prompt_tokens 5,000,000,000,000 at its bound, counts it in /metrics, and keeps serving the user', async () => {
-    upstream.reportUsage = (call) => ({ prompt_tokens: 5_000_000_000_000, completion_tokens: call.outputTokens, total_tokens: 5_000_000_000_000 + call.outputTokens });
+    upstream.reportUsage = (call) => ({
+      prompt_tokens: 5_000_000_000_000,
+      completion_tokens: call.outputTokens,
+      total_tokens: 5_000_000_000_000 + call.outputTokens,
+    });
     const res = await post(`${t.url}/v1/chat/completions`, chat, key);
     expect(res.status).toBe(200);
     const prompt = upstream.calls[0].inputTokens;

@@ -9,7 +9,11 @@ const o = (...texts: string[]) => texts.reduce((sum, text) => sum + o200k.encode
 const CHAT_PROMPT = 3 + 3 + o('user', 'Say hello in twelve words.');
 /** Claude: the o200k_base count of role and content plus 20%, and the same framing. */
 const CLAUDE_PROMPT = 3 + 3 + Math.ceil(o('user', 'Hi') * 1.2);
-const chat = (maxTokens: number) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in twelve words.' }], max_tokens: maxTokens });
+const chat = (maxTokens: number) => ({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello in twelve words.' }],
+  max_tokens: maxTokens,
+});
 
 describe.each(PLATFORMS)('example gateway on %s', (platform) => {
   let t: TestApp;
@@ -18,7 +22,9 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
   beforeAll(async () => {
     process.env.MONTHLY_TOKENS_PER_USER = '1000';
     delete process.env.REDIS_URL; // the gateway's zero-config default: in-memory budgets
-    t = await startApp(platform, { imports: [AppModule.register({ keys: { ...DEMO_KEYS, 'sk-carol': { id: 'carol', tenantId: 'demo' } } })] });
+    t = await startApp(platform, {
+      imports: [AppModule.register({ keys: { ...DEMO_KEYS, 'sk-carol': { id: 'carol', tenantId: 'demo' } } })],
+    });
   });
   afterAll(async () => {
     process.env = env;
@@ -35,7 +41,11 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
   });
 
   it('serves Anthropic messages and counts their usage', async () => {
-    const res = await post(`${t.url}/v1/messages`, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 20 }, { 'x-api-key': 'sk-demo-bob' });
+    const res = await post(
+      `${t.url}/v1/messages`,
+      { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 20 },
+      { 'x-api-key': 'sk-demo-bob' },
+    );
     expect(res.status).toBe(200);
     expect(res.body.usage).toMatchObject({ input_tokens: CLAUDE_PROMPT, output_tokens: 20 });
     const budget = await get(`${t.url}/v1/budget`, { 'x-api-key': 'sk-demo-bob' });
@@ -50,14 +60,20 @@ describe.each(PLATFORMS)('example gateway on %s', (platform) => {
     const output = Math.max(256, Math.floor(0.25 * (left - CHAT_PROMPT)));
     expect(lowered.body.usage).toEqual({ prompt_tokens: CHAT_PROMPT, completion_tokens: output, total_tokens: CHAT_PROMPT + output });
     const used = CHAT_PROMPT + 100 + CHAT_PROMPT + output;
-    const res = await post(`${t.url}/v1/chat/completions`, { ...chat(900), messages: [{ role: 'user', content: 'hello '.repeat(800) }] }, alice);
+    const res = await post(
+      `${t.url}/v1/chat/completions`,
+      { ...chat(900), messages: [{ role: 'user', content: 'hello '.repeat(800) }] },
+      alice,
+    );
     expect(res.status).toBe(402);
     expect(res.headers.get('x-should-retry')).toBe('false');
-    expect(res.body).toMatchObject({ error: { type: 'insufficient_quota', code: 'budget_exceeded', param: null, reason: 'user_token_limit_exceeded', used, limit: 1000 } });
+    expect(res.body).toMatchObject({
+      error: { type: 'insufficient_quota', code: 'budget_exceeded', param: null, reason: 'user_token_limit_exceeded', used, limit: 1000 },
+    });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  it('limits each demo key at its tier\'s rate: alice free, bob pro', async () => {
+  it("limits each demo key at its tier's rate: alice free, bob pro", async () => {
     const aliceRes = await post(`${t.url}/v1/chat/completions`, chat(1), alice);
     expect(aliceRes.headers.get('x-ratelimit-limit')).toBe('20');
     const bobRes = await post(`${t.url}/v1/chat/completions`, chat(1), { authorization: 'Bearer sk-demo-bob' });

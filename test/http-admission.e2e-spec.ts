@@ -43,7 +43,15 @@ describe.each(PLATFORMS)('HTTP admission on %s', (platform) => {
   });
 
   it.each([
-    ['Anthropic', { type: 'message', model: 'claude-sonnet-4-5', usage: { input_tokens: 25, cache_creation_input_tokens: 100, cache_read_input_tokens: 50, output_tokens: 15 } }, 190],
+    [
+      'Anthropic',
+      {
+        type: 'message',
+        model: 'claude-sonnet-4-5',
+        usage: { input_tokens: 25, cache_creation_input_tokens: 100, cache_read_input_tokens: 50, output_tokens: 15 },
+      },
+      190,
+    ],
     ['Gemini', { usageMetadata: { promptTokenCount: 11, candidatesTokenCount: 227, thoughtsTokenCount: 22, totalTokenCount: 260 } }, 260],
     ['Ollama', { model: 'llama3.2', done: true, done_reason: 'stop', prompt_eval_count: 26, eval_count: 298 }, 324],
     ['OpenAI responses', { object: 'response', usage: { input_tokens: 36, output_tokens: 87, total_tokens: 123 } }, 123],

@@ -25,7 +25,11 @@ async function scriptCalls(): Promise<number> {
 
 describe.each(STORAGE_KINDS)('5,000 lapsed holds on one counter (%s)', (kind) => {
   const clock = new TestClock(Date.parse('2026-11-23T10:00:00Z'));
-  const env = useBudgetService(kind, { clock: clock.read, leaseMs: LEASE_MS, budgets: [{ scope: 'user', period: 'month', tokens: 10_000 }] });
+  const env = useBudgetService(kind, {
+    clock: clock.read,
+    leaseMs: LEASE_MS,
+    budgets: [{ scope: 'user', period: 'month', tokens: 10_000 }],
+  });
 
   beforeEach(() => clock.set('2026-11-23T10:00:00Z'));
 

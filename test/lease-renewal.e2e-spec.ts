@@ -23,7 +23,10 @@ class LiveController {
 
   private stream(headers: Record<string, string>) {
     const knobs = Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('x-fake-')));
-    return this.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Go on' }], stream: true }, { headers: knobs });
+    return this.openai.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Go on' }], stream: true },
+      { headers: knobs },
+    );
   }
 
   @Post('live')
@@ -85,7 +88,12 @@ describe.each(PLATFORMS)(`holds of live calls on %s (lease ${LEASE_MS} ms)`, (pl
   const open = (path: string, user: string, signal?: AbortSignal) =>
     path.endsWith('-sse')
       ? fetch(`${t.url}/${path}`, { headers: { 'x-user': user, ...FLOWING }, signal })
-      : fetch(`${t.url}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': user, ...FLOWING }, body: '{}', signal });
+      : fetch(`${t.url}/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-user': user, ...FLOWING },
+          body: '{}',
+          signal,
+        });
 
   it('never-ending streams keep their holds across many lease periods; nothing past the budget is admitted meanwhile', async () => {
     const user = `${platform}-live`;
@@ -114,7 +122,9 @@ describe.each(PLATFORMS)(`holds of live calls on %s (lease ${LEASE_MS} ms)`, (pl
     }
     // the streams were flowing the whole time
     for (const at of lastChunkAt) expect(at).toBeGreaterThan(start + 3.5 * LEASE_MS);
-    console.log(`${platform}: 3 streams held 900 of 1000 for ${Date.now() - start} ms (lease ${LEASE_MS} ms); ${refusedMeanwhile} calls refused meanwhile`);
+    console.log(
+      `${platform}: 3 streams held 900 of 1000 for ${Date.now() - start} ms (lease ${LEASE_MS} ms); ${refusedMeanwhile} calls refused meanwhile`,
+    );
     aborts.forEach((abort) => abort.abort());
     await Promise.all(reading);
     await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 10_000);
@@ -126,28 +136,31 @@ describe.each(PLATFORMS)(`holds of live calls on %s (lease ${LEASE_MS} ms)`, (pl
     expect(budgets.settlement.kept).toBe(0);
   });
 
-  it.each(['bounded', 'bounded-sse'])('%s: a stream past maxCallDurationMs ends with call_duration_exceeded, charged what it streamed', async (path) => {
-    const user = `${platform}-${path}`;
-    const startedAt = Date.now();
-    const response = await open(path, user);
-    expect(response.status).toBeLessThan(300);
-    const events = await readSse(response);
-    const endedAt = Date.now();
-    const last = events[events.length - 1];
-    expect(last.event ?? JSON.parse(last.data).type).toBe('call_duration_exceeded');
-    expect(JSON.parse(last.data)).toMatchObject({ error: 'call_duration_exceeded' });
-    expect(endedAt - startedAt).toBeGreaterThanOrEqual(1_500);
-    expect(endedAt - startedAt).toBeLessThan(1_500 + 5_000);
-    const streamedChunks = events.length - 1;
-    expect(streamedChunks).toBeGreaterThan(3);
-    await eventually(async () => (await budgets.getUsage(user))[0].requests === 1, 5_000);
-    const [usage] = await budgets.getUsage(user);
-    expect(usage.reserved).toBe(0);
-    // the prompt's estimate plus the streamed output (one token per chunk word at least), under the hold
-    expect(usage.used).toBeGreaterThan(ESTIMATE.inputTokens + streamedChunks / 2);
-    expect(usage.used).toBeLessThanOrEqual(ESTIMATE.inputTokens + ESTIMATE.outputTokens);
-    await eventually(async () => upstream.openStreams === 0, 5_000);
-  });
+  it.each(['bounded', 'bounded-sse'])(
+    '%s: a stream past maxCallDurationMs ends with call_duration_exceeded, charged what it streamed',
+    async (path) => {
+      const user = `${platform}-${path}`;
+      const startedAt = Date.now();
+      const response = await open(path, user);
+      expect(response.status).toBeLessThan(300);
+      const events = await readSse(response);
+      const endedAt = Date.now();
+      const last = events[events.length - 1];
+      expect(last.event ?? JSON.parse(last.data).type).toBe('call_duration_exceeded');
+      expect(JSON.parse(last.data)).toMatchObject({ error: 'call_duration_exceeded' });
+      expect(endedAt - startedAt).toBeGreaterThanOrEqual(1_500);
+      expect(endedAt - startedAt).toBeLessThan(1_500 + 5_000);
+      const streamedChunks = events.length - 1;
+      expect(streamedChunks).toBeGreaterThan(3);
+      await eventually(async () => (await budgets.getUsage(user))[0].requests === 1, 5_000);
+      const [usage] = await budgets.getUsage(user);
+      expect(usage.reserved).toBe(0);
+      // the prompt's estimate plus the streamed output (one token per chunk word at least), under the hold
+      expect(usage.used).toBeGreaterThan(ESTIMATE.inputTokens + streamedChunks / 2);
+      expect(usage.used).toBeLessThanOrEqual(ESTIMATE.inputTokens + ESTIMATE.outputTokens);
+      await eventually(async () => upstream.openStreams === 0, 5_000);
+    },
+  );
 
   it('a handler still running past maxCallDurationMs is answered 504 and charged its estimate', async () => {
     const user = `${platform}-hangs`;

@@ -46,7 +46,9 @@ describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
   it('releases on failure inside track() and commits the usage read from the result', async () => {
     await expect(env.budgets.track('u', async () => Promise.reject(new Error('boom')), { estimate: 300 })).rejects.toThrow('boom');
     expect((await usage('u'))[0]).toMatchObject({ used: 0, reserved: 0 });
-    const result = await env.budgets.track('u', async () => ({ usage: { prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 } }), { estimate: 300 });
+    const result = await env.budgets.track('u', async () => ({ usage: { prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 } }), {
+      estimate: 300,
+    });
     expect(result.usage.total_tokens).toBe(33);
     expect((await usage('u'))[0]).toMatchObject({ used: 33, reserved: 0 });
   });
@@ -83,7 +85,9 @@ describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
       ['global:day', 50],
       ['user:hour', 50],
     ]);
-    await expect(env.budgets.reserve('u', 1, { rules: [{ scope: 'user', tokens: -1 }] })).rejects.toThrow('budgets[0].tokens: must be a non-negative integer');
+    await expect(env.budgets.reserve('u', 1, { rules: [{ scope: 'user', tokens: -1 }] })).rejects.toThrow(
+      'budgets[0].tokens: must be a non-negative integer',
+    );
   });
 
   it('refuses a bad per-call lease and changes nothing', async () => {
@@ -110,7 +114,12 @@ describe.each(STORAGE_KINDS)('reservations and leases on %s', (kind) => {
   it('check() reports without reserving', async () => {
     await env.budgets.record('u', 700);
     expect(await env.budgets.check('u', 300)).toMatchObject({ allowed: true, used: 700, limit: 1_000, remaining: 300 });
-    expect(await env.budgets.check('u', 301)).toMatchObject({ allowed: false, reason: 'user_token_limit_exceeded', scope: 'user', remaining: 300 });
+    expect(await env.budgets.check('u', 301)).toMatchObject({
+      allowed: false,
+      reason: 'user_token_limit_exceeded',
+      scope: 'user',
+      remaining: 300,
+    });
     expect((await usage('u'))[0]).toMatchObject({ reserved: 0 });
   });
 
@@ -136,7 +145,11 @@ describe('track() when the commit fails', () => {
     const env = await budgetService({ storage, budgets: [{ scope: 'user', tokens: 1_000 }] });
     try {
       let calls = 0;
-      const result = await env.budgets.track('u', async () => ({ calls: ++calls, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }), { estimate: 10 });
+      const result = await env.budgets.track(
+        'u',
+        async () => ({ calls: ++calls, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }),
+        { estimate: 10 },
+      );
       expect(result.calls).toBe(1);
       expect((await env.budgets.getUsage('u'))[0]).toMatchObject({ used: 0, reserved: 10 });
     } finally {

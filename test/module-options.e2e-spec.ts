@@ -86,12 +86,37 @@ describe('TokenBudgetModule options', () => {
 
   it.each([
     [{ budgets: [{ scope: 'user', tokens: '100' }] }, 'budgets[0].tokens: must be a non-negative integer'],
-    [{ budgets: [{ scope: 'user', tokens: 1 }, { scope: 'user', period: 'fortnight' }] }, 'budgets[1].period: must be one of: minute, hour, day, week, month, lifetime'],
+    [
+      {
+        budgets: [
+          { scope: 'user', tokens: 1 },
+          { scope: 'user', period: 'fortnight' },
+        ],
+      },
+      'budgets[1].period: must be one of: minute, hour, day, week, month, lifetime',
+    ],
     [{ budgets: [{ scope: 'org', tokens: 1 }] }, 'budgets[0].scope: must be one of: user, tenant, key, session, feature, global'],
-    [{ budgets: [{ scope: 'user', tokens: 1, timezone: 'Mars/Base' }] }, "budgets[0].timezone: must be an IANA time zone such as 'UTC' or 'Europe/Paris'"],
-    [{ budgets: [{ scope: 'user', tokens: 1, every: '15 minutes' }] }, "budgets[0].every: must be a positive duration such as '30s', '15m', '6h' or '2d'"],
-    [{ budgets: [{ scope: 'user', tokens: 1, rollover: { maxCarryover: -1 } }] }, 'budgets[0].rollover.maxCarryover: must be a non-negative integer'],
-    [{ budgets: [{ scope: 'user', tokens: 1 }, { scope: 'user', tokens: 2 }] }, 'budgets[1]: counts the same tokens as budgets[0]'],
+    [
+      { budgets: [{ scope: 'user', tokens: 1, timezone: 'Mars/Base' }] },
+      "budgets[0].timezone: must be an IANA time zone such as 'UTC' or 'Europe/Paris'",
+    ],
+    [
+      { budgets: [{ scope: 'user', tokens: 1, every: '15 minutes' }] },
+      "budgets[0].every: must be a positive duration such as '30s', '15m', '6h' or '2d'",
+    ],
+    [
+      { budgets: [{ scope: 'user', tokens: 1, rollover: { maxCarryover: -1 } }] },
+      'budgets[0].rollover.maxCarryover: must be a non-negative integer',
+    ],
+    [
+      {
+        budgets: [
+          { scope: 'user', tokens: 1 },
+          { scope: 'user', tokens: 2 },
+        ],
+      },
+      'budgets[1]: counts the same tokens as budgets[0]',
+    ],
     [{ budgets: [{ scope: 'user', rollover: { enabled: true } }] }, 'budgets[0].rollover: needs a token limit'],
     [{ storage: { get: () => 1 } }, 'storage: must be a StorageAdapter'],
     [{ leaseMs: 0 }, 'leaseMs: must be at least 1 (ms)'],
@@ -103,7 +128,9 @@ describe('TokenBudgetModule options', () => {
   });
 
   it('reports every bad field, one line each', async () => {
-    const failure = compile([TokenBudgetModule.forRoot({ keyPrefix: 'a b', budgets: [{ scope: 'user', tokens: -1 }], anonymous: 'yes' } as never)]);
+    const failure = compile([
+      TokenBudgetModule.forRoot({ keyPrefix: 'a b', budgets: [{ scope: 'user', tokens: -1 }], anonymous: 'yes' } as never),
+    ]);
     await expect(failure).rejects.toThrow(
       /Invalid TokenBudgetModule options:\n {2}- keyPrefix: must not contain braces or whitespace\n {2}- budgets\[0\]\.tokens: must be a non-negative integer\n {2}- anonymous: must be 'reject' or 'allow'/,
     );

@@ -71,7 +71,9 @@ describe('six scopes in one script call on a single Redis', () => {
       const subject = { user: 'u', tenant: 't', key: 'k', session: 's', feature: 'chat' };
       await env.budgets.record({ user: 'someone-else', feature: 'other' }, { inputTokens: 0, outputTokens: 15_000, model: 'gpt-4o-mini' }); // global: $0.009 spent
       const before = await evalshaCalls(observer);
-      await expect(env.budgets.reserve(subject, 2_000)).rejects.toMatchObject({ info: { scope: 'global', reason: 'global_cost_limit_exceeded' } });
+      await expect(env.budgets.reserve(subject, 2_000)).rejects.toMatchObject({
+        info: { scope: 'global', reason: 'global_cost_limit_exceeded' },
+      });
       expect(await evalshaCalls(observer)).toBe(before + 1); // one round trip decided all six
       const usages = await env.budgets.getUsage(subject);
       expect(usages.map((u) => u.scope)).toEqual(['user', 'tenant', 'key', 'session', 'feature', 'global']);

@@ -26,7 +26,11 @@ describe.each(SHARED_KINDS)('no overshoot under concurrency on %s', (kind) => {
     const clients = [sharedClient(kind), sharedClient(kind), sharedClient(kind)];
     const apps = await Promise.all(
       ['express', 'fastify', 'express'].map((platform, i) =>
-        startBudgetApp(platform as 'express' | 'fastify', { keyPrefix, storage: new RedisAdapter(clients[i]), budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }] }),
+        startBudgetApp(platform as 'express' | 'fastify', {
+          keyPrefix,
+          storage: new RedisAdapter(clients[i]),
+          budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }],
+        }),
       ),
     );
     try {
@@ -42,7 +46,10 @@ describe.each(SHARED_KINDS)('no overshoot under concurrency on %s', (kind) => {
 
 describe('no overshoot under concurrency in memory', () => {
   it(`admits exactly 100 of ${REQUESTS} concurrent requests on MemoryAdapter in one instance`, async () => {
-    const app = await startBudgetApp('express', { storage: new MemoryAdapter(), budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }] });
+    const app = await startBudgetApp('express', {
+      storage: new MemoryAdapter(),
+      budgets: [{ scope: 'user', period: 'month', tokens: LIMIT }],
+    });
     try {
       expect(await burst([app], 'heavy-user')).toEqual({ 200: 100, 429: REQUESTS - 100 });
       const [usage] = await app.app.get(BudgetService).getUsage('heavy-user');

@@ -28,9 +28,13 @@ describe('README.md: the token-budget commands it shows, run from the repository
   });
 
   // --no-install: the bin npm linked into node_modules/.bin at install time, never a registry lookup
-  it.each(commands.map((c) => [c.command, c] as const))('%s prints what the README shows', (_, { args, output }) => {
-    const run = spawnSync('npx', ['--no-install', ...args], { cwd: ROOT, encoding: 'utf8' });
-    expect(`${run.stdout}${run.stderr}`.trimEnd()).toBe(output);
-    expect(run.status).toBe(output.includes('problem') ? 1 : 0);
-  }, 60_000);
+  it.each(commands.map((c) => [c.command, c] as const))(
+    '%s prints what the README shows',
+    (_, { args, output }) => {
+      const run = spawnSync('npx', ['--no-install', ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(`${run.stdout}${run.stderr}`.trimEnd()).toBe(output);
+      expect(run.status).toBe(output.includes('problem') ? 1 : 0);
+    },
+    60_000,
+  );
 });

@@ -11,7 +11,17 @@ import * as library from 'nestjs-token-budget';
 import { BudgetService, RedisAdapter, TierThrottlerStorage, TokenBudgetModule } from 'nestjs-token-budget';
 import { PLATFORMS } from './fixtures/create-app';
 import { readFileSync } from 'node:fs';
-import { configuringCalls, configuringSnippets, isWholeFile, laidInto, libraryFileOf, readmeSnippets, ROOT, Snippet, withoutEllipses } from './fixtures/readme-snippets';
+import {
+  configuringCalls,
+  configuringSnippets,
+  isWholeFile,
+  laidInto,
+  libraryFileOf,
+  readmeSnippets,
+  ROOT,
+  Snippet,
+  withoutEllipses,
+} from './fixtures/readme-snippets';
 import { redisUrl, testRedis, uniquePrefix } from './fixtures/storages';
 
 /** What the README's snippets take as the reader's own: declared, so the rest is checked for real. */
@@ -25,7 +35,9 @@ type ChatDto = { model: string; messages: { role: string; content: string }[]; m
 `;
 
 const FRAGMENT_IMPORTS = [
-  `import { ${Object.keys(library).filter((name) => /^[A-Z]/.test(name) || name.startsWith('load')).join(', ')} } from 'nestjs-token-budget';`,
+  `import { ${Object.keys(library)
+    .filter((name) => /^[A-Z]/.test(name) || name.startsWith('load'))
+    .join(', ')} } from 'nestjs-token-budget';`,
   `import { ConfigModule, ConfigService } from '@nestjs/config';`,
   `import { ThrottlerModule } from '@nestjs/throttler';`,
   `import Redis from 'ioredis';`,
@@ -40,7 +52,11 @@ function sourceOf(snippet: Snippet): string {
 
 /** Type-checks every configuring snippet in one program (the repo's compiler options). */
 function compileSnippets(snippets: Snippet[]): Map<Snippet, string[]> {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  )!;
   const files = new Map<string, Snippet>(snippets.map((s) => [join(ROOT, 'test', `readme-line-${s.line}.ts`), s]));
   const globals = join(ROOT, 'test', 'readme-readers-own.d.ts');
   const host = ts.createCompilerHost(config.options);
@@ -58,7 +74,8 @@ function compileSnippets(snippets: Snippet[]): Map<Snippet, string[]> {
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const snippet = diagnostic.file && files.get(diagnostic.file.fileName);
     const text = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
-    if (snippet) problems.get(snippet)!.push(`line ${diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}: ${text}`);
+    if (snippet)
+      problems.get(snippet)!.push(`line ${diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}: ${text}`);
     else throw new Error(`outside the snippets: ${diagnostic.file?.fileName ?? ''} ${text}`);
   }
   return problems;
@@ -80,7 +97,9 @@ describe('README.md: every snippet that configures the module', () => {
   it('compiles (the module-configuring calls of each fragment, whole examples as they are)', () => {
     const snippets = configuringSnippets();
     expect(snippets.length).toBeGreaterThanOrEqual(10);
-    const failed = [...compileSnippets(snippets)].filter(([, problems]) => problems.length).map(([s, problems]) => `README.md:${s.line}\n  ${problems.join('\n  ')}`);
+    const failed = [...compileSnippets(snippets)]
+      .filter(([, problems]) => problems.length)
+      .map(([s, problems]) => `README.md:${s.line}\n  ${problems.join('\n  ')}`);
     expect(failed).toEqual([]);
   }, 120_000);
 });
@@ -91,13 +110,21 @@ describe('README.md: every snippet that configures the module', () => {
  * provider must fit.
  */
 function compileInPlace(snippets: Snippet[]): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  )!;
   const files = new Map<string, { text: string; line: number }>();
   for (const snippet of snippets) {
     const target = libraryFileOf(snippet);
     if (!target) throw new Error(`README.md:${snippet.line} is not a library file`);
     if (!target.laid) files.set(target.path, { text: snippet.code, line: snippet.line });
-    else files.set(target.path, { text: laidInto(files.get(target.path)?.text ?? readFileSync(target.path, 'utf8'), snippet.code), line: snippet.line });
+    else
+      files.set(target.path, {
+        text: laidInto(files.get(target.path)?.text ?? readFileSync(target.path, 'utf8'), snippet.code),
+        line: snippet.line,
+      });
   }
   const host = ts.createCompilerHost(config.options);
   const read = host.getSourceFile.bind(host);
@@ -110,7 +137,9 @@ function compileInPlace(snippets: Snippet[]): string[] {
   const roots = [...files.keys(), join(ROOT, 'libs/token-budget/src/index.ts')];
   const program = ts.createProgram(roots, { ...config.options, noEmit: true, noUnusedLocals: false }, host);
   return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${files.has(d.file.fileName) ? `README.md:${files.get(d.file.fileName)!.line} as ` : ''}${d.file.fileName.slice(ROOT.length + 1)}` : '';
+    const where = d.file
+      ? `${files.has(d.file.fileName) ? `README.md:${files.get(d.file.fileName)!.line} as ` : ''}${d.file.fileName.slice(ROOT.length + 1)}`
+      : '';
     return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
   });
 }
@@ -120,7 +149,9 @@ describe('README.md: the snippets that are library files', () => {
 
   it('"Adding a provider" shows a usage file, a request-body file and their list lines', () => {
     const targets = inPlace.map((s) => libraryFileOf(s)!.path.slice(ROOT.length + 1));
-    expect(targets).toEqual(expect.arrayContaining(['libs/token-budget/src/usage/providers.ts', 'libs/token-budget/src/estimation/request-shapes.ts']));
+    expect(targets).toEqual(
+      expect.arrayContaining(['libs/token-budget/src/usage/providers.ts', 'libs/token-budget/src/estimation/request-shapes.ts']),
+    );
     expect(inPlace.filter((s) => !libraryFileOf(s)!.laid)).toHaveLength(2);
   });
 
@@ -151,7 +182,11 @@ describe.each(PLATFORMS)('README.md "plain throttler limits on shared storage", 
     const throttler = evaluate(call, { ThrottlerModule, TokenBudgetModule, TierThrottlerStorage });
     const module = (imports: unknown[]) => ({ module: class ReadmeThrottlerModule {}, imports, controllers: [PlainController] });
     // not isGlobal: the bare TokenBudgetModule the snippet imports reaches the configured module's storage
-    app = await NestFactory.create(module([TokenBudgetModule.forRoot({ storage: new RedisAdapter(client), keyPrefix }), throttler]) as never, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false });
+    app = await NestFactory.create(
+      module([TokenBudgetModule.forRoot({ storage: new RedisAdapter(client), keyPrefix }), throttler]) as never,
+      platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+      { logger: false },
+    );
     await app.listen(0, '127.0.0.1');
   });
   afterAll(async () => {
@@ -179,8 +214,19 @@ describe('README.md "Module options, sync and async", booted as written', () => 
     const configured = evaluate(call, { TokenBudgetModule, ConfigModule, ConfigService, RedisAdapter, Redis });
     @Controller()
     class Elsewhere {}
-    const elsewhere = { module: class ElsewhereModule {}, controllers: [Elsewhere], providers: [{ provide: 'usage', useFactory: (b: BudgetService) => b, inject: [BudgetService] }] };
-    const root = { module: class ReadmeOptionsModule {}, imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ REDIS_URL: redisUrl(), MONTHLY_TOKENS: '5000' })] }), configured, elsewhere] };
+    const elsewhere = {
+      module: class ElsewhereModule {},
+      controllers: [Elsewhere],
+      providers: [{ provide: 'usage', useFactory: (b: BudgetService) => b, inject: [BudgetService] }],
+    };
+    const root = {
+      module: class ReadmeOptionsModule {},
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ REDIS_URL: redisUrl(), MONTHLY_TOKENS: '5000' })] }),
+        configured,
+        elsewhere,
+      ],
+    };
     const app = await NestFactory.createApplicationContext(root as never, { logger: false });
     const storage = app.get(library.StorageAdapter, { strict: false });
     try {

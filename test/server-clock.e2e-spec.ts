@@ -1,6 +1,13 @@
 import { Test } from '@nestjs/testing';
 import type { Cluster, Redis } from 'ioredis';
-import { BudgetExceededException, BudgetService, RedisAdapter, Reservation, TierThrottlerStorage, TokenBudgetModule } from 'nestjs-token-budget';
+import {
+  BudgetExceededException,
+  BudgetService,
+  RedisAdapter,
+  Reservation,
+  TierThrottlerStorage,
+  TokenBudgetModule,
+} from 'nestjs-token-budget';
 import { makeStorage, SHARED_KINDS, sharedClient, uniquePrefix } from './fixtures/storages';
 
 const SKEW_MS = 120_000;
@@ -108,7 +115,15 @@ describe('a lease on the server clock', () => {
   it('lapses by the server’s time: a hold made with a 1 s lease is gone from reads once the server passed it', async () => {
     const store = makeStorage('redis');
     const moduleRef = await Test.createTestingModule({
-      imports: [TokenBudgetModule.forRoot({ storage: store.storage, keyPrefix: uniquePrefix(), clock: () => 0, leaseMs: 1_000, budgets: [{ scope: 'user', period: 'month', tokens: 100 }] })],
+      imports: [
+        TokenBudgetModule.forRoot({
+          storage: store.storage,
+          keyPrefix: uniquePrefix(),
+          clock: () => 0,
+          leaseMs: 1_000,
+          budgets: [{ scope: 'user', period: 'month', tokens: 100 }],
+        }),
+      ],
     }).compile();
     moduleRef.useLogger(false);
     await moduleRef.init();

@@ -13,7 +13,11 @@ describe.each(PLATFORMS)('@Sse() route whose client leaves mid-stream on %s', (p
   let t: TestApp;
   beforeAll(async () => {
     upstream = await new FakeProvider().start();
-    t = await startStreamApp(platform, upstream.url, { clock: clock.read, leaseMs: 60_000, budgets: [{ scope: 'user', period: 'day', tokens: 1_000_000 }] });
+    t = await startStreamApp(platform, upstream.url, {
+      clock: clock.read,
+      leaseMs: 60_000,
+      budgets: [{ scope: 'user', period: 'day', tokens: 1_000_000 }],
+    });
   });
   afterAll(async () => {
     t?.app.getHttpServer().closeAllConnections();

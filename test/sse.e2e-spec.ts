@@ -75,7 +75,9 @@ describe('@Sse() stream that fails after usage arrived', () => {
   it('commits the usage it saw instead of releasing', async () => {
     const t = await startBudgetApp('express', { budgets: [{ scope: 'user', period: 'day', tokens: 1_000 }] }, [StreamController]);
     try {
-      await fetch(`${t.url}/fails-after-usage`, { headers: { 'x-user': 'sse-3' } }).then((r) => r.text()).catch(() => undefined);
+      await fetch(`${t.url}/fails-after-usage`, { headers: { 'x-user': 'sse-3' } })
+        .then((r) => r.text())
+        .catch(() => undefined);
       const budgets = t.app.get(BudgetService);
       await eventually(async () => (await budgets.getUsage('sse-3'))[0].reserved === 0);
       expect((await budgets.getUsage('sse-3'))[0]).toMatchObject({ used: 11 });

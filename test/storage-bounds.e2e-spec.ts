@@ -48,8 +48,12 @@ describe.each(STORAGE_KINDS)('figures near 2^53 on %s', (kind) => {
 
   it('refuses an amount past 2^53 - 1 before writing anything', async () => {
     const c = counter(0);
-    await expect(Promise.resolve().then(() => storage.commit({ id: 'x', counters: [c], amount: MAX + 1, cost: 0, now }))).rejects.toThrow(InvalidUsageError);
-    await expect(Promise.resolve().then(() => storage.reserve({ id: 'y', counters: [c], amount: 0, cost: 2 ** 60, leaseUntil: now + 1, now }))).rejects.toThrow(InvalidUsageError);
+    await expect(Promise.resolve().then(() => storage.commit({ id: 'x', counters: [c], amount: MAX + 1, cost: 0, now }))).rejects.toThrow(
+      InvalidUsageError,
+    );
+    await expect(
+      Promise.resolve().then(() => storage.reserve({ id: 'y', counters: [c], amount: 0, cost: 2 ** 60, leaseUntil: now + 1, now })),
+    ).rejects.toThrow(InvalidUsageError);
     expect((await storage.read([c], now))[0]).toMatchObject({ used: 0, reserved: 0, requests: 0 });
   });
 });

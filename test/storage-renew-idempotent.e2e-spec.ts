@@ -127,7 +127,9 @@ describe.each(['memory', 'redis'] as const)('a storage adapter without renew (%s
       budgets: [{ scope: 'user', period: 'day', tokens: 100 }],
     });
     try {
-      const result = await env.budgets.track('u', async () => ({ usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } }), { estimate: 50 });
+      const result = await env.budgets.track('u', async () => ({ usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } }), {
+        estimate: 50,
+      });
       expect(result.usage.total_tokens).toBe(12);
       const held = await env.budgets.reserve('u', 40);
       held.keepAlive(); // nothing to renew with: a no-op, never an error

@@ -16,24 +16,34 @@ describe.each(PLATFORMS)('a POST stream route whose client leaves before the ups
     await upstream.close();
   });
 
-  it.each(['v1/chat/completions', 'raw/chat'])('%s: the stream that arrives after the client left is aborted and its hold settled', async (path) => {
-    const user = `${platform}-${path}-post-leaves-early`;
-    const id = `${user}-${Date.now()}`;
-    const abort = new AbortController();
-    const pending = fetch(`${t.url}/${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user': user, 'x-fake-id': id, 'x-fake-response-delay-ms': '300', 'x-fake-chunks': '100', 'x-fake-delay-ms': '20' },
-      body: JSON.stringify({ stream: true }),
-      signal: abort.signal,
-    }).catch(() => undefined);
-    const budgets = t.app.get(BudgetService);
-    await eventually(async () => (await budgets.getUsage(user))[0].reserved > 0);
-    abort.abort();
-    await pending;
-    await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 10_000);
-    await eventually(async () => upstream.sent.has(id) && !upstream.openStreams, 5_000);
-    expect(upstream.sent.get(id)!.length).toBeLessThan(20);
-  });
+  it.each(['v1/chat/completions', 'raw/chat'])(
+    '%s: the stream that arrives after the client left is aborted and its hold settled',
+    async (path) => {
+      const user = `${platform}-${path}-post-leaves-early`;
+      const id = `${user}-${Date.now()}`;
+      const abort = new AbortController();
+      const pending = fetch(`${t.url}/${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-user': user,
+          'x-fake-id': id,
+          'x-fake-response-delay-ms': '300',
+          'x-fake-chunks': '100',
+          'x-fake-delay-ms': '20',
+        },
+        body: JSON.stringify({ stream: true }),
+        signal: abort.signal,
+      }).catch(() => undefined);
+      const budgets = t.app.get(BudgetService);
+      await eventually(async () => (await budgets.getUsage(user))[0].reserved > 0);
+      abort.abort();
+      await pending;
+      await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 10_000);
+      await eventually(async () => upstream.sent.has(id) && !upstream.openStreams, 5_000);
+      expect(upstream.sent.get(id)!.length).toBeLessThan(20);
+    },
+  );
 
   it('an Anthropic stream whose client left before its first event went out is charged the input message_start reported, not the whole estimate', async () => {
     const user = `${platform}-anthropic-post-leaves-early`;
@@ -41,7 +51,15 @@ describe.each(PLATFORMS)('a POST stream route whose client leaves before the ups
     const abort = new AbortController();
     const pending = fetch(`${t.url}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user': user, 'x-fake-id': id, 'x-fake-response-delay-ms': '300', 'x-fake-chunks': '100', 'x-fake-delay-ms': '20', 'x-fake-prompt-tokens': '25' },
+      headers: {
+        'content-type': 'application/json',
+        'x-user': user,
+        'x-fake-id': id,
+        'x-fake-response-delay-ms': '300',
+        'x-fake-chunks': '100',
+        'x-fake-delay-ms': '20',
+        'x-fake-prompt-tokens': '25',
+      },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }),
       signal: abort.signal,
     }).catch(() => undefined);

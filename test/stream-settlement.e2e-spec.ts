@@ -61,13 +61,19 @@ describe.each(STORAGE_KINDS.flatMap((kind) => PLATFORMS.map((platform) => [kind,
           switch (i % 5) {
             case 0: {
               const client = new OpenAI({ apiKey: 'x', baseURL: `${t.url}/v1`, maxRetries: 0, defaultHeaders: headers });
-              const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+              const stream = await client.chat.completions.create({
+                model: 'gpt-4o-mini',
+                messages: [{ role: 'user', content: 'Hi' }],
+                stream: true,
+              });
               for await (const chunk of stream) void chunk;
               return;
             }
             case 1: {
               const client = new Anthropic({ apiKey: 'x', baseURL: t.url, maxRetries: 0, defaultHeaders: headers });
-              await client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+              await client.messages
+                .stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] })
+                .finalMessage();
               return;
             }
             case 2:
@@ -165,7 +171,13 @@ describe.each(PLATFORMS)('settling cut-short streams on %s', (platform) => {
     const user = `${platform}-${path}-fails`;
     const response = await fetch(`${t.url}/${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user': user, 'x-fake-chunks': '50', 'x-fake-fail-after': '4', 'x-fake-prompt-tokens': '25' },
+      headers: {
+        'content-type': 'application/json',
+        'x-user': user,
+        'x-fake-chunks': '50',
+        'x-fake-fail-after': '4',
+        'x-fake-prompt-tokens': '25',
+      },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }),
     });
     const events = await readSse(response);
@@ -211,19 +223,22 @@ describe.each(PLATFORMS)('malformed chunks on %s', (platform) => {
     ['raw/anthropic', '/v1/messages', 'claude-sonnet-4-5'],
     ['raw/gemini', '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 'gemini-2.5-flash'],
     ['readable/ollama', '/api/chat', 'gpt-4o-mini'],
-  ])('%s: invalid JSON and a usage field of the wrong type pass through untouched and do not change the count', async (path, upstreamPath, model) => {
-    const user = `${platform}-${path}-malformed`;
-    const knobs = { 'x-fake-chunks': '6', 'x-fake-malformed': '1', 'x-fake-prompt-tokens': '14' };
-    const body = await (await postJson(`${t.url}/${path}`, { 'x-user': user, ...knobs })).text();
-    const direct = await fetch(`${upstream.url}${upstreamPath}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...knobs },
-      body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } }),
-    }).then((r) => r.text());
-    expect(body).toBe(direct);
-    expect(body).toMatch(/"(prompt_tokens|output_tokens|candidatesTokenCount|prompt_eval_count)":"/);
-    expect(await settled(t, user)).toMatchObject({ used: 14 + tokens(6, model) });
-  });
+  ])(
+    '%s: invalid JSON and a usage field of the wrong type pass through untouched and do not change the count',
+    async (path, upstreamPath, model) => {
+      const user = `${platform}-${path}-malformed`;
+      const knobs = { 'x-fake-chunks': '6', 'x-fake-malformed': '1', 'x-fake-prompt-tokens': '14' };
+      const body = await (await postJson(`${t.url}/${path}`, { 'x-user': user, ...knobs })).text();
+      const direct = await fetch(`${upstream.url}${upstreamPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...knobs },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } }),
+      }).then((r) => r.text());
+      expect(body).toBe(direct);
+      expect(body).toMatch(/"(prompt_tokens|output_tokens|candidatesTokenCount|prompt_eval_count)":"/);
+      expect(await settled(t, user)).toMatchObject({ used: 14 + tokens(6, model) });
+    },
+  );
 });
 
 describe.each(PLATFORMS)('stopStreamWhenExhausted on %s', (platform) => {
@@ -271,7 +286,10 @@ describe.each(PLATFORMS)('stopStreamWhenExhausted as a module option on %s', (pl
   let t: TestApp;
   beforeAll(async () => {
     upstream = await new FakeProvider().start();
-    t = await startStreamApp(platform, upstream.url, { stopStreamWhenExhausted: true, budgets: [{ scope: 'user', period: 'day', tokens: 2_030 }] });
+    t = await startStreamApp(platform, upstream.url, {
+      stopStreamWhenExhausted: true,
+      budgets: [{ scope: 'user', period: 'day', tokens: 2_030 }],
+    });
   });
   afterAll(async () => closeAll(t, upstream));
 
@@ -279,9 +297,15 @@ describe.each(PLATFORMS)('stopStreamWhenExhausted as a module option on %s', (pl
     const user = `${platform}-module-capped`;
     // 30 tokens left besides this request's hold of 2 000
     const response = await postJson(`${t.url}/raw/ollama`, { 'x-user': user, 'x-fake-chunks': '3000', 'x-fake-delay-ms': '0' });
-    const lines = (await response.text()).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines[lines.length - 1]).toMatchObject({ type: 'budget_exhausted' });
-    const streamed = lines.slice(0, -1).map((l) => l.message?.content ?? '').join('');
+    const streamed = lines
+      .slice(0, -1)
+      .map((l) => l.message?.content ?? '')
+      .join('');
     expect(countTokens(streamed)).toBeGreaterThanOrEqual(2_030);
     // A raw stream is cut between two reads of the upstream's body. Node 20's fetch hands it over in
     // small reads, so the cut comes long before the upstream's last line; Node 24's reads are larger

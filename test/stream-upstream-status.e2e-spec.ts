@@ -35,7 +35,9 @@ describe.each(PLATFORMS)('raw passthrough of an upstream error response on %s', 
 
   it('a successful stream on the same route is still charged (control)', async () => {
     const user = `${platform}-upstream-ok`;
-    await (await fetch(`${t.url}/raw/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': user }, body: '{}' })).text();
+    await (
+      await fetch(`${t.url}/raw/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': user }, body: '{}' })
+    ).text();
     const budgets = t.app.get(BudgetService);
     await eventually(async () => (await budgets.getUsage(user))[0].reserved === 0, 5_000);
     expect((await budgets.getUsage(user))[0].used).toBeGreaterThan(12);

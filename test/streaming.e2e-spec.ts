@@ -27,8 +27,17 @@ describe.each(PLATFORMS)('streamed results on %s', (platform) => {
   });
 
   it('an OpenAI SDK stream returned from a POST route reaches the openai client whole, and its include_usage figures are committed', async () => {
-    const client = new OpenAI({ apiKey: 'x', baseURL: `${t.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-user': `${platform}-oa`, 'x-fake-chunks': '7', 'x-fake-prompt-tokens': '31' } });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    const client = new OpenAI({
+      apiKey: 'x',
+      baseURL: `${t.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'x-user': `${platform}-oa`, 'x-fake-chunks': '7', 'x-fake-prompt-tokens': '31' },
+    });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
     let content = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) {
@@ -41,14 +50,24 @@ describe.each(PLATFORMS)('streamed results on %s', (platform) => {
   });
 
   it('a non-streamed call on the same route commits its usage', async () => {
-    const client = new OpenAI({ apiKey: 'x', baseURL: `${t.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-user': `${platform}-whole`, 'x-fake-prompt-tokens': '9' } });
+    const client = new OpenAI({
+      apiKey: 'x',
+      baseURL: `${t.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'x-user': `${platform}-whole`, 'x-fake-prompt-tokens': '9' },
+    });
     const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
     expect(completion.choices[0].message.content).toBe(text(5));
     expect(await settledUsage(t, `${platform}-whole`)).toBe(completion.usage!.total_tokens);
   });
 
   it('an Anthropic SDK stream reaches the Anthropic client with its event names; message_start input plus the last message_delta output are committed', async () => {
-    const client = new Anthropic({ apiKey: 'x', baseURL: t.url, maxRetries: 0, defaultHeaders: { 'x-user': `${platform}-an`, 'x-fake-chunks': '9', 'x-fake-prompt-tokens': '25' } });
+    const client = new Anthropic({
+      apiKey: 'x',
+      baseURL: t.url,
+      maxRetries: 0,
+      defaultHeaders: { 'x-user': `${platform}-an`, 'x-fake-chunks': '9', 'x-fake-prompt-tokens': '25' },
+    });
     const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] });
     const message = await stream.finalMessage();
     expect(message.content[0]).toMatchObject({ type: 'text', text: text(9) });
@@ -58,7 +77,12 @@ describe.each(PLATFORMS)('streamed results on %s', (platform) => {
   });
 
   it('an OpenAI Responses event stream: the usage of response.completed is committed', async () => {
-    const client = new OpenAI({ apiKey: 'x', baseURL: t.url, maxRetries: 0, defaultHeaders: { 'x-user': `${platform}-resp`, 'x-fake-prompt-tokens': '36' } });
+    const client = new OpenAI({
+      apiKey: 'x',
+      baseURL: t.url,
+      maxRetries: 0,
+      defaultHeaders: { 'x-user': `${platform}-resp`, 'x-fake-prompt-tokens': '36' },
+    });
     const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hi', stream: true });
     let deltas = '';
     let completed: OpenAI.Responses.Response | undefined;
@@ -75,7 +99,9 @@ describe.each(PLATFORMS)('streamed results on %s', (platform) => {
     ['@Sse() over an Anthropic stream', 'sse/anthropic', 'claude-sonnet-4-5', 41],
   ])('%s: every chunk is sent as an SSE event, the reported usage committed', async (_name, path, model, prompt) => {
     const user = `${platform}-${path}`;
-    const response = await fetch(`${t.url}/${path}`, { headers: { 'x-user': user, 'x-fake-chunks': '6', 'x-fake-prompt-tokens': String(prompt) } });
+    const response = await fetch(`${t.url}/${path}`, {
+      headers: { 'x-user': user, 'x-fake-chunks': '6', 'x-fake-prompt-tokens': String(prompt) },
+    });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const body = await response.text();
     const deltas = [...body.matchAll(/"(?:content|text)":"([^"]*)"/g)].map((m) => m[1]).join('');
@@ -113,7 +139,10 @@ describe.each(PLATFORMS)('streamed results on %s', (platform) => {
     const user = `${platform}-web`;
     const response = await fetch(`${t.url}/web/chat`, { method: 'POST', headers: { 'x-user': user, 'x-fake-prompt-tokens': '3' } });
     expect(response.headers.get('content-type')).toContain('application/x-ndjson');
-    const lines = (await response.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.choices[0]?.delta?.content ?? '').join('')).toBe(text(5));
     expect(await settledUsage(t, user)).toBe(3 + countTokens(text(5), 'gpt-4o-mini'));
   });
@@ -148,11 +177,25 @@ function normalise(body: string): string {
 describe("streams when storage is down and failMode is 'open'", () => {
   it('are still sent whole (admitted without a hold, nothing to settle)', async () => {
     const upstream = await new FakeProvider().start();
-    const failing = { reserve: () => Promise.reject(new Error('down')), commit: () => Promise.reject(new Error('down')), release: () => Promise.reject(new Error('down')), read: () => Promise.reject(new Error('down')), delete: () => Promise.reject(new Error('down')) };
-    const t = await startStreamApp('express', upstream.url, { failMode: 'open', storage: failing as never, budgets: [{ scope: 'user', period: 'day', tokens: 1_000 }] });
+    const failing = {
+      reserve: () => Promise.reject(new Error('down')),
+      commit: () => Promise.reject(new Error('down')),
+      release: () => Promise.reject(new Error('down')),
+      read: () => Promise.reject(new Error('down')),
+      delete: () => Promise.reject(new Error('down')),
+    };
+    const t = await startStreamApp('express', upstream.url, {
+      failMode: 'open',
+      storage: failing as never,
+      budgets: [{ scope: 'user', period: 'day', tokens: 1_000 }],
+    });
     try {
       const client = new OpenAI({ apiKey: 'x', baseURL: `${t.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-user': 'open-1' } });
-      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+      });
       let content = '';
       for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';
       expect(content).toBe(text(5));

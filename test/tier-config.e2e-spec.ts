@@ -22,7 +22,10 @@ function configModules(file: string) {
     TokenBudgetModule.forRootAsync({
       imports: [ConfigModule],
       inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({ ...config.getOrThrow<TokenBudgetModuleOptions>('tokenBudget'), extractUserId: (req) => req.headers['x-user'] }),
+      useFactory: (config: ConfigService) => ({
+        ...config.getOrThrow<TokenBudgetModuleOptions>('tokenBudget'),
+        extractUserId: (req) => req.headers['x-user'],
+      }),
     }),
   ];
 }
@@ -39,7 +42,10 @@ describe('token-budget validate-config (the built bin)', () => {
   });
 
   it('answers through the link npm made in node_modules/.bin (what `npx token-budget` runs in a clone)', () => {
-    const run = spawnSync(join(ROOT, 'node_modules/.bin/token-budget'), ['validate-config', fixture('valid.yaml')], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/token-budget'), ['validate-config', fixture('valid.yaml')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('test/fixtures/config/valid.yaml: valid');
     expect(run.status).toBe(0);
@@ -50,7 +56,9 @@ describe('token-budget validate-config (the built bin)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('test/fixtures/config/valid.yaml: valid');
     expect(run.stdout).toContain('user:month: user, per month, 100,000 tokens, rollover up to 50,000');
-    expect(run.stdout).toContain('free: 5 requests per 1 min, budget month 10,000 tokens, 2,000 tokens per minute, degrades to gpt-4o-mini');
+    expect(run.stdout).toContain(
+      'free: 5 requests per 1 min, budget month 10,000 tokens, 2,000 tokens per minute, degrades to gpt-4o-mini',
+    );
     expect(run.stdout).toContain('pro: 50 requests per 1 min, burst 10, budget user:month 1,000,000 tokens');
     expect(run.stdout).toContain('pro: 2 users (alice, bob)');
     expect(run.stdout).toContain('free: 1 user (carol) + everyone unassigned');
@@ -67,14 +75,16 @@ describe('token-budget validate-config (the built bin)', () => {
       // a money-only budget is not unlimited, and a warn budget refuses nothing
       '  tenant:day: tenant, per day, $2.5 USD, warns only (onExceeded: warn)',
     ]);
-    expect(run.stdout).toContain('\npricing: 1 model priced in the file (my-model), default model my-model\nadmission: reservationPolicy clamp, stopStreamWhenExhausted\n');
+    expect(run.stdout).toContain(
+      '\npricing: 1 model priced in the file (my-model), default model my-model\nadmission: reservationPolicy clamp, stopStreamWhenExhausted\n',
+    );
   });
 
   it('prints one line per problem with file, line and field, and exits 1', () => {
     const run = cli('validate-config', fixture('bad-fields.yaml'));
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toEqual([
-      "test/fixtures/config/bad-fields.yaml:9:14: tiers.definitions.free.limit: must be a non-negative integer",
+      'test/fixtures/config/bad-fields.yaml:9:14: tiers.definitions.free.limit: must be a non-negative integer',
       `test/fixtures/config/bad-fields.yaml:16:13: tiers.assignments["user.7"]: unknown tier 'gold'; the tiers are: free, pro`,
       'test/fixtures/config/bad-fields.yaml: 2 problems',
     ]);
@@ -87,7 +97,9 @@ describe('token-budget validate-config (the built bin)', () => {
     expect(syntax.stderr).toMatch(/^test\/fixtures\/config\/bad-syntax\.yaml:8:3: syntax error: /);
     const json = cli('validate-config', fixture('bad-fields.json'));
     expect(json.code).toBe(1);
-    expect(json.stderr).toContain("test/fixtures/config/bad-fields.json:7:31: tiers.assignments.alice: unknown tier 'platinum'; the tiers are: free");
+    expect(json.stderr).toContain(
+      "test/fixtures/config/bad-fields.json:7:31: tiers.assignments.alice: unknown tier 'platinum'; the tiers are: free",
+    );
   });
 
   it('names the line of the key itself when the wrong field holds a block', () => {
@@ -119,7 +131,11 @@ describe('the config file at boot (ConfigModule load + forRootAsync)', () => {
 
   it('options in code are checked the same way: forRoot names the bad fields', async () => {
     const compiling = Test.createTestingModule({
-      imports: [TokenBudgetModule.forRoot({ tiers: { definitions: { free: { limit: -5 }, pro: { limit: 50 } }, default: 'free', assignments: { alice: 'gold' } } })],
+      imports: [
+        TokenBudgetModule.forRoot({
+          tiers: { definitions: { free: { limit: -5 }, pro: { limit: 50 } }, default: 'free', assignments: { alice: 'gold' } },
+        }),
+      ],
     }).compile();
     await expect(compiling).rejects.toThrow(
       "Invalid TokenBudgetModule options:\n  - tiers.definitions.free.limit: must be a non-negative integer\n  - tiers.assignments.alice: unknown tier 'gold'; the tiers are: free, pro",

@@ -14,10 +14,16 @@ describe.each(PLATFORMS)('a degraded request on a cost budget (%s)', (platform) 
 
     beforeAll(async () => {
       store = makeStorage(kind);
-      const tiers: TierOptions = { definitions: { free: { limit: 1, ttl: 60_000, degradeTo: 'small-model' } }, default: 'free', enforce: 'degrade' };
+      const tiers: TierOptions = {
+        definitions: { free: { limit: 1, ttl: 60_000, degradeTo: 'small-model' } },
+        default: 'free',
+        enforce: 'degrade',
+      };
       // about 1,010 tokens: $0.0101 at big-model's price, $0.00101 at small-model's; the user has $0.005
       const budgets = [{ scope: 'user' as const, period: 'month' as const, costUsd: 0.005 }];
-      app = await startBudgetApp(platform, { storage: store.storage, keyPrefix: uniquePrefix(), tiers, pricing, budgets }, [TierTestController]);
+      app = await startBudgetApp(platform, { storage: store.storage, keyPrefix: uniquePrefix(), tiers, pricing, budgets }, [
+        TierTestController,
+      ]);
     });
 
     afterAll(async () => {

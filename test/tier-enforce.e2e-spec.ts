@@ -12,7 +12,12 @@ describe.each(PLATFORMS)('tier enforce modes (%s)', (platform) => {
 
     beforeAll(async () => {
       store = makeStorage(kind);
-      const tiers: TierOptions = { definitions: { free: { limit: 1, ttl: WINDOW } }, default: 'free', enforce: 'queue', maxQueueMs: MAX_QUEUE };
+      const tiers: TierOptions = {
+        definitions: { free: { limit: 1, ttl: WINDOW } },
+        default: 'free',
+        enforce: 'queue',
+        maxQueueMs: MAX_QUEUE,
+      };
       app = await startBudgetApp(platform, { storage: store.storage, keyPrefix: uniquePrefix(), tiers }, [TierTestController]);
     });
 
@@ -70,9 +75,11 @@ describe.each(PLATFORMS)('tier enforce modes (%s)', (platform) => {
         assignments: { 'basic-user': 'basic', 'open-user': 'open' },
         enforce: 'degrade',
       };
-      app = await startBudgetApp(platform, { keyPrefix: uniquePrefix(), clock: clock.read, tiers, budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }] }, [
-        TierTestController,
-      ]);
+      app = await startBudgetApp(
+        platform,
+        { keyPrefix: uniquePrefix(), clock: clock.read, tiers, budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }] },
+        [TierTestController],
+      );
     });
 
     afterAll(() => app.close());

@@ -28,7 +28,13 @@ describe.each(PLATFORMS)('tier resolution and budget overrides (%s)', (platform)
     store = makeStorage('redis', 'app');
     app = await startBudgetApp(
       platform,
-      { storage: store.storage, keyPrefix: uniquePrefix(), clock: clock.read, tiers, budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }] },
+      {
+        storage: store.storage,
+        keyPrefix: uniquePrefix(),
+        clock: clock.read,
+        tiers,
+        budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }],
+      },
       [TierTestController],
     );
   });
@@ -78,7 +84,11 @@ describe('tier budgets through BudgetService (no HTTP)', () => {
     env = await budgetService({
       keyPrefix: uniquePrefix(),
       budgets: [{ scope: 'user', period: 'month', tokens: 1_000 }],
-      tiers: { definitions: { free: { limit: 5, budgets: { month: 100 } }, pro: { limit: 50 } }, default: 'free', assignments: { vip: 'pro' } },
+      tiers: {
+        definitions: { free: { limit: 5, budgets: { month: 100 } }, pro: { limit: 50 } },
+        default: 'free',
+        assignments: { vip: 'pro' },
+      },
     });
     budgets = env.budgets;
   });

@@ -31,7 +31,9 @@ describe.each(PLATFORMS)('a tier resolver that does not answer (%s)', (platform)
 
   beforeAll(async () => {
     store = makeStorage('redis', 'app');
-    app = await startBudgetApp(platform, { storage: store.storage, keyPrefix: uniquePrefix(), clock: clock.read, tiers }, [TierTestController]);
+    app = await startBudgetApp(platform, { storage: store.storage, keyPrefix: uniquePrefix(), clock: clock.read, tiers }, [
+      TierTestController,
+    ]);
   });
 
   afterAll(async () => {

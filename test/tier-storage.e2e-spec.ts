@@ -76,7 +76,11 @@ describe('TierThrottlerStorage on a 3-master Redis Cluster', () => {
     const prefix = uniquePrefix();
     const users = ['a', 'b', 'c', 'd', 'e', 'f'];
     const records = await Promise.all(
-      Array.from({ length: 120 }, (_, i) => storage.increment(`${prefix}:rate:{user:${users[i % users.length]}}`, 60_000, 7, 0, 'default').then((r) => ({ user: users[i % users.length], r }))),
+      Array.from({ length: 120 }, (_, i) =>
+        storage
+          .increment(`${prefix}:rate:{user:${users[i % users.length]}}`, 60_000, 7, 0, 'default')
+          .then((r) => ({ user: users[i % users.length], r })),
+      ),
     );
     for (const user of users) expect(records.filter((x) => x.user === user && !x.r.isBlocked)).toHaveLength(7);
   });

@@ -118,7 +118,12 @@ describe('WebSocket gateway recipe (BudgetService + meterStream)', () => {
           resolve();
         }
       });
-      socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-chunks': '100', 'x-fake-delay-ms': '60', 'x-fake-id': 'ws-2' } } }));
+      socket.send(
+        JSON.stringify({
+          event: 'chat',
+          data: { prompt: 'Hi', knobs: { 'x-fake-chunks': '100', 'x-fake-delay-ms': '60', 'x-fake-id': 'ws-2' } },
+        }),
+      );
     });
     await eventually(async () => (await usageOf('ws-2')).reserved === 0, 5_000);
     const { used } = await usageOf('ws-2');
@@ -130,7 +135,9 @@ describe('WebSocket gateway recipe (BudgetService + meterStream)', () => {
 
   it('an upstream that refuses the call (429) leaves nothing reserved: the hold is released, not left to the lease', async () => {
     const socket = await connect('ws-4');
-    socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-status': '429', 'x-fake-response-delay-ms': '300' } } }));
+    socket.send(
+      JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-status': '429', 'x-fake-response-delay-ms': '300' } } }),
+    );
     await eventually(async () => (await usageOf('ws-4')).reserved > 0);
     await eventually(async () => (await usageOf('ws-4')).reserved === 0, 3_000);
     expect(await usageOf('ws-4')).toMatchObject({ used: 0, reserved: 0 });
@@ -139,7 +146,15 @@ describe('WebSocket gateway recipe (BudgetService + meterStream)', () => {
 
   it('a socket that closes before the upstream answered aborts the call and settles the hold', async () => {
     const socket = await connect('ws-5');
-    socket.send(JSON.stringify({ event: 'chat', data: { prompt: 'Hi', knobs: { 'x-fake-response-delay-ms': '300', 'x-fake-chunks': '50', 'x-fake-delay-ms': '20', 'x-fake-id': 'ws-5' } } }));
+    socket.send(
+      JSON.stringify({
+        event: 'chat',
+        data: {
+          prompt: 'Hi',
+          knobs: { 'x-fake-response-delay-ms': '300', 'x-fake-chunks': '50', 'x-fake-delay-ms': '20', 'x-fake-id': 'ws-5' },
+        },
+      }),
+    );
     await eventually(async () => (await usageOf('ws-5')).reserved > 0);
     socket.close();
     await eventually(async () => (await usageOf('ws-5')).reserved === 0, 3_000);

@@ -46,7 +46,9 @@ export async function runScenario(platform: Platform, storage: Storage): Promise
   let app: INestApplication | undefined;
   try {
     const module = compatModule({ storage, redisUrl, upstreamUrl: upstream.url, keyPrefix }, redis);
-    app = await NestFactory.create(module, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: ['error', 'warn'] });
+    app = await NestFactory.create(module, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+      logger: ['error', 'warn'],
+    });
     await app.listen(0, '127.0.0.1');
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
@@ -86,7 +88,10 @@ export async function runScenario(platform: Platform, storage: Storage): Promise
 
     if (redis) {
       const keys = await redis.keys(`${keyPrefix}:*`);
-      assert.ok(keys.some((key) => key.includes(':rate:')), `rate window on Redis: ${keys.join(', ')}`);
+      assert.ok(
+        keys.some((key) => key.includes(':rate:')),
+        `rate window on Redis: ${keys.join(', ')}`,
+      );
       assert.ok(keys.length >= 2, `budget counters on Redis under the prefix: ${keys.join(', ')}`);
     }
   } finally {

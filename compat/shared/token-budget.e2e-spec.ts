@@ -15,9 +15,13 @@ describe(`nestjs-token-budget installed from its tarball, Node ${process.version
     expect(loaded).toEqual(['function', 'function', 'function']);
   });
 
-  it.each(cases())('%s, %s storage: estimate, provider usage, stream, 429, tier guard, getUsage', async (platform, storage) => {
-    await runScenario(platform, storage);
-  }, 60_000);
+  it.each(cases())(
+    '%s, %s storage: estimate, provider usage, stream, 429, tier guard, getUsage',
+    async (platform, storage) => {
+      await runScenario(platform, storage);
+    },
+    60_000,
+  );
 
   it('npx token-budget validate-config checks the app’s config file', () => {
     expect(validateConfig('src/compat/token-budget.yaml')).toContain('src/compat/token-budget.yaml: valid');

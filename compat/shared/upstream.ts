@@ -32,11 +32,19 @@ export async function startUpstream(): Promise<Upstream> {
         const base = { id: 'chatcmpl-compat', created: 1_764_806_400, model: String(body.model) };
         if (!body.stream) {
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello.' }, finish_reason: 'stop' }], usage }));
+          res.end(
+            JSON.stringify({
+              ...base,
+              object: 'chat.completion',
+              choices: [{ index: 0, message: { role: 'assistant', content: 'Hello.' }, finish_reason: 'stop' }],
+              usage,
+            }),
+          );
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        const chunk = (payload: object) => res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...payload })}\n\n`);
+        const chunk = (payload: object) =>
+          res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...payload })}\n\n`);
         chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' }, finish_reason: null }] });
         chunk({ choices: [{ index: 0, delta: { content: 'lo.' }, finish_reason: 'stop' }] });
         const options = body.stream_options as { include_usage?: boolean } | undefined;

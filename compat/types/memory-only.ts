@@ -4,7 +4,9 @@ import { Module } from '@nestjs/common';
 import { BudgetService, MemoryAdapter, TokenBudgetModule, type BudgetUsage } from 'nestjs-token-budget';
 import { storageAdapterCases, type ConformanceCase } from 'nestjs-token-budget/testing';
 
-@Module({ imports: [TokenBudgetModule.forRoot({ storage: new MemoryAdapter(), budgets: [{ scope: 'user', period: 'month', tokens: 100_000 }] })] })
+@Module({
+  imports: [TokenBudgetModule.forRoot({ storage: new MemoryAdapter(), budgets: [{ scope: 'user', period: 'month', tokens: 100_000 }] })],
+})
 export class AppModule {}
 
 export async function usageOf(budgets: BudgetService, user: string): Promise<BudgetUsage[]> {

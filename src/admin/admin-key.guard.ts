@@ -23,7 +23,10 @@ export class AdminKeyGuard implements CanActivate {
     if (presented !== undefined && timingSafeEqual(digest(presented), this.expected)) return true;
     throw new UnauthorizedException({
       error: {
-        message: presented === undefined ? 'Missing admin key: send `Authorization: Bearer <ADMIN_KEY>`.' : 'Wrong admin key. It is the ADMIN_KEY variable, or the key printed at start-up when that is unset.',
+        message:
+          presented === undefined
+            ? 'Missing admin key: send `Authorization: Bearer <ADMIN_KEY>`.'
+            : 'Wrong admin key. It is the ADMIN_KEY variable, or the key printed at start-up when that is unset.',
         type: 'invalid_request_error',
         param: null,
         code: 'invalid_admin_key',

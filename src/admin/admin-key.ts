@@ -27,7 +27,9 @@ export function adminKeyProvider(given?: string): Provider {
       if (value) return { value, generated: false };
       const upstreams = realUpstreamVariables(config);
       if (upstreams.length > 0) {
-        throw new Error(`ADMIN_KEY is required when ${upstreams.join(' and ')} ${upstreams.length > 1 ? 'are' : 'is'} set: set ADMIN_KEY to a secret of 16 to 256 characters, e.g. ADMIN_KEY=$(openssl rand -base64 32)`);
+        throw new Error(
+          `ADMIN_KEY is required when ${upstreams.join(' and ')} ${upstreams.length > 1 ? 'are' : 'is'} set: set ADMIN_KEY to a secret of 16 to 256 characters, e.g. ADMIN_KEY=$(openssl rand -base64 32)`,
+        );
       }
       return { value: `sk-admin-${randomBytes(24).toString('base64url')}`, generated: true };
     },

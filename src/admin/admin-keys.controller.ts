@@ -25,14 +25,25 @@ export class AdminKeysController {
 
   @Post()
   async create(@Body() body: CreateKeyDto): Promise<KeyView & { key: string }> {
-    const { key, record } = await this.keys.create({ userId: body.user, tenantId: body.tenant, tier: body.tier, tokenBudget: body.token_budget, name: body.name });
+    const { key, record } = await this.keys.create({
+      userId: body.user,
+      tenantId: body.tenant,
+      tier: body.tier,
+      tokenBudget: body.token_budget,
+      name: body.name,
+    });
     return { ...keyView(record), key };
   }
 
   @Delete(':id')
   async revoke(@Param('id') id: string): Promise<KeyView> {
     const record = await this.keys.revoke(id);
-    if (!record) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: [`No key has the id '${id}'; GET /admin/api/keys lists them`] });
+    if (!record)
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: [`No key has the id '${id}'; GET /admin/api/keys lists them`],
+      });
     // its open calls (streams) end on every instance
     await this.revocations.revoked(id);
     return keyView(record);

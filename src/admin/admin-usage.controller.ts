@@ -15,6 +15,11 @@ export class AdminUsageController {
 
   @Get()
   list(@Query() query: UsageQueryDto): Promise<BudgetUsage[]> {
-    return this.budgets.listUsage({ scope: query.scope, orderBy: query.orderBy, limit: query.limit, ...(query.period ? { period: query.period } : {}) });
+    return this.budgets.listUsage({
+      scope: query.scope,
+      orderBy: query.orderBy,
+      limit: query.limit,
+      ...(query.period ? { period: query.period } : {}),
+    });
   }
 }

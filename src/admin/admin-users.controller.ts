@@ -34,7 +34,12 @@ export class AdminUsersController {
     const keys = (await this.keys.list()).filter((key) => key.userId === id);
     const tenant = query.tenant ?? keys[0]?.tenantId;
     const budgets = await this.budgets.getUsage({ user: id, ...(tenant !== undefined ? { tenant } : {}) });
-    const keyBudgets = await Promise.all(keys.map(async (key) => ({ ...keyView(key), budgets: (await this.budgets.getUsage({ key: key.id })).filter((u) => u.scope === 'key') })));
+    const keyBudgets = await Promise.all(
+      keys.map(async (key) => ({
+        ...keyView(key),
+        budgets: (await this.budgets.getUsage({ key: key.id })).filter((u) => u.scope === 'key'),
+      })),
+    );
     return { user: id, tenant: tenant ?? null, budgets: budgets.filter((u) => u.scope !== 'key'), keys: keyBudgets };
   }
 

@@ -24,6 +24,8 @@ export class ExpressBodyModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // not strict: valid JSON that is not an object (null, "text", 42) is refused by ModelRequiredGuard
     // as `invalid_body`, as on Fastify, rather than reported as a JSON syntax error
-    consumer.apply(json({ limit: this.limit, strict: false }), urlencoded({ limit: this.limit, extended: true })).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    consumer
+      .apply(json({ limit: this.limit, strict: false }), urlencoded({ limit: this.limit, extended: true }))
+      .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

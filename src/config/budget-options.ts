@@ -34,7 +34,14 @@ export function gatewayBudgets(config: ConfigService): TokenBudgetModuleOptions 
   const options = file ? readGatewayConfigFile(file).options : undefined;
   const redisUrl = config.get<string>('REDIS_URL');
   const storage = redisUrl ? new RedisAdapter(redisUrl) : new MemoryAdapter();
-  if (options) return { defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS, fairHolds: FAIR_HOLDS, ...options, tiers: options.tiers ?? GATEWAY_TIERS, storage };
+  if (options)
+    return {
+      defaultMaxOutputTokens: MOCK_OUTPUT_TOKENS,
+      fairHolds: FAIR_HOLDS,
+      ...options,
+      tiers: options.tiers ?? GATEWAY_TIERS,
+      storage,
+    };
   const monthly = config.get<number>('MONTHLY_TOKENS_PER_USER') ?? 100_000;
   const budgets: BudgetRule[] = [
     // 0 = unlimited (counted, never refused); rollover carries unused tokens of a limit, so only with one

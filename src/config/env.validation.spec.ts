@@ -11,11 +11,16 @@ describe('the bound variables', () => {
   });
 
   it('keep the headers bound within the request bound, as Node wants', () => {
-    expect(serverLimitsOf(validateEnv({ HTTP_HEADERS_TIMEOUT_MS: '50000', HTTP_REQUEST_TIMEOUT_MS: '30000' }))).toMatchObject({ headersTimeoutMs: 30_000, requestTimeoutMs: 30_000 });
+    expect(serverLimitsOf(validateEnv({ HTTP_HEADERS_TIMEOUT_MS: '50000', HTTP_REQUEST_TIMEOUT_MS: '30000' }))).toMatchObject({
+      headersTimeoutMs: 30_000,
+      requestTimeoutMs: 30_000,
+    });
   });
 
   it('stop the boot naming each bad value', () => {
-    expect(() => validateEnv({ UPSTREAM_IDLE_TIMEOUT_MS: '0', UPSTREAM_MAX_RESPONSE_BYTES: 'lots', HTTP_HEADERS_TIMEOUT_MS: '10' })).toThrow(
+    expect(() =>
+      validateEnv({ UPSTREAM_IDLE_TIMEOUT_MS: '0', UPSTREAM_MAX_RESPONSE_BYTES: 'lots', HTTP_HEADERS_TIMEOUT_MS: '10' }),
+    ).toThrow(
       /UPSTREAM_IDLE_TIMEOUT_MS: must not be less than 1[\s\S]*UPSTREAM_MAX_RESPONSE_BYTES[\s\S]*HTTP_HEADERS_TIMEOUT_MS: must not be less than 1000/,
     );
   });

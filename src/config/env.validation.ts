@@ -55,7 +55,8 @@ export class GatewayEnv {
   /** Status of a budget refusal that waiting cannot help: 402 (no client retries it) or 429 (as OpenAI's insufficient_quota). Default 402. */
   @IsOptional() @IsIn([402, 429]) BUDGET_EXHAUSTED_STATUS?: 402 | 429;
   /** Lowest level of the JSON logs (`silent` turns them off). Default info. */
-  @IsOptional() @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  @IsOptional() @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL?:
+    'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** On SIGTERM / SIGINT, how long in-flight requests (streams too) may take to finish before they are cut. Default 10000. */
   @IsOptional() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_TIMEOUT_MS?: number;
   /** Upstream calls: time to connect (TCP and TLS), in ms; past it 504 `upstream_connect_timeout`. Default 10000. */
@@ -106,7 +107,16 @@ const VARIABLES = [
   'MOCK_STREAM_DELAY_MS',
   ...BOUND_VARIABLES,
 ] as const;
-const NUMERIC = new Set<string>(['PORT', 'MAX_BODY_BYTES', 'MONTHLY_TOKENS_PER_USER', 'DAILY_TOKENS_GLOBAL', 'SHUTDOWN_TIMEOUT_MS', 'MOCK_STREAM_DELAY_MS', 'BUDGET_EXHAUSTED_STATUS', ...BOUND_VARIABLES]);
+const NUMERIC = new Set<string>([
+  'PORT',
+  'MAX_BODY_BYTES',
+  'MONTHLY_TOKENS_PER_USER',
+  'DAILY_TOKENS_GLOBAL',
+  'SHUTDOWN_TIMEOUT_MS',
+  'MOCK_STREAM_DELAY_MS',
+  'BUDGET_EXHAUSTED_STATUS',
+  ...BOUND_VARIABLES,
+]);
 
 /** Request body limit when `MAX_BODY_BYTES` is unset: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
@@ -121,7 +131,9 @@ export function validateEnv(raw: Record<string, unknown>): GatewayEnv {
   }
   const errors = validateSync(env);
   if (errors.length) {
-    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  - ${e.property}: ${m.replace(`${e.property} `, '')}`));
+    const lines = errors.flatMap((e) =>
+      Object.values(e.constraints ?? {}).map((m) => `  - ${e.property}: ${m.replace(`${e.property} `, '')}`),
+    );
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
   return { ...raw, ...env };

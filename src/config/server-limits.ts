@@ -10,7 +10,12 @@ export interface ServerLimits {
 }
 
 /** When no variable is set: a client has 20 s to send its headers and 60 s for its whole request; at most 1024 connections. */
-export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({ headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxConnections: 1024 });
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+});
 
 export function serverLimitsOf(env: GatewayEnv): ServerLimits {
   const d = DEFAULT_SERVER_LIMITS;
@@ -35,5 +40,8 @@ export function applyServerLimits(server: Server, limits: ServerLimits): void {
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.maxConnections = limits.maxConnections;
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4));
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    1_000,
+    Math.floor(limits.headersTimeoutMs / 4),
+  );
 }

@@ -1,5 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BudgetRule, BudgetScope, BudgetService, BudgetUsage, ListUsageQuery, SpendReport, SpendReportQuery, TokenBudgetModuleOptions } from 'nestjs-token-budget';
+import {
+  BudgetRule,
+  BudgetScope,
+  BudgetService,
+  BudgetUsage,
+  ListUsageQuery,
+  SpendReport,
+  SpendReportQuery,
+  TokenBudgetModuleOptions,
+} from 'nestjs-token-budget';
 import { GATEWAY_BUDGET_OPTIONS } from '../config/gateway-config.module';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 

@@ -196,4 +196,5 @@ export const DASHBOARD_SCRIPT = `(function () {
  * The dashboard's Content-Security-Policy: its own script and stylesheet only, no inline code,
  * data only from the gateway, and never in a frame (`frame-ancestors 'none'`).
  */
-export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

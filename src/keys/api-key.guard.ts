@@ -20,7 +20,10 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<KeyedRequest>();
     const plain = presentedKey(req.headers);
     const user = plain ? await this.lookup(plain) : undefined;
-    if (!user) throw new UnauthorizedException(invalidApiKeyBody(req.url, plain ? INVALID_KEY_MESSAGE : req.headers.authorization ? MALFORMED_KEY_MESSAGE : MISSING_KEY_MESSAGE));
+    if (!user)
+      throw new UnauthorizedException(
+        invalidApiKeyBody(req.url, plain ? INVALID_KEY_MESSAGE : req.headers.authorization ? MALFORMED_KEY_MESSAGE : MISSING_KEY_MESSAGE),
+      );
     req.user = user;
     return true;
   }
@@ -31,7 +34,12 @@ export class ApiKeyGuard implements CanActivate {
     } catch (error) {
       this.logger.error(`Key store unreachable: ${(error as Error).message}`);
       throw new ServiceUnavailableException({
-        error: { message: 'The key store is unreachable, so the API key cannot be checked; retry shortly.', type: 'server_error', param: null, code: 'key_store_unavailable' },
+        error: {
+          message: 'The key store is unreachable, so the API key cannot be checked; retry shortly.',
+          type: 'server_error',
+          param: null,
+          code: 'key_store_unavailable',
+        },
       });
     }
   }

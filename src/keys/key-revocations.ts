@@ -32,7 +32,13 @@ export class KeyRevocations implements OnModuleInit, OnModuleDestroy {
     this.subscriber.on('message', (_channel: string, id: string) => this.endLocal(id));
     this.subscriber.on('error', (error: Error) => this.logger.warn(`Key revocation channel: ${error.message}`));
     this.publisher.on('error', () => undefined);
-    await this.subscriber.subscribe(KEY_REVOKED_CHANNEL).catch((error: Error) => this.logger.error(`Could not subscribe to ${KEY_REVOKED_CHANNEL}: ${error.message}; revoked keys end their open calls on this instance only`));
+    await this.subscriber
+      .subscribe(KEY_REVOKED_CHANNEL)
+      .catch((error: Error) =>
+        this.logger.error(
+          `Could not subscribe to ${KEY_REVOKED_CHANNEL}: ${error.message}; revoked keys end their open calls on this instance only`,
+        ),
+      );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -53,7 +59,13 @@ export class KeyRevocations implements OnModuleInit, OnModuleDestroy {
   /** Ends the open calls of key `id` here and on every instance sharing the Redis. */
   async revoked(id: string): Promise<void> {
     this.endLocal(id);
-    await this.publisher?.publish(KEY_REVOKED_CHANNEL, id).catch((error: Error) => this.logger.error(`Could not announce the revocation of key ${id}: ${error.message}; other instances end its open calls when they end`));
+    await this.publisher
+      ?.publish(KEY_REVOKED_CHANNEL, id)
+      .catch((error: Error) =>
+        this.logger.error(
+          `Could not announce the revocation of key ${id}: ${error.message}; other instances end its open calls when they end`,
+        ),
+      );
   }
 
   private endLocal(id: string): void {

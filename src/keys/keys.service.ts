@@ -46,7 +46,9 @@ export class KeysService implements OnApplicationBootstrap {
       try {
         await this.seed(plain, seed);
       } catch (error) {
-        this.logger.error(`Could not seed the key of user '${seed.id}': ${(error as Error).message}. It is refused until the gateway restarts with the key store reachable.`);
+        this.logger.error(
+          `Could not seed the key of user '${seed.id}': ${(error as Error).message}. It is refused until the gateway restarts with the key store reachable.`,
+        );
       }
     }
   }
@@ -100,13 +102,30 @@ export class KeysService implements OnApplicationBootstrap {
       return seed.tier;
     } catch (error) {
       if (!(error instanceof InvalidKeyRequestError)) throw error;
-      this.logger.warn(`The seeded key of user '${seed.id}' names tier '${seed.tier}', which the gateway's tiers do not define: it gets the default tier.`);
+      this.logger.warn(
+        `The seeded key of user '${seed.id}' names tier '${seed.tier}', which the gateway's tiers do not define: it gets the default tier.`,
+      );
       return undefined;
     }
   }
 
-  private record(id: string, userId: string, tenantId: string, tier: string | undefined, tokenBudget: number, name: string | undefined): KeyRecord {
-    return { id, userId, tenantId, tokenBudget, createdAt: new Date().toISOString(), ...(tier !== undefined ? { tier } : {}), ...(name !== undefined ? { name } : {}) };
+  private record(
+    id: string,
+    userId: string,
+    tenantId: string,
+    tier: string | undefined,
+    tokenBudget: number,
+    name: string | undefined,
+  ): KeyRecord {
+    return {
+      id,
+      userId,
+      tenantId,
+      tokenBudget,
+      createdAt: new Date().toISOString(),
+      ...(tier !== undefined ? { tier } : {}),
+      ...(name !== undefined ? { name } : {}),
+    };
   }
 
   /** A key's own token budget: a limit override on its `key` budget (none for 0 = unlimited). */
@@ -116,7 +135,8 @@ export class KeysService implements OnApplicationBootstrap {
 
   private assertTier(tier: string | undefined): void {
     if (tier === undefined) return;
-    if (!this.tiers.enabled) throw InvalidKeyRequestError.create(`tier '${tier}' was given, but the gateway has no tiers`, 'Leave tier out, or configure tiers');
+    if (!this.tiers.enabled)
+      throw InvalidKeyRequestError.create(`tier '${tier}' was given, but the gateway has no tiers`, 'Leave tier out, or configure tiers');
     try {
       this.tiers.tier(tier);
     } catch (error) {

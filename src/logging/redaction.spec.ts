@@ -8,14 +8,30 @@ describe('log redaction', () => {
   });
 
   it('knows the credential headers of every provider, and any header named like one', () => {
-    for (const name of ['Authorization', 'proxy-authorization', 'x-api-key', 'x-goog-api-key', 'anthropic-api-key', 'api-key', 'cookie', 'set-cookie', 'x-session-id', 'x-amz-security-token']) expect(isCredentialHeader(name)).toBe(true);
+    for (const name of [
+      'Authorization',
+      'proxy-authorization',
+      'x-api-key',
+      'x-goog-api-key',
+      'anthropic-api-key',
+      'api-key',
+      'cookie',
+      'set-cookie',
+      'x-session-id',
+      'x-amz-security-token',
+    ])
+      expect(isCredentialHeader(name)).toBe(true);
     for (const name of ['content-type', 'user-agent', 'x-request-id', 'anthropic-version']) expect(isCredentialHeader(name)).toBe(false);
   });
 
   it('copies, never mutating the live request', () => {
     const headers = { authorization: 'Bearer x', accept: '*/*' };
     const req = { url: '/a?b=c', query: { b: 'c' }, headers };
-    expect(redactRequestLog(req)).toEqual({ url: '/a?b=[redacted]', query: { b: '[redacted]' }, headers: { authorization: '[redacted]', accept: '*/*' } });
+    expect(redactRequestLog(req)).toEqual({
+      url: '/a?b=[redacted]',
+      query: { b: '[redacted]' },
+      headers: { authorization: '[redacted]', accept: '*/*' },
+    });
     expect(headers.authorization).toBe('Bearer x');
     expect(redactHeaders(undefined)).toBeUndefined();
   });

@@ -6,7 +6,18 @@ export const REDACTED = '[redacted]';
  * speaks (OpenAI, Anthropic, Azure, Gemini), proxies and cookies, and any header whose name says
  * key, token, secret, password, session or auth.
  */
-export const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'anthropic-api-key', 'openai-api-key', 'x-admin-key', 'cookie', 'set-cookie'];
+export const CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'anthropic-api-key',
+  'openai-api-key',
+  'x-admin-key',
+  'cookie',
+  'set-cookie',
+];
 const CREDENTIAL_NAME = /auth|key|token|secret|passw|session|cookie|credential|signature/i;
 
 /** True for a header name that may carry a credential. */
@@ -32,7 +43,10 @@ export function redactUrl(url: string): string {
   if (start === -1) return withoutUser;
   const end = withoutUser.indexOf('#', start);
   const query = withoutUser.slice(start + 1, end === -1 ? undefined : end);
-  const names = query.split('&').filter(Boolean).map((pair) => `${pair.split('=')[0]}=${REDACTED}`);
+  const names = query
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=${REDACTED}`);
   return `${withoutUser.slice(0, start)}?${names.join('&')}`;
 }
 

@@ -7,7 +7,6 @@ import { platformRequest, requestContext } from './request-context';
 /** A client's `x-request-id` is kept when it is a plain token of at most 128 characters. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-
 /** What the budget did with a request, for its log line. */
 export interface BudgetDecision {
   /** `rejected` (with `reason`), `degraded` (served by the tier's cheaper model), `admitted`, or `unmetered` (no budget on the route). */

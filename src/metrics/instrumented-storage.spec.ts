@@ -40,12 +40,13 @@ describe('instrumentStorage', () => {
     expect(await count(metrics, 'tokenbudget_reservation_seconds')).toContain('tokenbudget_reservation_seconds_count 0');
   });
 
-  it('forwards hit (tier rate windows) and the clock, so throttler storages on the wrapper share the adapter\'s windows', () => {
+  it("forwards hit (tier rate windows) and the clock, so throttler storages on the wrapper share the adapter's windows", () => {
     const memory = new MemoryAdapter();
     const storage = instrumentStorage(memory, new GatewayMetrics());
     const options = { clock: () => 1_000 } as TokenBudgetModuleOptions;
     const [a, b] = [new TierThrottlerStorage(storage, options), new TierThrottlerStorage(storage, options)];
-    const blocked = (throttler: TierThrottlerStorage) => (throttler.hit('tokenbudget:rate:{user:1}', 60_000, 2, 0) as { isBlocked: boolean }).isBlocked;
+    const blocked = (throttler: TierThrottlerStorage) =>
+      (throttler.hit('tokenbudget:rate:{user:1}', 60_000, 2, 0) as { isBlocked: boolean }).isBlocked;
     expect([blocked(a), blocked(b), blocked(a)]).toEqual([false, false, true]);
     const redis = new RedisAdapter({ lazyConnect: true });
     expect(instrumentStorage(redis, new GatewayMetrics()).now).toBe(redis.now);

@@ -20,7 +20,16 @@ describe('ModelLabels', () => {
 
   it('labels names outside the safe alphabet or too long as `other`, without taking an unknown-name slot', () => {
     const labels = new ModelLabels();
-    for (const name of ['gpt\n4o', 'evil\u202Egpt', 'nul\u0000x', 'a b', '"quoted"', 'x'.repeat(MAX_LABEL_LENGTH + 1), 'x'.repeat(1_000_000), '-leading-dash']) {
+    for (const name of [
+      'gpt\n4o',
+      'evil\u202Egpt',
+      'nul\u0000x',
+      'a b',
+      '"quoted"',
+      'x'.repeat(MAX_LABEL_LENGTH + 1),
+      'x'.repeat(1_000_000),
+      '-leading-dash',
+    ]) {
       expect(labels.of(name)).toBe('other');
     }
     expect(labels.of('llama3.1:8b-instruct')).toBe('llama3.1:8b-instruct');

@@ -1,4 +1,10 @@
-import { BadRequestException, NotFoundException, PayloadTooLargeException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  NotFoundException,
+  PayloadTooLargeException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { rejectionReason } from './rejection-reason';
 
 describe('rejectionReason', () => {
@@ -6,7 +12,9 @@ describe('rejectionReason', () => {
     expect(rejectionReason(new UnauthorizedException('no key'))).toBe('unauthorized');
     expect(rejectionReason(new BadRequestException('bad'))).toBe('bad_request');
     expect(rejectionReason(new PayloadTooLargeException())).toBe('payload_too_large');
-    expect(rejectionReason(new ServiceUnavailableException({ error: 'budget_storage_unavailable', message: 'x' }))).toBe('budget_storage_unavailable');
+    expect(rejectionReason(new ServiceUnavailableException({ error: 'budget_storage_unavailable', message: 'x' }))).toBe(
+      'budget_storage_unavailable',
+    );
     expect(rejectionReason(new ServiceUnavailableException())).toBe('service_unavailable');
   });
 

@@ -28,7 +28,11 @@ export const toolFamily = (type: string): string => type.replace(/_\d{8}$|_\d{4}
 export function bodyFindings(route: PolicyRoute, body: Json): BodyFinding[] {
   switch (route) {
     case 'chat':
-      return [...openAiTools(body, 'chat'), ...(given(body.web_search_options) ? [tool('web_search_options', 'web_search', 1)] : []), ...storedIn(body.messages, 'messages')];
+      return [
+        ...openAiTools(body, 'chat'),
+        ...(given(body.web_search_options) ? [tool('web_search_options', 'web_search', 1)] : []),
+        ...storedIn(body.messages, 'messages'),
+      ];
     case 'responses':
       return [...responsesFindings(body), ...openAiTools(body, 'responses'), ...storedIn(body.input, 'input')];
     case 'messages':
@@ -58,7 +62,8 @@ function openAiTools(body: Json, route: 'chat' | 'responses'): BodyFinding[] {
     if (!isObject(entry) || typeof entry.type !== 'string' || CLIENT_OPENAI_TOOLS.includes(entry.type)) return;
     out.push(tool(`tools[${i}].type`, toolFamily(entry.type), 1));
     if (route !== 'responses') return;
-    if (Array.isArray(entry.vector_store_ids) && entry.vector_store_ids.length) out.push({ kind: 'stored', param: `tools[${i}].vector_store_ids`, what: 'vector stores' });
+    if (Array.isArray(entry.vector_store_ids) && entry.vector_store_ids.length)
+      out.push({ kind: 'stored', param: `tools[${i}].vector_store_ids`, what: 'vector stores' });
     if (typeof entry.container === 'string') out.push({ kind: 'stored', param: `tools[${i}].container`, what: 'a stored container' });
     if (isObject(entry.container) && Array.isArray(entry.container.file_ids) && entry.container.file_ids.length) {
       out.push({ kind: 'stored', param: `tools[${i}].container.file_ids`, what: 'stored files' });
@@ -95,7 +100,12 @@ function storedIn(value: unknown, root: string): BodyFinding[] {
   let nodes = 0;
   const walk = (node: unknown, path: string, depth: number): BodyFinding | undefined => {
     if (typeof node !== 'object' || node === null) return undefined;
-    if (depth > MAX_DEPTH || ++nodes > MAX_NODES) return { kind: 'stored', param: root, what: `content nested deeper than ${MAX_DEPTH} levels or over ${MAX_NODES} parts, which the gateway does not search for references` };
+    if (depth > MAX_DEPTH || ++nodes > MAX_NODES)
+      return {
+        kind: 'stored',
+        param: root,
+        what: `content nested deeper than ${MAX_DEPTH} levels or over ${MAX_NODES} parts, which the gateway does not search for references`,
+      };
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const found = walk(node[i], `${path}[${i}]`, depth + 1);

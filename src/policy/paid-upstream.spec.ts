@@ -33,7 +33,11 @@ describe('bodyFindings', () => {
   it('reads file_search vector stores and code interpreter containers as stored objects beside the tool', () => {
     const findings = bodyFindings('responses', {
       model: 'm',
-      tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }, { type: 'code_interpreter', container: 'cntr_1' }, { type: 'code_interpreter', container: { type: 'auto', file_ids: ['f'] } }],
+      tools: [
+        { type: 'file_search', vector_store_ids: ['vs_1'] },
+        { type: 'code_interpreter', container: 'cntr_1' },
+        { type: 'code_interpreter', container: { type: 'auto', file_ids: ['f'] } },
+      ],
     });
     expect(findings).toEqual([
       { kind: 'tool', param: 'tools[0].type', tool: 'file_search', calls: 1 },
@@ -50,16 +54,27 @@ describe('bodyFindings', () => {
       { kind: 'stored', param: 'conversation', what: 'a stored conversation' },
       { kind: 'stored', param: 'input[0].type', what: 'a stored item' },
     ]);
-    expect(bodyFindings('messages', { tools: [{ type: 'text_editor_20250728', name: 'e' }, { type: 'custom', name: 'c' }, { name: 'plain' }] })).toEqual([]);
+    expect(
+      bodyFindings('messages', { tools: [{ type: 'text_editor_20250728', name: 'e' }, { type: 'custom', name: 'c' }, { name: 'plain' }] }),
+    ).toEqual([]);
     expect(bodyFindings('embeddings', { input: [{ file_id: 'x' }] })).toEqual([]);
   });
 
   it('content past the depth or size bound is not walked, and counts as a reference (no way to hide a file_id)', () => {
     let deep: unknown = { text: 'x' };
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    expect(bodyFindings('chat', { messages: deep })).toEqual([{ kind: 'stored', param: 'messages', what: expect.stringContaining('nested deeper than 64 levels') }]);
-    const wide = [{ role: 'user', content: [...Array.from({ length: 100_001 }, () => ({ type: 'text', text: 'x' })), { type: 'file', file: { file_id: 'f' } }] }];
-    expect(bodyFindings('chat', { messages: wide })).toEqual([{ kind: 'stored', param: 'messages', what: expect.stringContaining('over 100000 parts') }]);
+    expect(bodyFindings('chat', { messages: deep })).toEqual([
+      { kind: 'stored', param: 'messages', what: expect.stringContaining('nested deeper than 64 levels') },
+    ]);
+    const wide = [
+      {
+        role: 'user',
+        content: [...Array.from({ length: 100_001 }, () => ({ type: 'text', text: 'x' })), { type: 'file', file: { file_id: 'f' } }],
+      },
+    ];
+    expect(bodyFindings('chat', { messages: wide })).toEqual([
+      { kind: 'stored', param: 'messages', what: expect.stringContaining('over 100000 parts') },
+    ]);
     expect(bodyFindings('chat', { messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] })).toEqual([]);
   });
 });

@@ -1,7 +1,15 @@
 import type { RequestPolicyOptions } from './request-policy';
 
 /** The gateway variables of the request policy (validated here, so the policy stays in one folder). */
-export const POLICY_VARIABLES = ['POLICY_ALLOW_BACKGROUND', 'POLICY_ALLOW_STORED_OBJECTS', 'POLICY_SERVER_TOOLS', 'POLICY_ANTHROPIC_BETAS', 'POLICY_UNKNOWN_BETAS', 'UNPRICED_MODEL_PRICE', 'UPSTREAM_PAID'] as const;
+export const POLICY_VARIABLES = [
+  'POLICY_ALLOW_BACKGROUND',
+  'POLICY_ALLOW_STORED_OBJECTS',
+  'POLICY_SERVER_TOOLS',
+  'POLICY_ANTHROPIC_BETAS',
+  'POLICY_UNKNOWN_BETAS',
+  'UNPRICED_MODEL_PRICE',
+  'UPSTREAM_PAID',
+] as const;
 
 type Env = Partial<Record<(typeof POLICY_VARIABLES)[number], string>>;
 
@@ -34,21 +42,29 @@ export function policyFromEnv(raw: Record<string, unknown>): RequestPolicyOption
   if (stored !== undefined) policy.storedObjects = stored;
   if (env.POLICY_SERVER_TOOLS !== undefined) {
     policy.tools = {};
-    for (const entry of env.POLICY_SERVER_TOOLS.split(',').map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of env.POLICY_SERVER_TOOLS.split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const match = /^([A-Za-z0-9_.:-]{1,128})=(\d+(?:\.\d+)?)$/.exec(entry);
-      if (!match) problems.push(`POLICY_SERVER_TOOLS: '${entry.slice(0, 60)}' must be tool=USD per call, e.g. web_search=0.01 (0: no extra charge)`);
+      if (!match)
+        problems.push(`POLICY_SERVER_TOOLS: '${entry.slice(0, 60)}' must be tool=USD per call, e.g. web_search=0.01 (0: no extra charge)`);
       else policy.tools[match[1]] = Number(match[2]);
     }
   }
-  if (env.POLICY_ANTHROPIC_BETAS !== undefined) policy.betas = env.POLICY_ANTHROPIC_BETAS.split(',').map((b) => b.trim()).filter(Boolean);
+  if (env.POLICY_ANTHROPIC_BETAS !== undefined)
+    policy.betas = env.POLICY_ANTHROPIC_BETAS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   if (env.POLICY_UNKNOWN_BETAS !== undefined) {
-    if (env.POLICY_UNKNOWN_BETAS !== 'refuse' && env.POLICY_UNKNOWN_BETAS !== 'drop') problems.push('POLICY_UNKNOWN_BETAS: must be refuse or drop');
+    if (env.POLICY_UNKNOWN_BETAS !== 'refuse' && env.POLICY_UNKNOWN_BETAS !== 'drop')
+      problems.push('POLICY_UNKNOWN_BETAS: must be refuse or drop');
     else policy.unknownBetas = env.POLICY_UNKNOWN_BETAS;
   }
   if (env.UNPRICED_MODEL_PRICE !== undefined) {
     const [input, output, ...rest] = env.UNPRICED_MODEL_PRICE.split(',').map((p) => p.trim());
     if (env.UNPRICED_MODEL_PRICE === 'refuse') policy.unpricedModels = 'refuse';
-    else if (!rest.length && USD.test(input ?? '') && USD.test(output ?? '')) policy.unpricedModels = { input: Number(input), output: Number(output) };
+    else if (!rest.length && USD.test(input ?? '') && USD.test(output ?? ''))
+      policy.unpricedModels = { input: Number(input), output: Number(output) };
     else problems.push('UNPRICED_MODEL_PRICE: must be refuse, or input,output in USD per million tokens, e.g. 5,15');
   }
   if (env.UPSTREAM_PAID !== undefined) {

@@ -81,7 +81,10 @@ export class RequestPolicyGuard implements CanActivate {
   private checkBetas(rules: ResolvedRoutePolicy, req: PolicyRequest): void {
     const header = req.headers['anthropic-beta'];
     if (header === undefined) return;
-    const values = (Array.isArray(header) ? header.join(',') : header).split(',').map((v) => v.trim()).filter(Boolean);
+    const values = (Array.isArray(header) ? header.join(',') : header)
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
     const unknown = values.filter((v) => !rules.betas.has(v));
     if (!unknown.length) return;
     if (this.policy.unknownBetas === 'drop') {

@@ -29,7 +29,10 @@ export function resolveRequestPolicy(layers: { options: RequestPolicyOptions; so
     }
   }
   return {
-    routes: Object.fromEntries(POLICY_ROUTES.map((route) => [route, routePolicyOf(merged, route)])) as Record<PolicyRoute, ResolvedRoutePolicy>,
+    routes: Object.fromEntries(POLICY_ROUTES.map((route) => [route, routePolicyOf(merged, route)])) as Record<
+      PolicyRoute,
+      ResolvedRoutePolicy
+    >,
     unpricedModels: merged.unpricedModels ?? 'refuse',
     paidUpstream: merged.paidUpstream ?? 'auto',
     unknownBetas: merged.unknownBetas ?? 'refuse',
@@ -44,9 +47,13 @@ export function resolveRequestPolicy(layers: { options: RequestPolicyOptions; so
  */
 export function withRequestPolicy(options: TokenBudgetModuleOptions, policy: ResolvedRequestPolicy): TokenBudgetModuleOptions {
   const own = options.requestFeesUsd;
-  const requestFeesUsd = (req: Parameters<NonNullable<TokenBudgetModuleOptions['requestFeesUsd']>>[0]) => (own?.(req) ?? 0) + (requestFeesOf(req) ?? 0);
+  const requestFeesUsd = (req: Parameters<NonNullable<TokenBudgetModuleOptions['requestFeesUsd']>>[0]) =>
+    (own?.(req) ?? 0) + (requestFeesOf(req) ?? 0);
   const unpriced = policy.unpricedModels;
-  const pricing = unpriced !== 'refuse' && !Object.keys(options.pricing ?? {}).some((k) => k.trim() === DEFAULT_PRICE_KEY) ? { ...options.pricing, [DEFAULT_PRICE_KEY]: unpriced } : options.pricing;
+  const pricing =
+    unpriced !== 'refuse' && !Object.keys(options.pricing ?? {}).some((k) => k.trim() === DEFAULT_PRICE_KEY)
+      ? { ...options.pricing, [DEFAULT_PRICE_KEY]: unpriced }
+      : options.pricing;
   return { ...options, requestFeesUsd, ...(pricing ? { pricing } : {}) };
 }
 

@@ -38,7 +38,8 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     noteRequest(req, { rejection: reason, platform: req as object });
     const path = req.originalUrl ?? req.url;
     if (!isApiPath(path)) return super.catch(exception, host);
-    if (exception instanceof UpstreamErrorException) return this.reply(host, exception.getStatus(), exception.getResponse() as object, exception.headers);
+    if (exception instanceof UpstreamErrorException)
+      return this.reply(host, exception.getStatus(), exception.getResponse() as object, exception.headers);
     const refusal = refusalOf(exception, this.exhaustedStatus);
     if (refusal) {
       const body = isAnthropicPath(path) ? anthropicRefusalBody(refusal, requestIdOf(host)) : openAiRefusalBody(refusal);
@@ -48,7 +49,16 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     if (parser) return this.reply(host, parser.status, parser.body);
     if (!(exception instanceof HttpException) || !reshaped(exception)) return super.catch(exception, host);
     const status = exception.getStatus();
-    this.reply(host, status, apiErrorBody(path, status, messageOf(exception), exception instanceof ApiError ? exception.details : { code: reasonCode(exception.getResponse()) }));
+    this.reply(
+      host,
+      status,
+      apiErrorBody(
+        path,
+        status,
+        messageOf(exception),
+        exception instanceof ApiError ? exception.details : { code: reasonCode(exception.getResponse()) },
+      ),
+    );
   }
 
   private reply(host: ArgumentsHost, status: number, body: object, headers: Record<string, string> = {}): void {
@@ -83,10 +93,28 @@ function bodyError(path: string, exception: unknown): { status: number; body: ob
   const parsed = parserError(exception);
   if (!parsed) return undefined;
   const { status, detail } = parsed;
-  if (status === 413) return shaped(413, apiErrorBody(path, 413, 'The request body is larger than the gateway accepts (MAX_BODY_BYTES). Send a smaller body.', { code: 'request_too_large' }));
-  if (status === 415) return shaped(415, apiErrorBody(path, 415, 'Send the body as JSON (Content-Type: application/json).', { code: 'unsupported_media_type' }));
+  if (status === 413)
+    return shaped(
+      413,
+      apiErrorBody(path, 413, 'The request body is larger than the gateway accepts (MAX_BODY_BYTES). Send a smaller body.', {
+        code: 'request_too_large',
+      }),
+    );
+  if (status === 415)
+    return shaped(
+      415,
+      apiErrorBody(path, 415, 'Send the body as JSON (Content-Type: application/json).', { code: 'unsupported_media_type' }),
+    );
   if (status === 400 && /JSON/i.test(detail)) {
-    return shaped(400, apiErrorBody(path, 400, `The request body is not valid JSON (${detail}). Send a JSON object, e.g. {"model":"gpt-4o-mini","messages":[...]}.`, { code: 'invalid_json' }));
+    return shaped(
+      400,
+      apiErrorBody(
+        path,
+        400,
+        `The request body is not valid JSON (${detail}). Send a JSON object, e.g. {"model":"gpt-4o-mini","messages":[...]}.`,
+        { code: 'invalid_json' },
+      ),
+    );
   }
   return undefined;
 }
@@ -101,7 +129,12 @@ function parserError(exception: unknown): { status: number; detail: string } | u
 }
 
 function reshaped(exception: HttpException): boolean {
-  if (exception instanceof BudgetExceededException || exception instanceof TierLimitExceededException || exception instanceof UpstreamErrorException) return false;
+  if (
+    exception instanceof BudgetExceededException ||
+    exception instanceof TierLimitExceededException ||
+    exception instanceof UpstreamErrorException
+  )
+    return false;
   const body = exception.getResponse();
   return typeof body === 'string' || typeof (body as { error?: unknown }).error !== 'object';
 }

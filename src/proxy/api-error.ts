@@ -36,7 +36,13 @@ export class UpstreamErrorException extends HttpException {
   }
 }
 
-const OPENAI_TYPES: Record<number, string> = { 401: 'authentication_error', 403: 'permission_error', 404: 'invalid_request_error', 502: 'upstream_error', 504: 'upstream_error' };
+const OPENAI_TYPES: Record<number, string> = {
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'invalid_request_error',
+  502: 'upstream_error',
+  504: 'upstream_error',
+};
 const OPENAI_CODES: Record<number, string> = { 401: 'invalid_api_key', 413: 'request_too_large', 502: 'upstream_unavailable' };
 const ANTHROPIC_TYPES: Record<number, string> = {
   400: 'invalid_request_error',

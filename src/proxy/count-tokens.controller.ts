@@ -19,7 +19,10 @@ export class CountTokensController {
   @SkipTokenBudget()
   countTokens(@Body() body: JsonBody): { input_tokens: number } {
     if (!Array.isArray(body.messages)) {
-      throw new ApiError(400, "messages: Field required (an array of { role, content }, as sent to /v1/messages).", { param: 'messages', code: 'missing_required_parameter' });
+      throw new ApiError(400, 'messages: Field required (an array of { role, content }, as sent to /v1/messages).', {
+        param: 'messages',
+        code: 'missing_required_parameter',
+      });
     }
     const estimate = estimateRequestBody(body);
     if (!estimate) throw new ApiError(400, 'The body is not a Messages request (model, messages).', { code: 'invalid_body' });

@@ -15,10 +15,16 @@ export class ModelRequiredGuard implements CanActivate {
     }
     const model = (body as { model?: unknown }).model;
     if (typeof model !== 'string' || model.trim() === '') {
-      throw new ApiError(400, "Missing required parameter: 'model' (a model name string, e.g. \"gpt-4o-mini\").", { code: 'missing_required_parameter', param: 'model' });
+      throw new ApiError(400, 'Missing required parameter: \'model\' (a model name string, e.g. "gpt-4o-mini").', {
+        code: 'missing_required_parameter',
+        param: 'model',
+      });
     }
     if (model.length > MAX_MODEL_NAME_LENGTH) {
-      throw new ApiError(400, `The model name is longer than ${MAX_MODEL_NAME_LENGTH} characters.`, { code: 'model_name_too_long', param: 'model' });
+      throw new ApiError(400, `The model name is longer than ${MAX_MODEL_NAME_LENGTH} characters.`, {
+        code: 'model_name_too_long',
+        param: 'model',
+      });
     }
     if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
       throw new ApiError(400, `The request body nests objects and arrays deeper than ${MAX_BODY_DEPTH} levels.`, { code: 'body_too_deep' });

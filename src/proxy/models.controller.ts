@@ -34,7 +34,11 @@ export class ModelsController {
   retrieve(@Param('id') id: string, @Headers('anthropic-version') anthropicVersion?: string) {
     const family = anthropicVersion ? 'anthropic' : 'openai';
     const model = this.models(family).find((m) => m.id === id);
-    if (!model) throw new ApiError(404, `The model '${id.slice(0, 256)}' does not exist (GET /v1/models lists those the gateway serves).`, { code: 'model_not_found', param: 'model' });
+    if (!model)
+      throw new ApiError(404, `The model '${id.slice(0, 256)}' does not exist (GET /v1/models lists those the gateway serves).`, {
+        code: 'model_not_found',
+        param: 'model',
+      });
     return family === 'anthropic' ? anthropicModel(model) : openAiModel(model);
   }
 

@@ -5,4 +5,10 @@ import { ModelsController } from './models.controller';
 import { OpenAiProxyController } from './openai-proxy.controller';
 
 /** The `/v1/*` routes of the gateway. */
-export const PROXY_CONTROLLERS = [OpenAiProxyController, CountTokensController, AnthropicProxyController, BudgetController, ModelsController];
+export const PROXY_CONTROLLERS = [
+  OpenAiProxyController,
+  CountTokensController,
+  AnthropicProxyController,
+  BudgetController,
+  ModelsController,
+];

@@ -24,7 +24,11 @@ export function openAiRefusalBody(refusal: Refusal): object {
  */
 export function anthropicRefusalBody(refusal: Refusal, requestId: string | undefined): object {
   const type = refusal.status === 402 ? 'billing_error' : 'rate_limit_error';
-  return { type: 'error', error: { type, message: refusal.message, details: { error_code: codeOf(refusal), ...refusal.figures } }, request_id: requestId ?? null };
+  return {
+    type: 'error',
+    error: { type, message: refusal.message, details: { error_code: codeOf(refusal), ...refusal.figures } },
+    request_id: requestId ?? null,
+  };
 }
 
 function codeOf(refusal: Refusal): string {

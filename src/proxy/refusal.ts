@@ -38,7 +38,11 @@ export function refusalOf(exception: unknown, exhaustedStatus: ExhaustedStatus =
     const body = BudgetExceededException.body(info);
     const retryable = info.retryAfterSeconds !== null && info.retryAfterSeconds <= RETRYABLE_WAIT_SECONDS && info.requested <= info.limit;
     // worded so LangChain reads it as its own classifier expects: "try again in" (a wait) or "will reset at" (quota exhausted)
-    const when = !info.resetAt ? ' It does not reset (a lifetime budget).' : retryable ? ` Try again in ${info.retryAfterSeconds} s (the budget resets at ${info.resetAt.toISOString()}).` : ` It will reset at ${info.resetAt.toISOString()}.`;
+    const when = !info.resetAt
+      ? ' It does not reset (a lifetime budget).'
+      : retryable
+        ? ` Try again in ${info.retryAfterSeconds} s (the budget resets at ${info.resetAt.toISOString()}).`
+        : ` It will reset at ${info.resetAt.toISOString()}.`;
     return {
       kind: 'budget',
       status: retryable ? 429 : exhaustedStatus,
@@ -69,7 +73,15 @@ export function refusalOf(exception: unknown, exhaustedStatus: ExhaustedStatus =
       retryable: true,
       retryAfterSeconds: info.retryAfterSeconds,
       message,
-      figures: { reason: 'tier_rate_limited', tier: info.tier, limit: info.limit, remaining: 0, ttlMs: info.ttlMs, resetAt: info.resetAt.toISOString(), retryAfterSeconds: info.retryAfterSeconds },
+      figures: {
+        reason: 'tier_rate_limited',
+        tier: info.tier,
+        limit: info.limit,
+        remaining: 0,
+        ttlMs: info.ttlMs,
+        resetAt: info.resetAt.toISOString(),
+        retryAfterSeconds: info.retryAfterSeconds,
+      },
     };
   }
   return undefined;

@@ -22,7 +22,12 @@ export function upstreamCall(body: JsonBody, req: ProxyRequest, res: PlatformRes
     if (!raw.writableFinished) controller.abort();
   });
   const degraded = req.tokenBudget?.degraded;
-  return { body: degraded ? { ...body, model: degraded.model } : body, signal: controller.signal, headers: req.headers, chargePrompt: () => chargePrompt(req) };
+  return {
+    body: degraded ? { ...body, model: degraded.model } : body,
+    signal: controller.signal,
+    headers: req.headers,
+    chargePrompt: () => chargePrompt(req),
+  };
 }
 
 /**
@@ -34,7 +39,9 @@ function chargePrompt(req: ProxyRequest): void {
   const reservation = state?.reservation;
   if (!reservation || reservation.settled) return;
   const inputTokens = state.inputEstimate ?? state.usageEstimate?.inputTokens ?? 0;
-  reservation.commit({ inputTokens, outputTokens: 0, totalTokens: inputTokens }).catch((error: unknown) => logger.error(`Charging the prompt of a cut call failed; its lease will release the hold: ${String(error)}`));
+  reservation
+    .commit({ inputTokens, outputTokens: 0, totalTokens: inputTokens })
+    .catch((error: unknown) => logger.error(`Charging the prompt of a cut call failed; its lease will release the hold: ${String(error)}`));
 }
 
 /**

@@ -52,7 +52,10 @@ export class GracefulShutdown {
     this.closing = true;
     const { logger, timeoutMs } = this.options;
     const server = this.server();
-    logger.log(`${signal}: no longer accepting connections; waiting up to ${timeoutMs} ms for ${this.inFlight.size} request(s) in flight`, 'Shutdown');
+    logger.log(
+      `${signal}: no longer accepting connections; waiting up to ${timeoutMs} ms for ${this.inFlight.size} request(s) in flight`,
+      'Shutdown',
+    );
     server.close();
     server.closeIdleConnections();
     let code = 0;

@@ -60,7 +60,9 @@ describe('BoundedStream', () => {
 
   it('cut after lines went out: a final error event after them, then the failure', async () => {
     const b = bounds();
-    const { text, error } = await drain(new BoundedStream(Readable.from(['data: 1\n\n', 'data: 0123456789', '0123456789'].map((s) => Buffer.from(s))), b));
+    const { text, error } = await drain(
+      new BoundedStream(Readable.from(['data: 1\n\n', 'data: 0123456789', '0123456789'].map((s) => Buffer.from(s))), b),
+    );
     expect(text).toBe('data: 1\n\n\ndata: {"error":"upstream_line_too_long"}\n\n');
     expect(error!.code).toBe('upstream_line_too_long');
     expect(b.cutBeforeStart).toHaveLength(0);
@@ -89,7 +91,9 @@ describe('BoundedStream', () => {
 describe('readBounded', () => {
   it('reads a body up to the cap and fails past it', async () => {
     expect((await readBounded(Readable.from([Buffer.from('{"a":'), Buffer.from('1}')]), 100, 1_000)).toString()).toBe('{"a":1}');
-    await expect(readBounded(Readable.from([Buffer.alloc(60), Buffer.alloc(60)]), 100, 1_000)).rejects.toMatchObject({ code: 'upstream_response_too_large' });
+    await expect(readBounded(Readable.from([Buffer.alloc(60), Buffer.alloc(60)]), 100, 1_000)).rejects.toMatchObject({
+      code: 'upstream_response_too_large',
+    });
   });
 
   it('fails when the body goes silent', async () => {

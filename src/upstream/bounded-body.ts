@@ -26,7 +26,9 @@ export function readBounded(body: Readable, maxBytes: number, idleMs: number): P
       clearTimeout(idle);
       resolve(Buffer.concat(chunks));
     });
-    body.once('error', (error) => fail(error instanceof UpstreamFailure ? error : new UpstreamFailure('upstream_invalid_response', error.message)));
+    body.once('error', (error) =>
+      fail(error instanceof UpstreamFailure ? error : new UpstreamFailure('upstream_invalid_response', error.message)),
+    );
   });
 }
 
@@ -69,11 +71,15 @@ export class BoundedStream extends Readable {
     private readonly bounds: StreamBounds,
   ) {
     super();
-    this.idle = new IdleTimer(bounds.idleMs, () => this.cut(new UpstreamFailure('upstream_idle_timeout', `stream silent for ${bounds.idleMs} ms`)));
+    this.idle = new IdleTimer(bounds.idleMs, () =>
+      this.cut(new UpstreamFailure('upstream_idle_timeout', `stream silent for ${bounds.idleMs} ms`)),
+    );
     source.pause();
     source.on('data', (chunk: Buffer) => this.onData(chunk));
     source.once('end', () => this.onEnd());
-    source.once('error', (error) => this.cut(error instanceof UpstreamFailure ? error : new UpstreamFailure('upstream_unavailable', `stream failed: ${error.message}`)));
+    source.once('error', (error) =>
+      this.cut(error instanceof UpstreamFailure ? error : new UpstreamFailure('upstream_unavailable', `stream failed: ${error.message}`)),
+    );
   }
 
   override _read(): void {
@@ -92,7 +98,8 @@ export class BoundedStream extends Readable {
     if (this.failure || this.destroyed) return;
     this.idle.arm();
     this.total += chunk.length;
-    if (this.total > this.bounds.maxStreamBytes) return this.cut(new UpstreamFailure('upstream_response_too_large', `stream past ${this.bounds.maxStreamBytes} bytes`));
+    if (this.total > this.bounds.maxStreamBytes)
+      return this.cut(new UpstreamFailure('upstream_response_too_large', `stream past ${this.bounds.maxStreamBytes} bytes`));
     const last = chunk.lastIndexOf(NEWLINE);
     const first = last === -1 ? -1 : chunk.indexOf(NEWLINE);
     // lines inside one chunk are shorter than the chunk; only the one carried over can grow

@@ -23,7 +23,13 @@ export interface BoundedResponse {
  * gzip, deflate or brotli body is decompressed. Rejects with an {@link UpstreamFailure}, or with
  * the signal's reason when `signal` aborts first.
  */
-export function boundedRequest(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, limits: UpstreamLimits): Promise<BoundedResponse> {
+export function boundedRequest(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  limits: UpstreamLimits,
+): Promise<BoundedResponse> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
@@ -44,11 +50,20 @@ export function boundedRequest(url: string, headers: Record<string, string>, bod
       answer?.destroy(failure);
       req.destroy(failure);
     };
-    const total = setTimeout(() => fail(new UpstreamFailure('upstream_total_timeout', `no end within ${limits.totalTimeoutMs} ms`)), limits.totalTimeoutMs);
-    let stage = setTimeout(() => fail(new UpstreamFailure('upstream_connect_timeout', `no connection within ${limits.connectTimeoutMs} ms`)), limits.connectTimeoutMs);
+    const total = setTimeout(
+      () => fail(new UpstreamFailure('upstream_total_timeout', `no end within ${limits.totalTimeoutMs} ms`)),
+      limits.totalTimeoutMs,
+    );
+    let stage = setTimeout(
+      () => fail(new UpstreamFailure('upstream_connect_timeout', `no connection within ${limits.connectTimeoutMs} ms`)),
+      limits.connectTimeoutMs,
+    );
     const firstByte = () => {
       clearTimeout(stage);
-      stage = setTimeout(() => fail(new UpstreamFailure('upstream_first_byte_timeout', `no answer within ${limits.firstByteTimeoutMs} ms`)), limits.firstByteTimeoutMs);
+      stage = setTimeout(
+        () => fail(new UpstreamFailure('upstream_first_byte_timeout', `no answer within ${limits.firstByteTimeoutMs} ms`)),
+        limits.firstByteTimeoutMs,
+      );
     };
     const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     if (signal.aborted) return onAbort();
@@ -70,7 +85,8 @@ export function boundedRequest(url: string, headers: Record<string, string>, bod
     req.once('response', (res: IncomingMessage) => {
       clearTimeout(stage);
       const decoded = decoder(res.headers['content-encoding']);
-      if (decoded === null) return fail(new UpstreamFailure('upstream_invalid_response', `unsupported content-encoding ${res.headers['content-encoding']}`));
+      if (decoded === null)
+        return fail(new UpstreamFailure('upstream_invalid_response', `unsupported content-encoding ${res.headers['content-encoding']}`));
       const body: Readable = decoded ? res.pipe(decoded) : res;
       if (decoded) {
         res.once('error', (error) => decoded.destroy(error));
@@ -87,7 +103,7 @@ export function boundedRequest(url: string, headers: Record<string, string>, bod
 }
 
 /** A decompressor for the encoding; `undefined` for none, `null` for one the gateway cannot read. */
-function decoder(encoding: string | undefined): Readable & NodeJS.WritableStream | undefined | null {
+function decoder(encoding: string | undefined): (Readable & NodeJS.WritableStream) | undefined | null {
   const name = (encoding ?? '').trim().toLowerCase();
   if (name === '' || name === 'identity') return undefined;
   if (name === 'gzip' || name === 'x-gzip') return createGunzip();

@@ -54,7 +54,13 @@ export abstract class HttpUpstream {
     const accept = call.body.stream === true ? 'text/event-stream' : 'application/json';
     let response: BoundedResponse;
     try {
-      response = await boundedRequest(url, { 'content-type': 'application/json', accept, ...this.headersOf(call) }, JSON.stringify(call.body), call.signal, this.limits);
+      response = await boundedRequest(
+        url,
+        { 'content-type': 'application/json', accept, ...this.headersOf(call) },
+        JSON.stringify(call.body),
+        call.signal,
+        this.limits,
+      );
     } catch (error) {
       if (call.signal.aborted) return CALLER_GONE;
       throw this.failed(url, call, asFailure(error));
@@ -70,7 +76,14 @@ export abstract class HttpUpstream {
     }
     const result = parseJson(text);
     if (typeof result !== 'object' || result === null) {
-      throw this.failed(url, call, new UpstreamFailure('upstream_invalid_response', `200 with ${text ? `a body that is not a JSON object: ${snippet(text)}` : 'an empty body'}`));
+      throw this.failed(
+        url,
+        call,
+        new UpstreamFailure(
+          'upstream_invalid_response',
+          `200 with ${text ? `a body that is not a JSON object: ${snippet(text)}` : 'an empty body'}`,
+        ),
+      );
     }
     return result;
   }
@@ -104,7 +117,9 @@ export abstract class HttpUpstream {
     );
     const { status } = response;
     if (status === 401 || status === 403) {
-      this.logger.error(`Upstream ${redactUrl(url)} refused the gateway's credentials (${status}): ${snippet(text)}. Check OPENAI_API_KEY / ANTHROPIC_API_KEY.`);
+      this.logger.error(
+        `Upstream ${redactUrl(url)} refused the gateway's credentials (${status}): ${snippet(text)}. Check OPENAI_API_KEY / ANTHROPIC_API_KEY.`,
+      );
       return new UpstreamFailure('upstream_auth_failed', `${status}`);
     }
     const headers: Record<string, string> = {};
@@ -115,7 +130,11 @@ export abstract class HttpUpstream {
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) return new UpstreamErrorException(body, status, headers);
     this.logger.warn(`Upstream ${redactUrl(url)} answered ${status} with a body that is not JSON: ${snippet(text)}`);
     const message = `The upstream provider answered ${status} without a readable error.`;
-    return new UpstreamErrorException(apiErrorBody(this.routePath, status, message, { code: 'upstream_error', type: 'upstream_error' }), status, headers);
+    return new UpstreamErrorException(
+      apiErrorBody(this.routePath, status, message, { code: 'upstream_error', type: 'upstream_error' }),
+      status,
+      headers,
+    );
   }
 }
 

@@ -53,11 +53,16 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
   async embeddings({ body }: UpstreamCall): Promise<unknown> {
     this.checkModel(body);
     const inputs = Array.isArray(body.input) && !body.input.every((x) => typeof x === 'number') ? body.input : [body.input];
-    const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? Math.min(body.dimensions, 4096) : MOCK_EMBEDDING_DIMENSIONS;
+    const dimensions =
+      typeof body.dimensions === 'number' && body.dimensions > 0 ? Math.min(body.dimensions, 4096) : MOCK_EMBEDDING_DIMENSIONS;
     const { input } = mockUsage(body);
     return {
       object: 'list',
-      data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: embedding(index, dimensions, body.encoding_format === 'base64') })),
+      data: inputs.map((_, index) => ({
+        object: 'embedding',
+        index,
+        embedding: embedding(index, dimensions, body.encoding_format === 'base64'),
+      })),
       model: body.model,
       usage: { prompt_tokens: input, total_tokens: input },
     };
@@ -71,10 +76,14 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
   private checkModel(body: JsonBody): void {
     const model = String(body.model);
     if (!isKnownModel(model, this.pricing)) {
-      throw new ApiError(404, `The model '${model}' does not exist (the built-in mock serves the models of the price catalog and of the pricing option).`, {
-        code: 'model_not_found',
-        param: 'model',
-      });
+      throw new ApiError(
+        404,
+        `The model '${model}' does not exist (the built-in mock serves the models of the price catalog and of the pricing option).`,
+        {
+          code: 'model_not_found',
+          param: 'model',
+        },
+      );
     }
   }
 
@@ -96,8 +105,18 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
    * `stream_options.include_usage` is set.
    */
   private async *chatCompletionStream(body: JsonBody) {
-    const base = { id: idOf('chatcmpl-mock-'), object: 'chat.completion.chunk', created: now(), model: body.model, system_fingerprint: null };
-    yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], usage: null };
+    const base = {
+      id: idOf('chatcmpl-mock-'),
+      object: 'chat.completion.chunk',
+      created: now(),
+      model: body.model,
+      system_fingerprint: null,
+    };
+    yield {
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }],
+      usage: null,
+    };
     for (const word of REPLY_WORDS) {
       await tick(this.chunkDelayMs);
       yield { ...base, choices: [{ index: 0, delta: { content: word }, logprobs: null, finish_reason: null }], usage: null };
@@ -120,13 +139,25 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
       model: body.model,
       output: done ? [this.responseMessage(id, 'completed')] : [],
       usage: done
-        ? { input_tokens: input, input_tokens_details: { cached_tokens: 0 }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + output }
+        ? {
+            input_tokens: input,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens: output,
+            output_tokens_details: { reasoning_tokens: 0 },
+            total_tokens: input + output,
+          }
         : null,
     };
   }
 
   private responseMessage(id: string, status: 'in_progress' | 'completed', text = REPLY) {
-    return { type: 'message', id: `msg_${id}`, status, role: 'assistant', content: status === 'completed' ? [{ type: 'output_text', text, annotations: [] }] : [] };
+    return {
+      type: 'message',
+      id: `msg_${id}`,
+      status,
+      role: 'assistant',
+      content: status === 'completed' ? [{ type: 'output_text', text, annotations: [] }] : [],
+    };
   }
 
   /** Responses API events (`response.created` ... `response.completed`, which carries the usage). */
@@ -137,15 +168,55 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
     const part = (text: string) => ({ type: 'output_text', text, annotations: [] });
     yield { type: 'response.created', sequence_number: sequence_number++, response: started };
     yield { type: 'response.in_progress', sequence_number: sequence_number++, response: started };
-    yield { type: 'response.output_item.added', sequence_number: sequence_number++, output_index: 0, item: this.responseMessage(started.id, 'in_progress') };
-    yield { type: 'response.content_part.added', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, part: part('') };
+    yield {
+      type: 'response.output_item.added',
+      sequence_number: sequence_number++,
+      output_index: 0,
+      item: this.responseMessage(started.id, 'in_progress'),
+    };
+    yield {
+      type: 'response.content_part.added',
+      sequence_number: sequence_number++,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      part: part(''),
+    };
     for (const word of REPLY_WORDS) {
       await tick(this.chunkDelayMs);
-      yield { type: 'response.output_text.delta', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, delta: word, logprobs: [] };
+      yield {
+        type: 'response.output_text.delta',
+        sequence_number: sequence_number++,
+        item_id: itemId,
+        output_index: 0,
+        content_index: 0,
+        delta: word,
+        logprobs: [],
+      };
     }
-    yield { type: 'response.output_text.done', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, text: REPLY, logprobs: [] };
-    yield { type: 'response.content_part.done', sequence_number: sequence_number++, item_id: itemId, output_index: 0, content_index: 0, part: part(REPLY) };
-    yield { type: 'response.output_item.done', sequence_number: sequence_number++, output_index: 0, item: this.responseMessage(started.id, 'completed') };
+    yield {
+      type: 'response.output_text.done',
+      sequence_number: sequence_number++,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      text: REPLY,
+      logprobs: [],
+    };
+    yield {
+      type: 'response.content_part.done',
+      sequence_number: sequence_number++,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      part: part(REPLY),
+    };
+    yield {
+      type: 'response.output_item.done',
+      sequence_number: sequence_number++,
+      output_index: 0,
+      item: this.responseMessage(started.id, 'completed'),
+    };
     yield { type: 'response.completed', sequence_number: sequence_number++, response: this.response(body, 'completed', started.id) };
   }
 
@@ -170,7 +241,19 @@ export class MockUpstream implements OpenAiUpstream, AnthropicUpstream {
    */
   private async *messageStream(body: JsonBody) {
     const { id, model, usage } = this.message(body);
-    yield { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } };
+    yield {
+      type: 'message_start',
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
+    };
     yield { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } };
     yield { type: 'ping' };
     for (const word of REPLY_WORDS) {

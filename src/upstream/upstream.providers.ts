@@ -12,14 +12,21 @@ import { upstreamLimitsOf } from './upstream-limits';
 export const UPSTREAM_PROVIDERS: Provider[] = [
   {
     provide: MockUpstream,
-    useFactory: (budget: TokenBudgetModuleOptions, config: ConfigService) => new MockUpstream(budget.pricing, config.get<number>('MOCK_STREAM_DELAY_MS') ?? 0),
+    useFactory: (budget: TokenBudgetModuleOptions, config: ConfigService) =>
+      new MockUpstream(budget.pricing, config.get<number>('MOCK_STREAM_DELAY_MS') ?? 0),
     inject: [GATEWAY_BUDGET_OPTIONS, ConfigService],
   },
   {
     provide: OPENAI_UPSTREAM,
     useFactory: (config: ConfigService, mock: MockUpstream) => {
       const url = config.get<string>('UPSTREAM_OPENAI_URL');
-      return url ? new OpenAiHttpUpstream(url, config.get<string>('OPENAI_API_KEY'), upstreamLimitsOf((name) => config.get(name))) : mock;
+      return url
+        ? new OpenAiHttpUpstream(
+            url,
+            config.get<string>('OPENAI_API_KEY'),
+            upstreamLimitsOf((name) => config.get(name)),
+          )
+        : mock;
     },
     inject: [ConfigService, MockUpstream],
   },
@@ -27,7 +34,13 @@ export const UPSTREAM_PROVIDERS: Provider[] = [
     provide: ANTHROPIC_UPSTREAM,
     useFactory: (config: ConfigService, mock: MockUpstream) => {
       const url = config.get<string>('UPSTREAM_ANTHROPIC_URL');
-      return url ? new AnthropicHttpUpstream(url, config.get<string>('ANTHROPIC_API_KEY'), upstreamLimitsOf((name) => config.get(name))) : mock;
+      return url
+        ? new AnthropicHttpUpstream(
+            url,
+            config.get<string>('ANTHROPIC_API_KEY'),
+            upstreamLimitsOf((name) => config.get(name)),
+          )
+        : mock;
     },
     inject: [ConfigService, MockUpstream],
   },

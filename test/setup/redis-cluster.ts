@@ -19,7 +19,16 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterHandle> {
   try {
     for (let i = 0; i < size; i++) {
       servers.push(
-        await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`), '--dir', dir, '--cluster-node-timeout', '2000']),
+        await startRedisServer([
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${i}.conf`),
+          '--dir',
+          dir,
+          '--cluster-node-timeout',
+          '2000',
+        ]),
       );
     }
     const addresses = servers.map((s) => `127.0.0.1:${s.port}`);

@@ -88,7 +88,9 @@ export async function startRedisServer(extraArgs: string[] = [], options: RedisS
   let output = '';
   child.stdout?.on('data', (chunk) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk) => (output = (output + chunk.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  const exited = new Promise<void>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+  );
   const upAt = await waitUntilUp(port, child, () => output);
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -11,4 +11,8 @@ try {
   process.exit(1);
 }
 const { main: run } = require(main);
-process.exitCode = run(process.argv.slice(2), (line) => console.log(line), (line) => console.error(line));
+process.exitCode = run(
+  process.argv.slice(2),
+  (line) => console.log(line),
+  (line) => console.error(line),
+);

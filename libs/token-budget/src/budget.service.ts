@@ -72,7 +72,11 @@ export class BudgetService implements OnModuleDestroy {
     this.now = moduleClock(storage, options);
     this.registry = new BudgetRuleRegistry(options, tiers);
     this.counters = new BudgetTargets(prefix, options.maxIdLength ?? DEFAULT_MAX_ID_LENGTH);
-    this.costs = new CostCalculator({ pricing: options.pricing, defaultModel: options.defaultModel, costLimited: this.registry.moduleRules.some((rule) => rule.costLimit > 0) });
+    this.costs = new CostCalculator({
+      pricing: options.pricing,
+      defaultModel: options.defaultModel,
+      costLimited: this.registry.moduleRules.some((rule) => rule.costLimit > 0),
+    });
     this.settlement = new ReservationSettlement({ storage, costs: this.costs, bus: this.bus, notifier, logger: this.logger, now }, options);
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.engine = new ReservationEngine(storage, this.costs, notifier, this.settlement, leaseMs, options.reservationPolicy ?? 'strict');
@@ -85,7 +89,8 @@ export class BudgetService implements OnModuleDestroy {
       // a user's tier replaces limits and adds budgets: admin calls see the budgets its requests count on
       targets: (subject, rules, now) => this.targetsFor(subject, now, rules),
       rules: () => this.registry.all(),
-      target: async (rule, id, now) => this.counters.target(rule.scope === 'user' ? await this.registry.ruleForUser(rule, id) : rule, id, now),
+      target: async (rule, id, now) =>
+        this.counters.target(rule.scope === 'user' ? await this.registry.ruleForUser(rule, id) : rule, id, now),
     });
   }
 
@@ -134,7 +139,10 @@ export class BudgetService implements OnModuleDestroy {
     const now = this.now();
     const targets = await this.targetsFor(subject, now, options.rules);
     const costNanos = this.engine.price(estimate, now);
-    const states = await this.storage.read(targets.map((t) => t.counter), now);
+    const states = await this.storage.read(
+      targets.map((t) => t.counter),
+      now,
+    );
     return checkResult(targets, states, checked.tokens, costNanos, options.reservationPolicy ?? this.options.reservationPolicy ?? 'strict');
   }
 
@@ -170,7 +178,12 @@ export class BudgetService implements OnModuleDestroy {
       throw error;
     }
     try {
-      await this.settlement.commitFromResult(reservation, result, options.usage as UsageExtractor | undefined, subjectIds(subject).feature ?? 'track');
+      await this.settlement.commitFromResult(
+        reservation,
+        result,
+        options.usage as UsageExtractor | undefined,
+        subjectIds(subject).feature ?? 'track',
+      );
     } catch (error) {
       // the call was made and paid for: its result is returned whatever happened to the bookkeeping
       this.logger.error(`Committing the usage of reservation ${reservation.id} failed: ${String(error)}`);
@@ -186,7 +199,14 @@ export class BudgetService implements OnModuleDestroy {
     const cost = this.costs.usageCost(normalized, now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
-    this.settlement.afterCommit(id, counters, await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }), normalized, cost, normalized.model);
+    this.settlement.afterCommit(
+      id,
+      counters,
+      await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }),
+      normalized,
+      cost,
+      normalized.model,
+    );
     return normalized;
   }
 
@@ -194,7 +214,10 @@ export class BudgetService implements OnModuleDestroy {
   async getUsage(subject: BudgetSubject, options: ServiceCallOptions = {}): Promise<BudgetUsage[]> {
     const now = this.now();
     const targets = await this.targetsFor(subject, now, options.rules);
-    const states = await this.storage.read(targets.map((t) => t.counter), now);
+    const states = await this.storage.read(
+      targets.map((t) => t.counter),
+      now,
+    );
     return targets.map((target, i) => usageOf(target, states[i]));
   }
 
@@ -264,7 +287,13 @@ export class BudgetService implements OnModuleDestroy {
    * interceptor's on a `@TokenBudget()` route): see {@link RequestAdmission}. Fills `figures` with
    * what it holds; throws or rejects with a typed refusal, and holds nothing then.
    */
-  admit(route: AdmissionRoute, req: BudgetRequest, userId: unknown, estimate: MaybePromise<EstimateInput>, figures: AdmissionFigures): MaybePromise<Reservation> {
+  admit(
+    route: AdmissionRoute,
+    req: BudgetRequest,
+    userId: unknown,
+    estimate: MaybePromise<EstimateInput>,
+    figures: AdmissionFigures,
+  ): MaybePromise<Reservation> {
     return this.admission.admit(route, req, userId, estimate, figures);
   }
 

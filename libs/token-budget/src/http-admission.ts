@@ -62,10 +62,24 @@ export class HttpAdmission {
     return this.withUser(req, res, route, userId, hooks, unsettled);
   }
 
-  private withUser(req: BudgetRequest, res: BudgetResponse, route: RouteBudget, userId: RequestUserId, hooks: AdmissionHooks, unsettled: UnsettledReservation | undefined): MaybePromise<boolean> {
+  private withUser(
+    req: BudgetRequest,
+    res: BudgetResponse,
+    route: RouteBudget,
+    userId: RequestUserId,
+    hooks: AdmissionHooks,
+    unsettled: UnsettledReservation | undefined,
+  ): MaybePromise<boolean> {
     assertIdentified(this.options, userId, 'Token budget: the caller could not be identified (extractUserId found no user id)');
     const degraded = (req as RequestWithTokenBudget)[REQUEST_STATE_KEY]?.degraded;
-    const state: TokenBudgetRequestState = { reservation: undefined, feature: route.feature, estimate: 0, usageEstimate: undefined, usage: route.usage, intercepted: false };
+    const state: TokenBudgetRequestState = {
+      reservation: undefined,
+      feature: route.feature,
+      estimate: 0,
+      usageEstimate: undefined,
+      usage: route.usage,
+      intercepted: false,
+    };
     if (route.stopStreamWhenExhausted ?? this.options.stopStreamWhenExhausted) state.stopStreamWhenExhausted = true;
     if (degraded) state.degraded = degraded;
     const estimate = hooks.estimate(req, route);
@@ -82,7 +96,13 @@ export class HttpAdmission {
     );
   }
 
-  private admitted(req: BudgetRequest, res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation, unsettled: UnsettledReservation | undefined): boolean {
+  private admitted(
+    req: BudgetRequest,
+    res: BudgetResponse,
+    state: TokenBudgetRequestState,
+    reservation: Reservation,
+    unsettled: UnsettledReservation | undefined,
+  ): boolean {
     state.reservation = reservation;
     (req as RequestWithTokenBudget)[REQUEST_STATE_KEY] = state;
     const summary = reservation.summary;
@@ -104,7 +124,14 @@ export class HttpAdmission {
 }
 
 /** `X-TokenBudget-Limit`, `-Remaining` and `-Reset` (seconds until the period resets). */
-export function setBudgetHeaders(adapterHost: HttpAdapterHost, res: BudgetResponse, limit: number, remaining: number, resetAt: Date | null, now: number): void {
+export function setBudgetHeaders(
+  adapterHost: HttpAdapterHost,
+  res: BudgetResponse,
+  limit: number,
+  remaining: number,
+  resetAt: Date | null,
+  now: number,
+): void {
   const adapter = adapterHost.httpAdapter;
   adapter.setHeader(res, 'X-TokenBudget-Limit', String(limit));
   adapter.setHeader(res, 'X-TokenBudget-Remaining', String(remaining));

@@ -1,9 +1,5 @@
 export { TokenBudgetModule } from './token-budget.module';
-export {
-  TOKEN_BUDGET_MODULE_OPTIONS,
-  TOKEN_BUDGET_OPTIONS_TYPE,
-  TOKEN_BUDGET_ASYNC_OPTIONS_TYPE,
-} from './token-budget.module-definition';
+export { TOKEN_BUDGET_MODULE_OPTIONS, TOKEN_BUDGET_OPTIONS_TYPE, TOKEN_BUDGET_ASYNC_OPTIONS_TYPE } from './token-budget.module-definition';
 export { TokenBudgetGuard } from './token-budget.guard';
 export { TokenBudgetInterceptor } from './token-budget.interceptor';
 export { TokenBudget, SkipTokenBudget } from './token-budget.decorator';
@@ -71,7 +67,13 @@ export { RedisAdapter } from './storage/redis.adapter';
 export type { RedisAdapterInput, RedisAdapterOptions, RedisTimeSource } from './storage/redis.adapter';
 export { COMMITTED_ID_RETENTION_MS } from './storage/redis-scripts/layout';
 export { BUDGET_SCOPES } from './budget-scope';
-export type { UserBudgetOptions, OnBudgetExceeded, TokenBudgetModuleOptions, TokenBudgetModuleExtras, SettlementRetryOptions } from './token-budget-options.interface';
+export type {
+  UserBudgetOptions,
+  OnBudgetExceeded,
+  TokenBudgetModuleOptions,
+  TokenBudgetModuleExtras,
+  SettlementRetryOptions,
+} from './token-budget-options.interface';
 export type { BudgetRule, IdResolver, EstimateFn, RolloverOptions } from './budget-rule.interface';
 export type { BudgetRequest, BudgetResponse } from './budget-request';
 export type { BudgetScope } from './budget-scope';

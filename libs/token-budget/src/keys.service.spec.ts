@@ -41,7 +41,10 @@ describe('keys BudgetService writes', () => {
       costKey: 'tokenbudget:rank:{user||month|}:2026-11:cost',
       member: '4:2',
     });
-    expect(rankingKeys('tokenbudget', { identity: 'user||month|' }, '2026-11')).toEqual({ key: user.index!.key, costKey: user.index!.costKey });
+    expect(rankingKeys('tokenbudget', { identity: 'user||month|' }, '2026-11')).toEqual({
+      key: user.index!.key,
+      costKey: user.index!.costKey,
+    });
     const tenant = counters.find((c) => c.key.includes('{tenant:'))!;
     expect(tenant.key).toBe('tokenbudget:budget:{tenant:acme}:f:sum%20up:2026-11-04@Asia/Tokyo');
     expect(tenant.key).toBe(counterKey(subjectTag('tokenbudget', 'tenant', 'acme'), '2026-11-04', 'sum up', '@Asia/Tokyo'));

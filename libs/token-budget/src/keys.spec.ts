@@ -1,4 +1,15 @@
-import { counterKey, escapeId, leaseKey, overrideField, overrideKey, rankingKeys, rateTracker, rateWindowKey, subjectTag, throttleKey } from './keys';
+import {
+  counterKey,
+  escapeId,
+  leaseKey,
+  overrideField,
+  overrideKey,
+  rankingKeys,
+  rateTracker,
+  rateWindowKey,
+  subjectTag,
+  throttleKey,
+} from './keys';
 
 describe('keys', () => {
   it('builds hash-tagged subject keys', () => {
@@ -41,14 +52,22 @@ describe('the key schema (exact keys)', () => {
     ['counter', counterKey(tag, '2026-11'), 'tokenbudget:budget:{user:42}:2026-11'],
     ['counter of a feature', counterKey(tag, '2026-11', 'summarize'), 'tokenbudget:budget:{user:42}:f:summarize:2026-11'],
     ['counter of an escaped feature', counterKey(tag, '2026-11', 'a b'), 'tokenbudget:budget:{user:42}:f:a%20b:2026-11'],
-    ['counter in a time zone', counterKey(tag, '2026-11-23', undefined, '@Asia/Tokyo'), 'tokenbudget:budget:{user:42}:2026-11-23@Asia/Tokyo'],
+    [
+      'counter in a time zone',
+      counterKey(tag, '2026-11-23', undefined, '@Asia/Tokyo'),
+      'tokenbudget:budget:{user:42}:2026-11-23@Asia/Tokyo',
+    ],
     ['counter of the empty feature', counterKey(tag, 'all', ''), 'tokenbudget:budget:{user:42}:f::all'],
     ['lease set', leaseKey('tokenbudget:budget:{user:42}:2026-11'), 'tokenbudget:budget:{user:42}:2026-11:leases'],
     ['override hash', overrideKey(tag), 'tokenbudget:budget:{user:42}:limits'],
     ['token override field', overrideField('tokens', 'user||month|'), 't:user||month|'],
     ['money override field', overrideField('cost', 'user||month|'), 'c:user||month|'],
     ['token ranking', rankingKeys('tokenbudget', { identity: 'user||month|' }, '2026-11').key, 'tokenbudget:rank:{user||month|}:2026-11'],
-    ['money ranking', rankingKeys('tokenbudget', { identity: 'user||month|' }, '2026-11').costKey, 'tokenbudget:rank:{user||month|}:2026-11:cost'],
+    [
+      'money ranking',
+      rankingKeys('tokenbudget', { identity: 'user||month|' }, '2026-11').costKey,
+      'tokenbudget:rank:{user||month|}:2026-11:cost',
+    ],
     ['escaped ranking', rankingKeys('p', { identity: 'user|f:x|day|@UTC' }, '2026-11-04').key, 'p:rank:{user|f%3Ax|day|@UTC}:2026-11-04'],
     ['user tracker', rateTracker('user', 'u 1'), 'user:u%201'],
     ['ip tracker', rateTracker('ip', '::1'), 'ip:%3A%3A1'],

@@ -41,7 +41,8 @@ describe('library structure', () => {
     const misnamed: string[] = [];
     for (const { path, text } of files) {
       for (const [, base] of text.matchAll(/^export class \w+ extends (\w+)/gm)) {
-        if (/^(Error|TypeError|RangeError)$/.test(base) && !path.endsWith('.error.ts')) misnamed.push(`${path}: an Error outside *.error.ts`);
+        if (/^(Error|TypeError|RangeError)$/.test(base) && !path.endsWith('.error.ts'))
+          misnamed.push(`${path}: an Error outside *.error.ts`);
         if (/Exception$/.test(base) && !path.endsWith('.exception.ts')) misnamed.push(`${path}: an exception outside *.exception.ts`);
       }
     }
@@ -49,7 +50,9 @@ describe('library structure', () => {
   });
 
   it('finds storage capabilities by method, never by the adapter class', () => {
-    const byClass = files.filter(({ text }) => /instanceof (RedisAdapter|MemoryAdapter|TierThrottlerStorage|MemoryRateWindow)\b/.test(text)).map(({ path }) => path);
+    const byClass = files
+      .filter(({ text }) => /instanceof (RedisAdapter|MemoryAdapter|TierThrottlerStorage|MemoryRateWindow)\b/.test(text))
+      .map(({ path }) => path);
     expect(byClass).toEqual([]);
   });
 });

@@ -56,7 +56,12 @@ describe('PeriodCalculator', () => {
     const first = ny.window(at('2026-11-01T05:30:00Z')); // 01:30 EDT
     expect(first).toMatchObject({ key: '2026-11-01T01-04:00', start: at('2026-11-01T05:00:00Z'), end: at('2026-11-01T06:00:00Z') });
     const second = ny.window(at('2026-11-01T06:10:00Z')); // 01:10 EST, the same local hour again
-    expect(second).toMatchObject({ key: '2026-11-01T01-05:00', previousKey: '2026-11-01T01-04:00', start: at('2026-11-01T06:00:00Z'), end: at('2026-11-01T07:00:00Z') });
+    expect(second).toMatchObject({
+      key: '2026-11-01T01-05:00',
+      previousKey: '2026-11-01T01-04:00',
+      start: at('2026-11-01T06:00:00Z'),
+      end: at('2026-11-01T07:00:00Z'),
+    });
   });
 
   it('skips the local hour that does not exist when clocks go forward', () => {

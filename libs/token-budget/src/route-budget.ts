@@ -22,12 +22,15 @@ export interface RouteBudget extends RouteEstimation {
   decorated: boolean;
 }
 
-
 /**
  * The route's own per-user rule, when its `@TokenBudget()` sets `tokens`; validated like module
  * budgets, with problems named after the route (`@TokenBudget() of ChatController.create.period: ...`).
  */
-export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, where: string): (BudgetRule & { feature: string }) | undefined {
+export function routeRuleOf(
+  options: TokenBudgetRouteOptions,
+  feature: string,
+  where: string,
+): (BudgetRule & { feature: string }) | undefined {
   if (options.tokens === undefined) return undefined;
   const { tokens, period, every, timezone, rollover, thresholds, onExceeded } = options;
   const rule = { scope: 'user' as const, feature, tokens, period, every, timezone, rollover, thresholds, onExceeded };
@@ -44,6 +47,7 @@ export function routeRuleOf(options: TokenBudgetRouteOptions, feature: string, w
 export function callDurationOf(options: TokenBudgetRouteOptions, where: string): number | undefined {
   const ms = options.maxCallDurationMs;
   if (ms === undefined) return undefined;
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new TokenBudgetOptionsError([`@TokenBudget() of ${where}.maxCallDurationMs: must be at least 0 (ms; 0 = no limit)`]);
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new TokenBudgetOptionsError([`@TokenBudget() of ${where}.maxCallDurationMs: must be at least 0 (ms; 0 = no limit)`]);
   return ms;
 }

@@ -37,7 +37,10 @@ export class RouteBudgetsExplorer implements OnModuleInit {
       if (!controller?.prototype) continue;
       for (const name of this.scanner.getAllMethodNames(controller.prototype)) {
         const handler = (controller.prototype as Record<string, object>)[name];
-        const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, [handler as never, controller]);
+        const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, [
+          handler as never,
+          controller,
+        ]);
         if (!options) continue;
         const where = `${controller.name}.${name}`;
         try {
@@ -46,7 +49,8 @@ export class RouteBudgetsExplorer implements OnModuleInit {
           callDurationOf(options, where);
           problems.push(...routeEstimationProblems(options, where));
           const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler as never);
-          if (options.estimate === undefined && this.options.defaultEstimate === undefined && method !== undefined && BODILESS.has(method)) unestimated.push(where);
+          if (options.estimate === undefined && this.options.defaultEstimate === undefined && method !== undefined && BODILESS.has(method))
+            unestimated.push(where);
         } catch (error) {
           problems.push(...(error instanceof TokenBudgetOptionsError ? error.problems : [String(error)]));
         }

@@ -52,4 +52,3 @@ export function resolveRule(rule: BudgetRule, defaultPeriod: BudgetRule['period'
     soft: rule.onExceeded === 'warn',
   };
 }
-

@@ -47,7 +47,8 @@ export class TokenBudgetGuard implements CanActivate {
   private readonly routes = new WeakMap<object, RouteBudget>();
   private readonly estimator: RequestEstimator;
   private readonly http: HttpAdmission;
-  private readonly settleOnClose = (res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation) => this.settleWhenResponseEnds(res, state, reservation);
+  private readonly settleOnClose = (res: BudgetResponse, state: TokenBudgetRequestState, reservation: Reservation) =>
+    this.settleWhenResponseEnds(res, state, reservation);
 
   constructor(
     protected readonly budgets: BudgetService,

@@ -1,4 +1,13 @@
-import { CallHandler, ExecutionContext, GatewayTimeoutException, Inject, Injectable, Logger, NestInterceptor, StreamableFile } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  GatewayTimeoutException,
+  Inject,
+  Injectable,
+  Logger,
+  NestInterceptor,
+  StreamableFile,
+} from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { concatMap, from, Observable, of, switchMap } from 'rxjs';
@@ -73,7 +82,8 @@ export class TokenBudgetInterceptor implements NestInterceptor {
   private settle(context: ExecutionContext, state: TokenBudgetRequestState, next: CallHandler): Observable<unknown> {
     state.intercepted = true;
     const reservation = state.reservation;
-    if (this.isSse(context.getHandler())) return meterSse(next.handle(), this.streamSettlement(state, reservation), reservation ? (state.maxCallDurationMs ?? 0) : 0);
+    if (this.isSse(context.getHandler()))
+      return meterSse(next.handle(), this.streamSettlement(state, reservation), reservation ? (state.maxCallDurationMs ?? 0) : 0);
     if (!reservation) return this.sendStreams(context, state, next.handle());
     return this.settleResult(context, state, reservation, next.handle());
   }
@@ -85,7 +95,12 @@ export class TokenBudgetInterceptor implements NestInterceptor {
    * on as it flows and settled when it ends (see {@link MeteredReadable}). Written as one
    * Observable rather than an operator chain: this is the hot path of every budgeted request.
    */
-  private settleResult(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation, source: Observable<unknown>): Observable<unknown> {
+  private settleResult(
+    context: ExecutionContext,
+    state: TokenBudgetRequestState,
+    reservation: Reservation,
+    source: Observable<unknown>,
+  ): Observable<unknown> {
     return new Observable((subscriber) => {
       let committing = false;
       let completed = false;
@@ -173,7 +188,12 @@ export class TokenBudgetInterceptor implements NestInterceptor {
    * Waits for the first item of a streamed result (a failure before it is an ordinary error
    * response, and the hold is released), then answers with a body that streams every item on.
    */
-  private async openStream(context: ExecutionContext, state: TokenBudgetRequestState, reservation: Reservation | undefined, stream: StreamSource): Promise<StreamableFile> {
+  private async openStream(
+    context: ExecutionContext,
+    state: TokenBudgetRequestState,
+    reservation: Reservation | undefined,
+    stream: StreamSource,
+  ): Promise<StreamableFile> {
     const settlement = this.streamSettlement(state, reservation, stream.failed === true);
     let first: IteratorResult<unknown>;
     try {

@@ -43,7 +43,11 @@ export class BudgetAdmin {
   async grant(subject: BudgetSubject, amount: GrantAmount, options: AdminOptions = {}): Promise<BudgetUsage[]> {
     const call = 'grant';
     if (typeof amount !== 'object' || amount === null || (amount.tokens === undefined && amount.costUsd === undefined)) {
-      throw InvalidAdminRequestError.create(call, `expected { tokens?, costUsd? }, got ${describe(amount)}`, 'Pass the credits to add, e.g. grant(userId, { tokens: 10_000 }) or { costUsd: 5 }');
+      throw InvalidAdminRequestError.create(
+        call,
+        `expected { tokens?, costUsd? }, got ${describe(amount)}`,
+        'Pass the credits to add, e.g. grant(userId, { tokens: 10_000 }) or { costUsd: 5 }',
+      );
     }
     if (amount.tokens !== undefined) assertCount(call, 'tokens', amount.tokens);
     const cost = amount.costUsd === undefined ? 0 : toNanos(call, amount.costUsd);
@@ -70,12 +74,18 @@ export class BudgetAdmin {
       tokens = limits.tokens;
       cost = limits.costUsd === undefined ? undefined : toNanos(call, limits.costUsd);
       if (cost === 0 && limits.costUsd !== 0) {
-        throw InvalidAdminRequestError.create(call, `costUsd is ${describe(limits.costUsd)}, which rounds to 0 nano-dollars (unlimited)`, 'Pass 0 for unlimited, else at least 0.000000001 USD');
+        throw InvalidAdminRequestError.create(
+          call,
+          `costUsd is ${describe(limits.costUsd)}, which rounds to 0 nano-dollars (unlimited)`,
+          'Pass 0 for unlimited, else at least 0.000000001 USD',
+        );
       }
     }
     const targets = await this.targetsOrThrow(call, subject, options, this.host.now());
     const storage = this.require('setLimit', call);
-    await Promise.all(targets.map(({ counter }) => storage.setLimit!({ key: counter.override!.key, field: counter.override!.field, tokens, cost })));
+    await Promise.all(
+      targets.map(({ counter }) => storage.setLimit!({ key: counter.override!.key, field: counter.override!.field, tokens, cost })),
+    );
   }
 
   async listUsage(query: ListUsageQuery): Promise<BudgetUsage[]> {
@@ -96,7 +106,9 @@ export class BudgetAdmin {
     if (query.by !== undefined && query.by !== 'feature') {
       throw InvalidAdminRequestError.create(call, `by is ${describe(query.by)}`, "Report by 'feature'");
     }
-    const candidates = this.host.rules().filter((r) => r.scope === 'feature' && r.feature === undefined && (query.period === undefined || r.periodLabel === query.period));
+    const candidates = this.host
+      .rules()
+      .filter((r) => r.scope === 'feature' && r.feature === undefined && (query.period === undefined || r.periodLabel === query.period));
     if (candidates.length === 0) {
       throw InvalidAdminRequestError.create(
         call,
@@ -105,7 +117,11 @@ export class BudgetAdmin {
       );
     }
     if (candidates.length > 1) {
-      throw InvalidAdminRequestError.create(call, `several feature rules match (${candidates.map((r) => r.name).join(', ')})`, 'Pass period to pick one');
+      throw InvalidAdminRequestError.create(
+        call,
+        `several feature rules match (${candidates.map((r) => r.name).join(', ')})`,
+        'Pass period to pick one',
+      );
     }
     const rule = candidates[0];
     const usage = await this.ranked(call, rule, 0, 'tokens');
@@ -131,7 +147,10 @@ export class BudgetAdmin {
     const entries = await storage.list!({ key: orderBy === 'cost' ? keys.costKey : keys.key, limit, now });
     if (entries.length === 0) return [];
     const targets = await Promise.all(entries.map((entry) => this.host.target(rule, entry.member, now)));
-    const states = await storage.read(targets.map((t) => t.counter), now);
+    const states = await storage.read(
+      targets.map((t) => t.counter),
+      now,
+    );
     const usage = targets.map((target, i) => usageOf(target, states[i]));
     // the figures just read are at least as recent as the ranking's scores: order by them
     return usage.sort(orderBy === 'cost' ? (a, b) => b.costUsd - a.costUsd : (a, b) => b.used - a.used);
@@ -153,13 +172,19 @@ export class BudgetAdmin {
       throw InvalidAdminRequestError.create(call, `no budget rule matches ${wanted}`, `Rules in force: ${names.join(', ') || 'none'}`);
     }
     if (rules.length > 1) {
-      throw InvalidAdminRequestError.create(call, `several budget rules match ${wanted} (${rules.map((r) => r.name).join(', ')})`, 'Pass period or rule to pick one');
+      throw InvalidAdminRequestError.create(
+        call,
+        `several budget rules match ${wanted} (${rules.map((r) => r.name).join(', ')})`,
+        'Pass period or rule to pick one',
+      );
     }
     return rules[0];
   }
 
   private async targetsOrThrow(call: string, subject: BudgetSubject, options: AdminOptions, now: number): Promise<BudgetTarget[]> {
-    const targets = (await this.ownTargets(call, subject, options, now)).filter((t) => options.rule === undefined || t.rule.name === options.rule);
+    const targets = (await this.ownTargets(call, subject, options, now)).filter(
+      (t) => options.rule === undefined || t.rule.name === options.rule,
+    );
     if (targets.length === 0) {
       throw InvalidAdminRequestError.create(
         call,
@@ -183,7 +208,10 @@ export class BudgetAdmin {
     const scopes: readonly BudgetScope[] = options.scopes ?? OWN_SCOPES.filter((scope) => ids[scope] !== undefined);
     if (scopes.length === 0) {
       // e.g. { user: req.params.id } with the parameter missing: acting on nothing would look like success
-      throw InvalidSubjectError.create('subject', `${call}() was given no user, tenant, key or session id (${describe(subject)}); pass one, or scopes such as ['global']`);
+      throw InvalidSubjectError.create(
+        'subject',
+        `${call}() was given no user, tenant, key or session id (${describe(subject)}); pass one, or scopes such as ['global']`,
+      );
     }
     return (await this.host.targets(subject, options.rules, now)).filter((t) => scopes.includes(t.rule.scope));
   }
@@ -191,7 +219,9 @@ export class BudgetAdmin {
   private require(method: 'grant' | 'setLimit' | 'list', call: string): StorageAdapter {
     const storage = this.host.storage;
     if (typeof storage[method] !== 'function') {
-      throw new Error(`${call}: the storage adapter ${storage.constructor.name} has no ${method}() method; implement it (see StorageAdapter) or use MemoryAdapter or RedisAdapter`);
+      throw new Error(
+        `${call}: the storage adapter ${storage.constructor.name} has no ${method}() method; implement it (see StorageAdapter) or use MemoryAdapter or RedisAdapter`,
+      );
     }
     return storage;
   }

@@ -114,7 +114,13 @@ export function usageOf(target: BudgetTarget, state: CounterState): BudgetUsage 
  * The answer of `check()`: the admission rule of a reservation under `policy`, read without holding
  * anything. Reports the refusing budget, else the tightest token and cost budgets.
  */
-export function checkResult(targets: BudgetTarget[], states: CounterState[], tokens: number, costNanos: number, policy: ReservationPolicy): BudgetCheckResult {
+export function checkResult(
+  targets: BudgetTarget[],
+  states: CounterState[],
+  tokens: number,
+  costNanos: number,
+  policy: ReservationPolicy,
+): BudgetCheckResult {
   const wouldCostUsd = nanosToUsd(costNanos);
   // under 'clamp' a call is admitted while anything is left, whatever its estimate
   if (policy === 'clamp') tokens = costNanos = 0;
@@ -155,12 +161,22 @@ function refusal(target: BudgetTarget, state: CounterState, dimension: 'token' |
   };
 }
 
-function tokenFigures(target: BudgetTarget | undefined, state: CounterState | undefined): Pick<BudgetCheckResult, 'used' | 'limit' | 'remaining'> {
+function tokenFigures(
+  target: BudgetTarget | undefined,
+  state: CounterState | undefined,
+): Pick<BudgetCheckResult, 'used' | 'limit' | 'remaining'> {
   if (!target || !state) return { used: state?.used ?? 0, limit: 0, remaining: Infinity };
   return { used: state.used, limit: effectiveLimitOf(target, state), remaining: remainingOf(target, state) };
 }
 
-function costFigures(target: BudgetTarget | undefined, state: CounterState | undefined): Pick<BudgetCheckResult, 'costUsedUsd' | 'costLimitUsd' | 'costRemainingUsd'> {
+function costFigures(
+  target: BudgetTarget | undefined,
+  state: CounterState | undefined,
+): Pick<BudgetCheckResult, 'costUsedUsd' | 'costLimitUsd' | 'costRemainingUsd'> {
   if (!target || !state) return { costUsedUsd: nanosToUsd(state?.costUsed ?? 0), costLimitUsd: 0, costRemainingUsd: Infinity };
-  return { costUsedUsd: nanosToUsd(state.costUsed), costLimitUsd: nanosToUsd(effectiveCostLimitOf(target, state)), costRemainingUsd: nanosToUsd(costRemainingOf(target, state)) };
+  return {
+    costUsedUsd: nanosToUsd(state.costUsed),
+    costLimitUsd: nanosToUsd(effectiveCostLimitOf(target, state)),
+    costRemainingUsd: nanosToUsd(costRemainingOf(target, state)),
+  };
 }

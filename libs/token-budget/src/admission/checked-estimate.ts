@@ -11,7 +11,7 @@ export interface CheckedEstimate {
   feesNanos: number;
 }
 
-const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value));
+const show = (value: unknown) => (typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value)));
 
 /**
  * Validates an estimate (a token count, or `{ inputTokens, outputTokens, model? }`) before anything
@@ -27,11 +27,16 @@ export function checkEstimate(estimate: unknown, name = 'estimate'): CheckedEsti
     throw InvalidUsageError.create(`${name} is ${show(estimate)}, expected a token count or { inputTokens, outputTokens, model? }`);
   }
   const { inputTokens, outputTokens, model, feesUsd } = estimate as Partial<Exclude<EstimateInput, number>>;
-  if (!isTokenCount(inputTokens)) throw InvalidUsageError.create(`${name}.inputTokens is ${show(inputTokens)}, expected a non-negative integer`);
-  if (!isTokenCount(outputTokens)) throw InvalidUsageError.create(`${name}.outputTokens is ${show(outputTokens)}, expected a non-negative integer`);
-  if (model !== undefined && typeof model !== 'string') throw InvalidUsageError.create(`${name}.model is ${show(model)}, expected a string`);
+  if (!isTokenCount(inputTokens))
+    throw InvalidUsageError.create(`${name}.inputTokens is ${show(inputTokens)}, expected a non-negative integer`);
+  if (!isTokenCount(outputTokens))
+    throw InvalidUsageError.create(`${name}.outputTokens is ${show(outputTokens)}, expected a non-negative integer`);
+  if (model !== undefined && typeof model !== 'string')
+    throw InvalidUsageError.create(`${name}.model is ${show(model)}, expected a string`);
   if (feesUsd !== undefined && !(typeof feesUsd === 'number' && Number.isFinite(feesUsd) && feesUsd >= 0 && feesUsd <= MAX_EXACT_USD)) {
-    throw InvalidUsageError.create(`${name}.feesUsd is ${show(feesUsd)}, expected a finite, non-negative number of USD (at most ${MAX_EXACT_USD})`);
+    throw InvalidUsageError.create(
+      `${name}.feesUsd is ${show(feesUsd)}, expected a finite, non-negative number of USD (at most ${MAX_EXACT_USD})`,
+    );
   }
   const tokens = inputTokens + outputTokens;
   if (!Number.isSafeInteger(tokens)) throw InvalidUsageError.create(`${name} totals more than Number.MAX_SAFE_INTEGER tokens`);

@@ -39,14 +39,22 @@ function setUp(options: TokenBudgetModuleOptions, route: TokenBudgetRouteOptions
   /** Every counter of the module's rules for `user` (and tenant `acme`), as storage holds them now. */
   const held = async (user: string) => {
     const targets = await budgets.targetsFor({ user, tenant: 'acme', feature }, NOW);
-    const states = await storage.read(targets.map((t) => t.counter), NOW);
+    const states = await storage.read(
+      targets.map((t) => t.counter),
+      NOW,
+    );
     return Object.fromEntries(targets.map((t, i) => [`${t.rule.scope}:${t.id}`, { used: states[i].used, reserved: states[i].reserved }]));
   };
   return { budgets, storage, route: routeBudget, figures, held };
 }
 
-const chatBody = (maxTokens: number): Record<string, unknown> => ({ model: 'gpt-4o-mini', max_tokens: maxTokens, messages: [{ role: 'user', content: 'Say hello' }] });
-const request = (body?: unknown, extra: Record<string, unknown> = {}): BudgetRequest => ({ body, headers: {}, user: { id: 'u1', org: 'acme' }, ...extra }) as BudgetRequest;
+const chatBody = (maxTokens: number): Record<string, unknown> => ({
+  model: 'gpt-4o-mini',
+  max_tokens: maxTokens,
+  messages: [{ role: 'user', content: 'Say hello' }],
+});
+const request = (body?: unknown, extra: Record<string, unknown> = {}): BudgetRequest =>
+  ({ body, headers: {}, user: { id: 'u1', org: 'acme' }, ...extra }) as BudgetRequest;
 
 describe('RequestAdmission (BudgetService.admit)', () => {
   beforeAll(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
@@ -59,13 +67,20 @@ describe('RequestAdmission (BudgetService.admit)', () => {
   ];
 
   it('holds the estimate on every counter, synchronously on MemoryAdapter, and gives each scope its default id', () => {
-    const { budgets, route, figures } = setUp({ budgets: [...rules!, { scope: 'feature', period: 'day', tokens: 500 }, { scope: 'key', period: 'day', tokens: 5 }] });
+    const { budgets, route, figures } = setUp({
+      budgets: [...rules!, { scope: 'feature', period: 'day', tokens: 500 }, { scope: 'key', period: 'day', tokens: 5 }],
+    });
     const into = figures();
     const reservation = budgets.admit(route, request(), 'u1', 100, into);
     expect(isPromise(reservation)).toBe(false);
     if (isPromise(reservation)) return;
     // user: the user id; tenant: its own id(req); global: 'all'; feature: the route's feature; key: no id, so not applied
-    expect(reservation.counters.map((c) => /\{([^}]*)\}/.exec(c.key)?.[1])).toEqual(['user:u1', 'tenant:acme', 'global:all', 'feature:chat']);
+    expect(reservation.counters.map((c) => /\{([^}]*)\}/.exec(c.key)?.[1])).toEqual([
+      'user:u1',
+      'tenant:acme',
+      'global:all',
+      'feature:chat',
+    ]);
     expect(reservation.held).toBe(100);
     expect(into).toMatchObject({ estimate: 100, usageEstimate: undefined });
     expect(into.maxCallDurationMs).toBeGreaterThan(0);
@@ -80,15 +95,25 @@ describe('RequestAdmission (BudgetService.admit)', () => {
     } catch (error) {
       expect((error as BudgetExceededException).info).toMatchObject({ scope: 'tenant', reason: 'tenant_token_limit_exceeded', limit: 150 });
     }
-    expect(await held('u1')).toEqual({ 'user:u1': { used: 0, reserved: 0 }, 'tenant:acme': { used: 0, reserved: 0 }, 'global:all': { used: 0, reserved: 0 } });
+    expect(await held('u1')).toEqual({
+      'user:u1': { used: 0, reserved: 0 },
+      'tenant:acme': { used: 0, reserved: 0 },
+      'global:all': { used: 0, reserved: 0 },
+    });
     expect(budgets.settlement.kept).toBe(0);
   });
 
   it('lays the tier limits over the route rules (the tier TierThrottlerGuard resolved, else the resolver)', async () => {
-    const tiers = { definitions: { free: { limit: 0, budgets: { day: 50 } }, pro: { limit: 0, budgets: { day: 5_000 } } }, default: 'free', assignments: { rich: 'pro' } };
+    const tiers = {
+      definitions: { free: { limit: 0, budgets: { day: 50 } }, pro: { limit: 0, budgets: { day: 5_000 } } },
+      default: 'free',
+      assignments: { rich: 'pro' },
+    };
     const { budgets, route, figures, held } = setUp({ budgets: [{ scope: 'user', period: 'day', tokens: 1_000 }], tiers });
     // free: 50 tokens a day, not the rule's 1,000
-    expect(() => budgets.admit(route, request(), 'u1', 51, figures())).toThrow(expect.objectContaining({ info: expect.objectContaining({ limit: 50 }) }));
+    expect(() => budgets.admit(route, request(), 'u1', 51, figures())).toThrow(
+      expect.objectContaining({ info: expect.objectContaining({ limit: 50 }) }),
+    );
     expect(await held('u1')).toEqual({ 'user:u1': { used: 0, reserved: 0 } });
     // pro: 5,000, past the rule's own limit
     const reservation = await budgets.admit(route, request(), 'rich', 2_000, figures());
@@ -156,7 +181,10 @@ describe('RequestAdmission (BudgetService.admit)', () => {
   });
 
   it('capMaxTokens: when less than the prompt plus minOutputTokens is left, refuses naming the least it needs and holds nothing', async () => {
-    const { budgets, route, figures, held } = setUp({ budgets: [{ scope: 'user', period: 'day', tokens: 300 }] }, { capMaxTokens: { minOutputTokens: 200 } });
+    const { budgets, route, figures, held } = setUp(
+      { budgets: [{ scope: 'user', period: 'day', tokens: 300 }] },
+      { capMaxTokens: { minOutputTokens: 200 } },
+    );
     await budgets.record('u1', 200);
     const body = chatBody(1_000);
     const estimate = estimateRequestBody(body, { defaultMaxOutputTokens: route.defaultMaxOutputTokens })!;
@@ -175,7 +203,11 @@ describe('RequestAdmission (BudgetService.admit)', () => {
   it('fair holds: a request gets its share of what is left (one read of the room, then one clamped hold)', async () => {
     const storage = new MemoryAdapter();
     const reads = jest.spyOn(storage, 'read');
-    const { budgets, route, figures, held } = setUp({ budgets: [{ scope: 'user', period: 'day', tokens: 10_000 }] }, { fairHolds: { share: 0.25, minOutputTokens: 16 } }, storage);
+    const { budgets, route, figures, held } = setUp(
+      { budgets: [{ scope: 'user', period: 'day', tokens: 10_000 }] },
+      { fairHolds: { share: 0.25, minOutputTokens: 16 } },
+      storage,
+    );
     const body = chatBody(8_000);
     const estimate = estimateRequestBody(body, { defaultMaxOutputTokens: route.defaultMaxOutputTokens })!;
     reads.mockClear();

@@ -69,7 +69,13 @@ export class RequestAdmission {
    * Holds `estimate` for `userId`'s request on the route's budgets and fills `figures` with what
    * it holds; returns the reservation, or throws (or rejects with) a refusal.
    */
-  admit(route: AdmissionRoute, req: BudgetRequest, userId: unknown, estimate: MaybePromise<EstimateInput>, figures: AdmissionFigures): MaybePromise<Reservation> {
+  admit(
+    route: AdmissionRoute,
+    req: BudgetRequest,
+    userId: unknown,
+    estimate: MaybePromise<EstimateInput>,
+    figures: AdmissionFigures,
+  ): MaybePromise<Reservation> {
     const tier = this.registry.budgetTier(userId, req);
     if (isPromise(estimate) || isPromise(tier)) {
       return Promise.all([estimate, tier]).then(([e, t]) => this.hold(route, req, userId, e, t, figures));
@@ -77,7 +83,14 @@ export class RequestAdmission {
     return this.hold(route, req, userId, estimate, tier, figures);
   }
 
-  private hold(route: AdmissionRoute, req: BudgetRequest, userId: unknown, estimate: EstimateInput, tier: ResolvedTier | undefined, figures: AdmissionFigures): MaybePromise<Reservation> {
+  private hold(
+    route: AdmissionRoute,
+    req: BudgetRequest,
+    userId: unknown,
+    estimate: EstimateInput,
+    tier: ResolvedTier | undefined,
+    figures: AdmissionFigures,
+  ): MaybePromise<Reservation> {
     estimate = servedEstimate(estimate, (req as RequestWithTokenBudget | undefined)?.[REQUEST_STATE_KEY]?.degraded);
     figures.estimate = 0;
     figures.usageEstimate = typeof estimate === 'object' ? estimate : undefined;
@@ -111,11 +124,25 @@ export class RequestAdmission {
    * body agrees with it (its body is the one rewritten): lowered by fair holds or `capMaxTokens`
    * when it asks for more than it should hold, and its output limit set to the output held.
    */
-  private reserve(req: BudgetRequest, route: AdmissionRoute, targets: BudgetTarget[], estimate: EstimateInput, figures: AdmissionFigures, now: number): MaybePromise<Reservation> {
+  private reserve(
+    req: BudgetRequest,
+    route: AdmissionRoute,
+    targets: BudgetTarget[],
+    estimate: EstimateInput,
+    figures: AdmissionFigures,
+    now: number,
+  ): MaybePromise<Reservation> {
     figures.estimate = checkEstimate(estimate).tokens;
     const reader = route.estimate === undefined && isBodyEstimate(estimate) ? readerOf(req.body) : undefined;
     if (!reader || !isBodyEstimate(estimate)) return this.engine.reserve(targets, estimate, now);
-    const held = reserveBodyEstimate(req.body as Record<string, unknown>, reader, estimate, route, this.inputFactor, this.engine.holdsOn(targets, now));
+    const held = reserveBodyEstimate(
+      req.body as Record<string, unknown>,
+      reader,
+      estimate,
+      route,
+      this.inputFactor,
+      this.engine.holdsOn(targets, now),
+    );
     return then(held, ({ reservation, usage }) => {
       figures.estimate = reservation.estimate;
       figures.usageEstimate = usage;

@@ -35,6 +35,7 @@ export function assertIdentified(options: TokenBudgetModuleOptions, userId: unkn
  */
 export function checkedSubjectId(scope: string, raw: string | number, maxIdLength: number): string {
   const id = String(raw);
-  if (id.length > maxIdLength) throw InvalidSubjectError.create(scope, `it is ${id.length} characters long, more than maxIdLength (${maxIdLength})`);
+  if (id.length > maxIdLength)
+    throw InvalidSubjectError.create(scope, `it is ${id.length} characters long, more than maxIdLength (${maxIdLength})`);
   return id;
 }

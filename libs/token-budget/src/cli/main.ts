@@ -43,5 +43,9 @@ export function main(argv: string[], out: (line: string) => void, err: (line: st
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), (line) => console.log(line), (line) => console.error(line));
+  process.exitCode = main(
+    process.argv.slice(2),
+    (line) => console.log(line),
+    (line) => console.error(line),
+  );
 }

@@ -54,13 +54,37 @@ describe('token-budget validate-config --skip', () => {
     const good = file(['budgets:', '  - { scope: user, tokens: 10 }', 'app:', '  anything: [1, 2]', '']);
     const out: string[] = [];
     const err: string[] = [];
-    expect(main(['validate-config', good], (l) => out.push(l), (l) => err.push(l))).toBe(1);
+    expect(
+      main(
+        ['validate-config', good],
+        (l) => out.push(l),
+        (l) => err.push(l),
+      ),
+    ).toBe(1);
     expect(err[0]).toMatch(/:3:1: app: is not a known option$/);
     out.length = 0;
-    expect(main(['validate-config', good, '--skip', 'app'], (l) => out.push(l), (l) => err.push(l))).toBe(0);
+    expect(
+      main(
+        ['validate-config', good, '--skip', 'app'],
+        (l) => out.push(l),
+        (l) => err.push(l),
+      ),
+    ).toBe(0);
     expect(out.slice(0, 2)).toEqual([`${good}: valid`, 'app: not checked here (read by the app)']);
     const bad = file(['budgets:', '  - { scope: nobody }', 'app: {}', '']);
-    expect(main(['validate-config', bad, '--skip', 'app'], () => undefined, (l) => err.push(l))).toBe(1);
-    expect(main(['validate-config', bad, '--skip'], () => undefined, (l) => err.push(l))).toBe(2);
+    expect(
+      main(
+        ['validate-config', bad, '--skip', 'app'],
+        () => undefined,
+        (l) => err.push(l),
+      ),
+    ).toBe(1);
+    expect(
+      main(
+        ['validate-config', bad, '--skip'],
+        () => undefined,
+        (l) => err.push(l),
+      ),
+    ).toBe(2);
   });
 });

@@ -78,7 +78,12 @@ export function readTokenBudgetConfigFile(file: string, validators: Record<strin
     if (!(error instanceof TokenBudgetOptionsError)) throw error;
     problems.unshift(...error.problems);
   }
-  if (problems.length) throw new TokenBudgetConfigError(file, problems.map((problem) => locate(file, problem, doc, lines)), Object.keys(validators));
+  if (problems.length)
+    throw new TokenBudgetConfigError(
+      file,
+      problems.map((problem) => locate(file, problem, doc, lines)),
+      Object.keys(validators),
+    );
   return { options: options as TokenBudgetModuleOptions, sections };
 }
 

@@ -11,7 +11,9 @@ export class TokenBudgetConfigError extends Error {
     sections: string[] = [],
   ) {
     const skip = sections.map((section) => ` --skip ${section}`).join('');
-    super(`Invalid token budget config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix the lines above; \`npx token-budget validate-config ${file}${skip}\` checks the file${sections.length ? ` (but for ${sections.join(', ')}, checked when the app boots)` : ''} without starting the app.`);
+    super(
+      `Invalid token budget config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix the lines above; \`npx token-budget validate-config ${file}${skip}\` checks the file${sections.length ? ` (but for ${sections.join(', ')}, checked when the app boots)` : ''} without starting the app.`,
+    );
     this.name = this.constructor.name;
   }
 }

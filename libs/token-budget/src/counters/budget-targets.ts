@@ -48,7 +48,8 @@ export class BudgetTargets {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
       const raw = ruleIdOf(rule, ids, req);
-      if (raw !== undefined && raw !== null && raw !== '') targets.push(this.target(rule, checkedSubjectId(rule.scope, raw, this.maxIdLength), now));
+      if (raw !== undefined && raw !== null && raw !== '')
+        targets.push(this.target(rule, checkedSubjectId(rule.scope, raw, this.maxIdLength), now));
     }
     return targets;
   }
@@ -69,7 +70,10 @@ export class BudgetTargets {
     const tag = subjectTag(this.prefix, rule.scope, id);
     const counter: BudgetCounter = {
       key: counterKey(tag, window.key, rule.feature, rule.zoneSuffix),
-      previousKey: rule.maxCarryover > 0 && window.previousKey !== undefined ? counterKey(tag, window.previousKey, rule.feature, rule.zoneSuffix) : undefined,
+      previousKey:
+        rule.maxCarryover > 0 && window.previousKey !== undefined
+          ? counterKey(tag, window.previousKey, rule.feature, rule.zoneSuffix)
+          : undefined,
       limit: rule.tokens,
       costLimit: rule.costLimit,
       maxCarryover: rule.maxCarryover,

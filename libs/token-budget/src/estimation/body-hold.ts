@@ -78,7 +78,13 @@ function holdAsEstimated(estimate: RequestBodyEstimate, holds: BudgetHolds): May
  * (a lowered hold) or, with `enforce`, sets none; returns the limit the body now sends
  * (`undefined` when it sends none).
  */
-function sendHeldLimit(body: Record<string, unknown>, reader: RequestShapeReader, estimate: RequestBodyEstimate, heldOutput: number, enforce: boolean): number | undefined {
+function sendHeldLimit(
+  body: Record<string, unknown>,
+  reader: RequestShapeReader,
+  estimate: RequestBodyEstimate,
+  heldOutput: number,
+  enforce: boolean,
+): number | undefined {
   if (!reader.producesOutput) return 0;
   const requested = estimate.requestedOutputTokens;
   const heldPerCompletion = Math.floor(heldOutput / estimate.choices);

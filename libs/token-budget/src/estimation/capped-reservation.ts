@@ -4,7 +4,6 @@ import type { Reservation } from '../reservation';
 import type { RequestBodyEstimate } from './estimate-request-body';
 import type { UsageEstimate } from './usage-estimate';
 
-
 /** A reservation made with `capMaxTokens`, and what it holds. */
 export interface CappedReservation {
   reservation: Reservation;
@@ -27,17 +26,22 @@ export function reserveCapped(holds: BudgetHolds, estimate: RequestBodyEstimate,
   const choices = estimate.choices ?? 1;
   const minOutput = minOutputTokens * choices;
   const least = inputTokens + minOutput;
-  const model = { ...(estimate.model !== undefined ? { model: estimate.model } : {}), ...(estimate.feesUsd ? { feesUsd: estimate.feesUsd } : {}) };
+  const model = {
+    ...(estimate.model !== undefined ? { model: estimate.model } : {}),
+    ...(estimate.feesUsd ? { feesUsd: estimate.feesUsd } : {}),
+  };
   const usage = (output: number): UsageEstimate => ({ inputTokens, outputTokens: output, ...model });
   const capped = (reservation: Reservation, output: number): CappedReservation => ({ reservation, usage: usage(output) });
-  const strictly = (output: number): MaybePromise<CappedReservation> => then(holds.reserve(usage(output), 'strict', true), (reservation) => capped(reservation, output));
+  const strictly = (output: number): MaybePromise<CappedReservation> =>
+    then(holds.reserve(usage(output), 'strict', true), (reservation) => capped(reservation, output));
   // the clamped hold may be released and made again: its events wait until it is kept
   return then(holds.reserve(usage(outputTokens), 'clamp', false, least), (clamped) => {
     if (clamped.held < least) return then(clamped.release(), () => strictly(minOutput));
     const left = clamped.held - inputTokens;
     const output = left >= outputTokens ? outputTokens : left - (left % choices);
     // the clamp held less money than the call may cost: money is not capped, so it is held strictly (a 429 unless room came back)
-    if (holds.policy === 'strict' && clamped.heldCostNanos < holds.price(usage(output))) return then(clamped.release(), () => strictly(output));
+    if (holds.policy === 'strict' && clamped.heldCostNanos < holds.price(usage(output)))
+      return then(clamped.release(), () => strictly(output));
     holds.announce(clamped);
     if (output === outputTokens) return { reservation: clamped, usage: usage(outputTokens) };
     return capped(holds.asHeld(clamped, inputTokens + output, holds.price(usage(output))), output);

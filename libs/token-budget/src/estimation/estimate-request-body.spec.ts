@@ -18,7 +18,11 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
     { role: 'system', content: 'You are a helpful, pattern-following assistant that translates corporate jargon into plain English.' },
     { role: 'system', name: 'example_user', content: 'New synergies will help drive top-line growth.' },
     { role: 'system', name: 'example_assistant', content: 'Things working well together will increase revenue.' },
-    { role: 'system', name: 'example_user', content: "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage." },
+    {
+      role: 'system',
+      name: 'example_user',
+      content: "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+    },
     { role: 'system', name: 'example_assistant', content: "Let's talk later when we're less busy about how to do better." },
     { role: 'user', content: "This late pivot means we don't have time to boil the ocean for the client deliverable." },
   ];
@@ -52,7 +56,14 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
   });
 
   it('counts text parts, a flat allowance per image or audio part, tool calls and tool definitions', () => {
-    const tool = { type: 'function', function: { name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+    const tool = {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        description: 'Weather of a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    };
     const body = {
       model: 'gpt-4o-mini',
       messages: [
@@ -65,7 +76,11 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
             { type: 'text', text: 'And what is the weather in Paris?' },
           ],
         },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '18 degrees, sunny' },
       ],
       tools: [tool],
@@ -73,21 +88,30 @@ describe('estimateRequestBody: OpenAI chat completions', () => {
     };
     const expected =
       3 + // reply priming
-      3 + o('user', 'What is in this picture?', 'And what is the weather in Paris?') + IMAGE_TOKENS + MEDIA_TOKENS +
-      3 + o('assistant', 'get_weather', '{"city":"Paris"}') +
-      3 + o('tool', 'call_1', '18 degrees, sunny') +
+      3 +
+      o('user', 'What is in this picture?', 'And what is the weather in Paris?') +
+      IMAGE_TOKENS +
+      MEDIA_TOKENS +
+      3 +
+      o('assistant', 'get_weather', '{"city":"Paris"}') +
+      3 +
+      o('tool', 'call_1', '18 degrees, sunny') +
       o(JSON.stringify(tool));
     expect(estimateRequestBody(body)).toMatchObject({ inputTokens: expected, outputTokens: 100 });
   });
 
   it('counts GPT-4 with cl100k_base', () => {
     const text = '你好世界，今天天气很好';
-    expect(estimateRequestBody({ model: 'gpt-4', messages: [{ role: 'user', content: text }] })?.inputTokens).toBe(6 + cl100k('user').length + cl100k(text).length);
+    expect(estimateRequestBody({ model: 'gpt-4', messages: [{ role: 'user', content: text }] })?.inputTokens).toBe(
+      6 + cl100k('user').length + cl100k(text).length,
+    );
   });
 
   it('counts models of OpenAI-compatible servers (Llama, Mixtral, ...) with the heuristic', () => {
     const text = 'Summarise the meeting notes below in three bullet points.';
-    expect(estimateRequestBody({ model: 'llama-3.1-8b-instant', messages: [{ role: 'user', content: text }] })?.inputTokens).toBe(6 + heuristic('user', text));
+    expect(estimateRequestBody({ model: 'llama-3.1-8b-instant', messages: [{ role: 'user', content: text }] })?.inputTokens).toBe(
+      6 + heuristic('user', text),
+    );
   });
 });
 
@@ -108,13 +132,23 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
     const body = {
       model: 'gpt-5',
       input: [
-        { role: 'user', content: [{ type: 'input_text', text: 'Describe this.' }, { type: 'input_image', image_url: 'https://example.com/a.png' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'Describe this.' },
+            { type: 'input_image', image_url: 'https://example.com/a.png' },
+          ],
+        },
         { type: 'function_call', call_id: 'c1', name: 'lookup', arguments: '{"q":"x"}' },
         { type: 'function_call_output', call_id: 'c1', output: 'found it' },
       ],
     };
     const expected = 3 + 3 + o('user', 'Describe this.') + IMAGE_TOKENS + 3 + o('lookup', '{"q":"x"}') + 3 + o('found it');
-    expect(estimateRequestBody(body, { defaultMaxOutputTokens: 10 })).toMatchObject({ shape: 'openai-responses', inputTokens: expected, outputTokens: 10 });
+    expect(estimateRequestBody(body, { defaultMaxOutputTokens: 10 })).toMatchObject({
+      shape: 'openai-responses',
+      inputTokens: expected,
+      outputTokens: 10,
+    });
   });
 
   it('reads an Embeddings request: strings, string arrays, token arrays; no output', () => {
@@ -127,7 +161,9 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
       requestedOutputTokens: 0,
       choices: 1,
     });
-    expect(estimateRequestBody({ model, input: ['one', 'two three'] })?.inputTokens).toBe(cl100k('one').length + cl100k('two three').length);
+    expect(estimateRequestBody({ model, input: ['one', 'two three'] })?.inputTokens).toBe(
+      cl100k('one').length + cl100k('two three').length,
+    );
     expect(estimateRequestBody({ model, input: [1, 2, 3, 4] })?.inputTokens).toBe(4);
     expect(estimateRequestBody({ model, input: [[1, 2], [3]] })?.inputTokens).toBe(3);
     expect(estimateRequestBody({ input: 'no model named', dimensions: 256 })?.shape).toBe('openai-embeddings');
@@ -136,19 +172,39 @@ describe('estimateRequestBody: other OpenAI endpoints', () => {
 
 describe('estimateRequestBody: Anthropic messages', () => {
   it('reads system, content blocks and tools, with the heuristic and the tool-use prompt', () => {
-    const tool = { name: 'get_stock', description: 'Price of a stock', input_schema: { type: 'object', properties: { ticker: { type: 'string' } } } };
+    const tool = {
+      name: 'get_stock',
+      description: 'Price of a stock',
+      input_schema: { type: 'object', properties: { ticker: { type: 'string' } } },
+    };
     const body = {
       model: 'claude-sonnet-4-5',
       system: [{ type: 'text', text: 'You are terse.' }],
       messages: [
         { role: 'user', content: 'Price of ACME?' },
         { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'get_stock', input: { ticker: 'ACME' } }] },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: '42.10 USD' }] }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: '42.10 USD' }] },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+          ],
+        },
       ],
       tools: [tool],
       max_tokens: 256,
     };
-    const text = heuristic('You are terse.', 'user', 'Price of ACME?', 'assistant', 'get_stock', '{"ticker":"ACME"}', 'user', '42.10 USD', JSON.stringify(tool));
+    const text = heuristic(
+      'You are terse.',
+      'user',
+      'Price of ACME?',
+      'assistant',
+      'get_stock',
+      '{"ticker":"ACME"}',
+      'user',
+      '42.10 USD',
+      JSON.stringify(tool),
+    );
     expect(estimateRequestBody(body)).toEqual({
       shape: 'anthropic-messages',
       model: 'claude-sonnet-4-5',
@@ -172,7 +228,14 @@ describe('estimateRequestBody: Gemini', () => {
     const body = {
       systemInstruction: { parts: [{ text: 'You are a cat.' }] },
       contents: [
-        { role: 'user', parts: [{ text: 'Hello there' }, { inlineData: { mimeType: 'image/jpeg', data: 'AAAA' } }, { fileData: { mimeType: 'application/pdf', fileUri: 'gs://x' } }] },
+        {
+          role: 'user',
+          parts: [
+            { text: 'Hello there' },
+            { inlineData: { mimeType: 'image/jpeg', data: 'AAAA' } },
+            { fileData: { mimeType: 'application/pdf', fileUri: 'gs://x' } },
+          ],
+        },
         { role: 'model', parts: [{ text: 'Meow.' }] },
       ],
       generationConfig: { maxOutputTokens: 200, temperature: 0.2 },
@@ -194,7 +257,8 @@ describe('estimateRequestBody: Gemini', () => {
       generation_config: { max_output_tokens: 30 },
     };
     expect(estimateRequestBody(body)).toMatchObject({
-      inputTokens: 3 + 3 + MEDIA_TOKENS + heuristic('You are a cat.', 'user', 'Hello there', JSON.stringify({ name: 'purr', description: 'Purrs' })),
+      inputTokens:
+        3 + 3 + MEDIA_TOKENS + heuristic('You are a cat.', 'user', 'Hello there', JSON.stringify({ name: 'purr', description: 'Purrs' })),
       outputTokens: 30,
     });
   });
@@ -215,7 +279,13 @@ describe('estimateRequestBody: bodies it cannot read', () => {
   it('counts what it can in bodies of the wrong types, and never throws', () => {
     const body = {
       model: 42,
-      messages: [null, 7, 'text', { role: 5, content: 12, name: {}, tool_calls: 'x' }, { role: 'user', content: [null, 3, { type: 'text', text: 9 }, { type: 'text', text: 'ok' }] }],
+      messages: [
+        null,
+        7,
+        'text',
+        { role: 5, content: 12, name: {}, tool_calls: 'x' },
+        { role: 'user', content: [null, 3, { type: 'text', text: 9 }, { type: 'text', text: 'ok' }] },
+      ],
       tools: 'none',
       max_tokens: 1e300,
     };
@@ -243,7 +313,9 @@ describe('estimateRequestBody: long prompts', () => {
 
   it('counts exactly up to 8,192 tokens (here about 31,000 characters, counted in chunks)', () => {
     const text = prose.repeat(300).slice(0, 31_000);
-    expect(estimateRequestBody({ model: 'gpt-4o', messages: [{ role: 'user', content: text }], max_tokens: 0 })?.inputTokens).toBe(6 + o('user', text));
+    expect(estimateRequestBody({ model: 'gpt-4o', messages: [{ role: 'user', content: text }], max_tokens: 0 })?.inputTokens).toBe(
+      6 + o('user', text),
+    );
   });
 
   it('extrapolates beyond, within 2% of the exact count', () => {
@@ -256,7 +328,10 @@ describe('estimateRequestBody: long prompts', () => {
   it('samples the text beyond the exact part, so denser text later in a prompt is not undercounted', () => {
     // base64-like text has about 3 times the token density of prose
     let seed = 7; // Park-Miller generator: exact in doubles, so the text is the same on every run
-    const dense = Array.from({ length: 150_000 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[(seed = (seed * 48_271) % 2_147_483_647) % 64]).join('');
+    const dense = Array.from(
+      { length: 150_000 },
+      () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[(seed = (seed * 48_271) % 2_147_483_647) % 64],
+    ).join('');
     expect(o(dense) / dense.length).toBeGreaterThan(0.5);
     const text = prose.repeat(400).slice(0, 40_000) + dense;
     const exact = 6 + o('user', text);

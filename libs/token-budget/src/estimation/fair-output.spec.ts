@@ -29,7 +29,12 @@ describe('the fair-hold rule', () => {
   });
 
   it('caps one hold at maxOutputTokens and shares among the completions', () => {
-    expect(fairOutputPerCompletion({ inputTokens: 0, requestedPerCompletion: 64_000, choices: 1, room: 1e9 }, { ...rule, maxOutputTokens: 8_192 })).toBe(8_192);
+    expect(
+      fairOutputPerCompletion(
+        { inputTokens: 0, requestedPerCompletion: 64_000, choices: 1, room: 1e9 },
+        { ...rule, maxOutputTokens: 8_192 },
+      ),
+    ).toBe(8_192);
     expect(ask(64_000, 100_009, { choices: 4 })).toBe(Math.floor(25_000 / 4));
   });
 

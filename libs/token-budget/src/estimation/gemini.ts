@@ -47,7 +47,8 @@ export const gemini: RequestShapeReader<'gemini'> = {
       counter.text(content.role);
       countParts(content, counter);
     }
-    for (const tool of itemsOf(body.tools)) if (isRecord(tool)) countDefinitions(field(tool, 'functionDeclarations', 'function_declarations'), counter);
+    for (const tool of itemsOf(body.tools))
+      if (isRecord(tool)) countDefinitions(field(tool, 'functionDeclarations', 'function_declarations'), counter);
   },
   maxOutput(body) {
     const config = configOf(body);
@@ -63,7 +64,8 @@ export const gemini: RequestShapeReader<'gemini'> = {
     else {
       // both names lowered when both are set, so the one the server reads is capped
       if (config.max_output_tokens !== undefined) config.max_output_tokens = loweredLimit(config.max_output_tokens, tokens);
-      if (config.maxOutputTokens !== undefined || config.max_output_tokens === undefined) config.maxOutputTokens = loweredLimit(config.maxOutputTokens, tokens);
+      if (config.maxOutputTokens !== undefined || config.max_output_tokens === undefined)
+        config.maxOutputTokens = loweredLimit(config.maxOutputTokens, tokens);
     }
   },
 };

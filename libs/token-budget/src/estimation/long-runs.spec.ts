@@ -6,7 +6,8 @@ type Encoding = { countTokens(text: string): number };
 const o200k = require('gpt-tokenizer/encoding/o200k_base') as Encoding;
 
 /** Longest run of letters, of punctuation or of whitespace in `text`. */
-const longestRun = (text: string) => Math.max(0, ...(text.match(/[\p{L}\p{M}]+|[^\s\p{L}\p{N}]+|\s+/gu) ?? []).map((run) => [...run].length));
+const longestRun = (text: string) =>
+  Math.max(0, ...(text.match(/[\p{L}\p{M}]+|[^\s\p{L}\p{N}]+|\s+/gu) ?? []).map((run) => [...run].length));
 
 describe('bodies built to make the tokenizer slow', () => {
   const chat = (content: string) => ({ model: 'gpt-4o', messages: [{ role: 'user', content }], max_tokens: 10 });

@@ -25,7 +25,9 @@ describe('RequestEstimator', () => {
     const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] };
     expect(estimator.estimate({ body }, routeEstimationOf({}, {}), 'r')).toMatchObject({ outputTokens: 1024 });
     expect(estimator.estimate({ body }, routeEstimationOf({}, { defaultMaxOutputTokens: 300 }), 'r')).toMatchObject({ outputTokens: 300 });
-    expect(estimator.estimate({ body }, routeEstimationOf({ defaultMaxOutputTokens: 40 }, { defaultMaxOutputTokens: 300 }), 'r')).toMatchObject({ outputTokens: 40 });
+    expect(
+      estimator.estimate({ body }, routeEstimationOf({ defaultMaxOutputTokens: 40 }, { defaultMaxOutputTokens: 300 }), 'r'),
+    ).toMatchObject({ outputTokens: 40 });
   });
 
   it('resolves capMaxTokens per route over the module, with minOutputTokens 1 by default', () => {
@@ -46,7 +48,9 @@ describe('RequestEstimator', () => {
     const route = routeEstimationOf({}, {});
     expect(estimator.estimate({ body: hostile }, route, 'Chat.create')).toBe(9);
     expect(estimator.estimate({ body: hostile }, route, 'Chat.create')).toBe(9);
-    expect(warn.mock.calls.map(([message]) => message)).toEqual([expect.stringContaining('Chat.create: estimating a request from its body failed (boom)')]);
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      expect.stringContaining('Chat.create: estimating a request from its body failed (boom)'),
+    ]);
   });
 
   it('does not warn about bodies it cannot read when no budget has a limit', () => {
@@ -57,8 +61,16 @@ describe('RequestEstimator', () => {
   it('resolves fair holds (over capMaxTokens) and the output-limit switch per route over the module', () => {
     expect(routeEstimationOf({}, {})).toMatchObject({ lowering: undefined, enforceOutputLimit: true });
     expect(routeEstimationOf({}, { fairHolds: true }).lowering).toEqual({ share: 0.25, minOutputTokens: 256, maxOutputTokens: undefined });
-    expect(routeEstimationOf({}, { capMaxTokens: { minOutputTokens: 64 } }).lowering).toEqual({ share: 1, minOutputTokens: 64, maxOutputTokens: undefined });
-    expect(routeEstimationOf({ fairHolds: { share: 0.5 } }, { capMaxTokens: true }).lowering).toEqual({ share: 0.5, minOutputTokens: 256, maxOutputTokens: undefined });
+    expect(routeEstimationOf({}, { capMaxTokens: { minOutputTokens: 64 } }).lowering).toEqual({
+      share: 1,
+      minOutputTokens: 64,
+      maxOutputTokens: undefined,
+    });
+    expect(routeEstimationOf({ fairHolds: { share: 0.5 } }, { capMaxTokens: true }).lowering).toEqual({
+      share: 0.5,
+      minOutputTokens: 256,
+      maxOutputTokens: undefined,
+    });
     expect(routeEstimationOf({ fairHolds: false }, { fairHolds: true }).lowering).toBeUndefined();
     expect(routeEstimationOf({ enforceOutputLimit: false }, {}).enforceOutputLimit).toBe(false);
     expect(routeEstimationOf({}, { enforceOutputLimit: false }).enforceOutputLimit).toBe(false);

@@ -32,7 +32,12 @@ export function routeEstimationOf(route: TokenBudgetRouteOptions, options: Token
     estimate: route.estimate,
     defaultMaxOutputTokens: route.defaultMaxOutputTokens ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     capMinOutputTokens,
-    lowering: fair !== false ? fairLowering(fair) : capMinOutputTokens !== undefined ? { share: 1, minOutputTokens: capMinOutputTokens, maxOutputTokens: undefined } : undefined,
+    lowering:
+      fair !== false
+        ? fairLowering(fair)
+        : capMinOutputTokens !== undefined
+          ? { share: 1, minOutputTokens: capMinOutputTokens, maxOutputTokens: undefined }
+          : undefined,
     enforceOutputLimit: route.enforceOutputLimit ?? options.enforceOutputLimit ?? true,
   };
 }
@@ -77,7 +82,11 @@ export class RequestEstimator {
     const fallback = this.options.defaultEstimate;
     if (fallback === undefined) {
       if (!this.warnedUnread.has(where) && this.hasLimits()) {
-        this.warnOnce(this.warnedUnread, where, `${where}: the request body is not an OpenAI, Anthropic or Gemini request, so it holds 0 tokens and concurrent requests can pass a limit together; give @TokenBudget({ estimate }) or the module defaultEstimate`);
+        this.warnOnce(
+          this.warnedUnread,
+          where,
+          `${where}: the request body is not an OpenAI, Anthropic or Gemini request, so it holds 0 tokens and concurrent requests can pass a limit together; give @TokenBudget({ estimate }) or the module defaultEstimate`,
+        );
       }
       return 0;
     }
@@ -88,7 +97,11 @@ export class RequestEstimator {
     try {
       return estimateRequestBody(req?.body, { defaultMaxOutputTokens: route.defaultMaxOutputTokens });
     } catch (error) {
-      this.warnOnce(this.warnedFailed, where, `${where}: estimating a request from its body failed (${error instanceof Error ? error.message : String(error)}); it falls back to defaultEstimate`);
+      this.warnOnce(
+        this.warnedFailed,
+        where,
+        `${where}: estimating a request from its body failed (${error instanceof Error ? error.message : String(error)}); it falls back to defaultEstimate`,
+      );
       return undefined;
     }
   }

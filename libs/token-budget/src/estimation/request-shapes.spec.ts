@@ -3,7 +3,13 @@ import { REQUEST_SHAPE_READERS } from './request-shapes';
 
 describe('the request-body list (estimation/request-shapes.ts)', () => {
   it('asks the readers in a fixed order: Gemini, Anthropic, OpenAI chat, embeddings, Responses', () => {
-    expect(REQUEST_SHAPE_READERS.map((reader) => reader.shape)).toEqual(['gemini', 'anthropic-messages', 'openai-chat', 'openai-embeddings', 'openai-responses']);
+    expect(REQUEST_SHAPE_READERS.map((reader) => reader.shape)).toEqual([
+      'gemini',
+      'anthropic-messages',
+      'openai-chat',
+      'openai-embeddings',
+      'openai-responses',
+    ]);
   });
 
   it.each([

@@ -10,10 +10,4 @@ import { openAiResponses } from './openai-responses';
  * chat's), then `input` (embeddings before Responses). Adding a provider is one file in
  * `estimation/` and one line here.
  */
-export const REQUEST_SHAPE_READERS = [
-  gemini,
-  anthropicMessages,
-  openAiChat,
-  openAiEmbeddings,
-  openAiResponses,
-] as const;
+export const REQUEST_SHAPE_READERS = [gemini, anthropicMessages, openAiChat, openAiEmbeddings, openAiResponses] as const;

@@ -28,9 +28,14 @@ describe('writing the output limit of a body', () => {
   it('Responses, Anthropic, Gemini: their own field', () => {
     expect(capped({ model: 'gpt-4.1', input: 'Hi', max_output_tokens: 500 }, 40)).toMatchObject({ max_output_tokens: 40 });
     expect(capped({ model: 'claude-opus-4-1', messages, max_tokens: 500 }, 40)).toMatchObject({ max_tokens: 40 });
-    expect(capped({ contents: [{ parts: [{ text: 'Hi' }] }], generationConfig: { temperature: 1 } }, 40)).toMatchObject({ generationConfig: { temperature: 1, maxOutputTokens: 40 } });
+    expect(capped({ contents: [{ parts: [{ text: 'Hi' }] }], generationConfig: { temperature: 1 } }, 40)).toMatchObject({
+      generationConfig: { temperature: 1, maxOutputTokens: 40 },
+    });
     expect(capped({ contents: [{ parts: [{ text: 'Hi' }] }] }, 40)).toMatchObject({ generationConfig: { maxOutputTokens: 40 } });
-    expect(capped({ contents: [], generation_config: { max_output_tokens: 900 } }, 40)).toEqual({ contents: [], generation_config: { max_output_tokens: 40 } });
+    expect(capped({ contents: [], generation_config: { max_output_tokens: 900 } }, 40)).toEqual({
+      contents: [],
+      generation_config: { max_output_tokens: 40 },
+    });
   });
 });
 
@@ -38,8 +43,13 @@ describe('lowering an output limit', () => {
   const messages = [{ role: 'user', content: 'Hi' }];
 
   it('never raises a field that is already below the limit written', () => {
-    expect(capped({ model: 'gpt-4o', messages, max_tokens: 5, max_completion_tokens: 5_000 }, 900)).toMatchObject({ max_tokens: 5, max_completion_tokens: 900 });
-    expect(capped({ contents: [], generationConfig: { maxOutputTokens: 10, max_output_tokens: 9_000 } }, 900)).toMatchObject({ generationConfig: { maxOutputTokens: 10, max_output_tokens: 900 } });
+    expect(capped({ model: 'gpt-4o', messages, max_tokens: 5, max_completion_tokens: 5_000 }, 900)).toMatchObject({
+      max_tokens: 5,
+      max_completion_tokens: 900,
+    });
+    expect(capped({ contents: [], generationConfig: { maxOutputTokens: 10, max_output_tokens: 9_000 } }, 900)).toMatchObject({
+      generationConfig: { maxOutputTokens: 10, max_output_tokens: 900 },
+    });
     expect(capped({ model: 'claude-sonnet-4-5', messages, max_tokens: 64_000 }, 900)).toMatchObject({ max_tokens: 900 });
   });
 
@@ -49,7 +59,12 @@ describe('lowering an output limit', () => {
   });
 
   it('Anthropic: lowers a thinking budget that would not stay below max_tokens, or turns thinking off', () => {
-    const thinking = (budget: number) => ({ model: 'claude-sonnet-4-5', messages, max_tokens: 64_000, thinking: { type: 'enabled', budget_tokens: budget } });
+    const thinking = (budget: number) => ({
+      model: 'claude-sonnet-4-5',
+      messages,
+      max_tokens: 64_000,
+      thinking: { type: 'enabled', budget_tokens: budget },
+    });
     expect(capped(thinking(30_000), 20_000)).toMatchObject({ max_tokens: 20_000, thinking: { type: 'enabled', budget_tokens: 19_999 } });
     expect(capped(thinking(2_000), 20_000)).toMatchObject({ max_tokens: 20_000, thinking: { type: 'enabled', budget_tokens: 2_000 } });
     expect(capped(thinking(2_000), 900)).toMatchObject({ max_tokens: 900, thinking: { type: 'disabled' } });

@@ -93,7 +93,8 @@ export interface BudgetUsageAnomalyEvent {
 }
 
 /** Everything `BudgetService.events$` emits. */
-export type BudgetEvent = BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetSettlementEvent | BudgetUsageAnomalyEvent;
+export type BudgetEvent =
+  BudgetCommittedEvent | BudgetThresholdEvent | BudgetExceededEvent | BudgetSettlementEvent | BudgetUsageAnomalyEvent;
 
 /** The `type` of a {@link BudgetEvent}. */
 export type BudgetEventType = BudgetEvent['type'];

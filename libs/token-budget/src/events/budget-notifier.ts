@@ -14,7 +14,14 @@ export class BudgetNotifier {
   /** A refused call (429). */
   rejected(target: BudgetTarget, state: CounterState, info: BudgetExceededInfo, dimension: BudgetDimension, requestedTokens: number): void {
     if (!this.bus.observed) return;
-    this.bus.emit({ type: 'exceeded', action: 'rejected', reason: info.reason, requested: requestedTokens, dimension, ...figures(target, state) });
+    this.bus.emit({
+      type: 'exceeded',
+      action: 'rejected',
+      reason: info.reason,
+      requested: requestedTokens,
+      dimension,
+      ...figures(target, state),
+    });
   }
 
   /**
@@ -45,7 +52,13 @@ export class BudgetNotifier {
    * After a commit: the thresholds it crossed, then one `committed` event per budget. `call` is
    * what the call was charged: its cost in nano-dollars and the model it was priced at.
    */
-  committed(reservationId: string, targets: readonly (BudgetTarget | undefined)[], result: CommitResult, usage: Usage, call: { cost: number; model: string | undefined }): void {
+  committed(
+    reservationId: string,
+    targets: readonly (BudgetTarget | undefined)[],
+    result: CommitResult,
+    usage: Usage,
+    call: { cost: number; model: string | undefined },
+  ): void {
     if (!this.bus.observed) return;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];

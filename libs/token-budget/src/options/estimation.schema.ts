@@ -12,7 +12,10 @@ export function IsEstimate(): PropertyDecorator {
       validate: (value) =>
         typeof value === 'function' ||
         isTokenCount(value) ||
-        (isRecord(value) && isTokenCount(value.inputTokens) && isTokenCount(value.outputTokens) && (value.model === undefined || typeof value.model === 'string')),
+        (isRecord(value) &&
+          isTokenCount(value.inputTokens) &&
+          isTokenCount(value.outputTokens) &&
+          (value.model === undefined || typeof value.model === 'string')),
       defaultMessage: () => 'must be a non-negative integer, { inputTokens, outputTokens, model? } of non-negative integers, or a function',
     },
   });
@@ -47,7 +50,8 @@ export function IsFairHolds(): PropertyDecorator {
           (value.share === undefined || (typeof value.share === 'number' && value.share > 0 && value.share <= 1)) &&
           (value.minOutputTokens === undefined || isPositiveCount(value.minOutputTokens)) &&
           (value.maxOutputTokens === undefined || isPositiveCount(value.maxOutputTokens))),
-      defaultMessage: () => 'must be true, false or { share, minOutputTokens, maxOutputTokens } with share in (0, 1] and the token counts positive integers',
+      defaultMessage: () =>
+        'must be true, false or { share, minOutputTokens, maxOutputTokens } with share in (0, 1] and the token counts positive integers',
     },
   });
 }
@@ -61,7 +65,8 @@ export function IsPlausibleUsage(): PropertyDecorator {
         value === false ||
         (isRecord(value) &&
           Object.keys(value).every((key) => key === 'inputFactor') &&
-          (value.inputFactor === undefined || (typeof value.inputFactor === 'number' && Number.isFinite(value.inputFactor) && value.inputFactor >= 1))),
+          (value.inputFactor === undefined ||
+            (typeof value.inputFactor === 'number' && Number.isFinite(value.inputFactor) && value.inputFactor >= 1))),
       defaultMessage: () => 'must be false or { inputFactor } with inputFactor a finite number of at least 1',
     },
   });
@@ -78,7 +83,13 @@ export class RouteEstimationSchema {
 
 /** Problems with a route's estimation options, one `@TokenBudget() of <where>.<field>: <problem>` line each. */
 export function routeEstimationProblems(
-  options: { estimate?: unknown; defaultMaxOutputTokens?: unknown; capMaxTokens?: unknown; fairHolds?: unknown; enforceOutputLimit?: unknown },
+  options: {
+    estimate?: unknown;
+    defaultMaxOutputTokens?: unknown;
+    capMaxTokens?: unknown;
+    fairHolds?: unknown;
+    enforceOutputLimit?: unknown;
+  },
   where: string,
 ): string[] {
   const schema = Object.assign(new RouteEstimationSchema(), {
@@ -89,6 +100,9 @@ export function routeEstimationProblems(
     enforceOutputLimit: options.enforceOutputLimit,
   });
   return validateSync(schema).flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) => `@TokenBudget() of ${where}.${error.property}: ${message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message}`),
+    Object.values(error.constraints ?? {}).map(
+      (message) =>
+        `@TokenBudget() of ${where}.${error.property}: ${message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message}`,
+    ),
   );
 }

@@ -49,8 +49,10 @@ function IsStorageAdapter(): PropertyDecorator {
   return ValidateBy({
     name: 'isStorageAdapter',
     validator: {
-      validate: (value) => typeof value === 'object' && value !== null && methods.every((m) => isFunction((value as Record<string, unknown>)[m])),
-      defaultMessage: () => `must be a StorageAdapter (an object with ${methods.join(', ')}), e.g. new MemoryAdapter() or new RedisAdapter(redis)`,
+      validate: (value) =>
+        typeof value === 'object' && value !== null && methods.every((m) => isFunction((value as Record<string, unknown>)[m])),
+      defaultMessage: () =>
+        `must be a StorageAdapter (an object with ${methods.join(', ')}), e.g. new MemoryAdapter() or new RedisAdapter(redis)`,
     },
   });
 }
@@ -81,7 +83,8 @@ function IsUsdLimit(): PropertyDecorator {
     name: 'isUsdLimit',
     validator: {
       validate: (value) => typeof value === 'number' && (value === 0 || (value >= MIN_USD_LIMIT && value <= MAX_EXACT_USD)),
-      defaultMessage: () => `must be a finite, non-negative number of USD (at most ${MAX_EXACT_USD}): 0 for unlimited, else at least 0.000000001`,
+      defaultMessage: () =>
+        `must be a finite, non-negative number of USD (at most ${MAX_EXACT_USD}): 0 for unlimited, else at least 0.000000001`,
     },
   });
 }

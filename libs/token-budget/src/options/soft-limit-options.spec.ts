@@ -4,7 +4,10 @@ import { validateOptions } from './validate-options';
 
 describe('thresholds and onExceeded options', () => {
   it.each([
-    [{ thresholds: [0.8, 1.5] }, 'budgets[0].thresholds: must be an array of at most 20 fractions of the limit, each above 0 and at most 1, e.g. [0.8, 0.9]'],
+    [
+      { thresholds: [0.8, 1.5] },
+      'budgets[0].thresholds: must be an array of at most 20 fractions of the limit, each above 0 and at most 1, e.g. [0.8, 0.9]',
+    ],
     [{ thresholds: 0.8 }, 'budgets[0].thresholds: must be an array of at most 20 fractions'],
     [{ thresholds: [0, 0.5] }, 'budgets[0].thresholds: must be an array of at most 20 fractions'],
     [{ thresholds: ['0.8'] }, 'budgets[0].thresholds: must be an array of at most 20 fractions'],
@@ -16,7 +19,9 @@ describe('thresholds and onExceeded options', () => {
   });
 
   it('accepts fractions up to 1 and both modes; thresholds are kept ascending and unique', () => {
-    expect(() => validateOptions({ budgets: [{ scope: 'user', tokens: 100, thresholds: [0.9, 0.5, 1], onExceeded: 'warn' }] })).not.toThrow();
+    expect(() =>
+      validateOptions({ budgets: [{ scope: 'user', tokens: 100, thresholds: [0.9, 0.5, 1], onExceeded: 'warn' }] }),
+    ).not.toThrow();
     const rule = resolveRule({ scope: 'user', tokens: 100, thresholds: [0.9, 0.5, 0.9], onExceeded: 'warn' });
     expect(rule.thresholds).toEqual([0.5, 0.9]);
     expect(rule.soft).toBe(true);

@@ -2,7 +2,14 @@ import { validateSync, ValidationError } from 'class-validator';
 import { TokenBudgetOptionsError } from '../token-budget-options.error';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
 import { tierProblems } from '../tiers/tier-options.schema';
-import { BudgetRuleSchema, ModelPricingSchema, RolloverSchema, SettlementRetrySchema, TokenBudgetOptionsSchema, UserBudgetSchema } from './options.schema';
+import {
+  BudgetRuleSchema,
+  ModelPricingSchema,
+  RolloverSchema,
+  SettlementRetrySchema,
+  TokenBudgetOptionsSchema,
+  UserBudgetSchema,
+} from './options.schema';
 
 type Plain = Record<string, unknown>;
 
@@ -28,7 +35,9 @@ function toSchema(options: Plain): TokenBudgetOptionsSchema {
   schema.settlementRetry = as(SettlementRetrySchema, options.settlementRetry) as SettlementRetrySchema;
   if (isPlainObject(options.pricing)) {
     // a Map, so that each model's prices are validated and reported as pricing.<model>.<field>
-    schema.pricing = new Map(Object.entries(options.pricing).map(([model, prices]) => [model, as(ModelPricingSchema, prices) as ModelPricingSchema]));
+    schema.pricing = new Map(
+      Object.entries(options.pricing).map(([model, prices]) => [model, as(ModelPricingSchema, prices) as ModelPricingSchema]),
+    );
   }
   return schema;
 }
@@ -57,14 +66,16 @@ function crossFieldProblems(options: TokenBudgetModuleOptions): string[] {
     if (!isPlainObject(rule)) return;
     const identity = [rule.scope, rule.feature ?? '', rule.every ?? rule.period ?? 'month', rule.timezone ?? 'UTC'].join('|');
     const twin = seen.get(identity);
-    if (twin !== undefined) problems.push(`budgets[${i}]: counts the same tokens as budgets[${twin}] (same scope, feature, period and time zone); merge them`);
+    if (twin !== undefined)
+      problems.push(`budgets[${i}]: counts the same tokens as budgets[${twin}] (same scope, feature, period and time zone); merge them`);
     else seen.set(identity, i);
     if (rule.period !== undefined && rule.every !== undefined) problems.push(`budgets[${i}]: set either period or every, not both`);
-    if (rule.every !== undefined && rule.timezone !== undefined) problems.push(`budgets[${i}].timezone: applies to calendar periods only, not to every`);
+    if (rule.every !== undefined && rule.timezone !== undefined)
+      problems.push(`budgets[${i}].timezone: applies to calendar periods only, not to every`);
     if (rule.rollover && rule.rollover.enabled !== false && !rule.tokens) {
       problems.push(`budgets[${i}].rollover: needs a token limit (tokens > 0) to carry anything over`);
     }
-    if (rule.rollover && rule.rollover.enabled !== false && (rule.period === 'lifetime')) {
+    if (rule.rollover && rule.rollover.enabled !== false && rule.period === 'lifetime') {
       problems.push(`budgets[${i}].rollover: a lifetime budget has no next period to roll over into`);
     }
   });

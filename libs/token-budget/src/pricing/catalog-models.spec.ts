@@ -54,7 +54,11 @@ describe('listCatalogModels (exported)', () => {
   it('lists a provider’s models with ids, names and the deprecated flag', () => {
     const openai = listCatalogModels('openai');
     expect(openai.length).toBeGreaterThan(20);
-    expect(openai.every((m) => m.provider === 'openai' && typeof m.id === 'string' && typeof m.name === 'string' && typeof m.deprecated === 'boolean')).toBe(true);
+    expect(
+      openai.every(
+        (m) => m.provider === 'openai' && typeof m.id === 'string' && typeof m.name === 'string' && typeof m.deprecated === 'boolean',
+      ),
+    ).toBe(true);
     expect(openai.map((m) => m.id)).toContain('gpt-4o-mini');
     expect(listCatalogModels('anthropic').map((m) => m.id)).toContain('claude-sonnet-4-5');
   });

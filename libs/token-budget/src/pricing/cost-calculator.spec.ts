@@ -10,21 +10,28 @@ describe('CostCalculator', () => {
   beforeEach(() => (warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined)));
   afterEach(() => warn.mockRestore());
 
-  const calc = (options: Partial<ConstructorParameters<typeof CostCalculator>[0]> = {}) => new CostCalculator({ costLimited: true, ...options });
+  const calc = (options: Partial<ConstructorParameters<typeof CostCalculator>[0]> = {}) =>
+    new CostCalculator({ costLimited: true, ...options });
 
   it('prices gpt-4o-mini from the catalog exactly: $0.15 / $0.60 per million, cached input at $0.075', () => {
     const costs = calc();
     // one input token is $0.00000015 = 150 nano-dollars
     expect(costs.usageCost({ inputTokens: 1, outputTokens: 0, totalTokens: 1, model: 'gpt-4o-mini' })).toBe(150);
-    expect(costs.usageCost({ inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000, model: 'gpt-4o-mini-2024-07-18' })).toBe(usdToNanos(0.75));
+    expect(
+      costs.usageCost({ inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000, model: 'gpt-4o-mini-2024-07-18' }),
+    ).toBe(usdToNanos(0.75));
     // 1,000 cached of 3,000 input: 2,000 x 0.15 + 1,000 x 0.075 + 500 x 0.60 per million
-    expect(costs.usageCost({ inputTokens: 3_000, cachedInputTokens: 1_000, outputTokens: 500, totalTokens: 3_500, model: 'gpt-4o-mini' })).toBe(300_000 + 75_000 + 300_000);
+    expect(
+      costs.usageCost({ inputTokens: 3_000, cachedInputTokens: 1_000, outputTokens: 500, totalTokens: 3_500, model: 'gpt-4o-mini' }),
+    ).toBe(300_000 + 75_000 + 300_000);
     expect(warn).not.toHaveBeenCalled();
   });
 
   it('prices an embedding model, which the catalog gives an input price only, at its input price ($0.02 per million)', () => {
     const costs = calc();
-    expect(costs.usageCost({ inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000, model: 'text-embedding-3-small' })).toBe(usdToNanos(0.02));
+    expect(costs.usageCost({ inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000, model: 'text-embedding-3-small' })).toBe(
+      usdToNanos(0.02),
+    );
     expect(lookUpModelPrice('text-embedding-3-small')).toMatchObject({ source: 'catalog', sheet: { output: 0 } });
     expect(warn).not.toHaveBeenCalled();
   });
@@ -32,19 +39,37 @@ describe('CostCalculator', () => {
   it('prices Anthropic cache writes and reads, reasoning as output, and tiers by input size', () => {
     const costs = calc();
     // claude-sonnet-4-5: input $3, cache write $3.75, cache read $0.30, output $15 per million
-    const usage = { inputTokens: 10_000, cacheWriteTokens: 4_000, cachedInputTokens: 5_000, outputTokens: 2_000, reasoningTokens: 1_500, totalTokens: 12_000, model: 'claude-sonnet-4-5-20250929' };
+    const usage = {
+      inputTokens: 10_000,
+      cacheWriteTokens: 4_000,
+      cachedInputTokens: 5_000,
+      outputTokens: 2_000,
+      reasoningTokens: 1_500,
+      totalTokens: 12_000,
+      model: 'claude-sonnet-4-5-20250929',
+    };
     expect(costs.usageCost(usage)).toBe(1_000 * 3_000 + 4_000 * 3_750 + 5_000 * 300 + 2_000 * 15_000);
     // gemini-2.5-pro: past 200k input tokens the whole call is billed at $2.50 / $15
-    expect(costs.usageCost({ inputTokens: 200_001, outputTokens: 1_000, totalTokens: 201_001, model: 'gemini-2.5-pro' })).toBe(200_001 * 2_500 + 1_000 * 15_000);
-    expect(costs.usageCost({ inputTokens: 200_000, outputTokens: 1_000, totalTokens: 201_000, model: 'gemini-2.5-pro' })).toBe(200_000 * 1_250 + 1_000 * 10_000);
+    expect(costs.usageCost({ inputTokens: 200_001, outputTokens: 1_000, totalTokens: 201_001, model: 'gemini-2.5-pro' })).toBe(
+      200_001 * 2_500 + 1_000 * 15_000,
+    );
+    expect(costs.usageCost({ inputTokens: 200_000, outputTokens: 1_000, totalTokens: 201_000, model: 'gemini-2.5-pro' })).toBe(
+      200_000 * 1_250 + 1_000 * 10_000,
+    );
     // Groq models are found without naming the provider
-    expect(costs.usageCost({ inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000, model: 'llama-3.3-70b-versatile' })).toBeGreaterThan(0);
+    expect(
+      costs.usageCost({ inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000, model: 'llama-3.3-70b-versatile' }),
+    ).toBeGreaterThan(0);
   });
 
   it('lets pricing overrides win over the catalog, case-insensitively', () => {
     const costs = calc({ pricing: { 'GPT-4o-mini': { input: 1, output: 2 }, 'my-model': { input: 0.5, output: 1.5, cachedInput: 0.05 } } });
-    expect(costs.usageCost({ inputTokens: 1_000, outputTokens: 1_000, totalTokens: 2_000, model: 'gpt-4o-mini' })).toBe(1_000 * 1_000 + 1_000 * 2_000);
-    expect(costs.usageCost({ inputTokens: 1_000, cachedInputTokens: 1_000, outputTokens: 0, totalTokens: 1_000, model: 'my-model' })).toBe(1_000 * 50);
+    expect(costs.usageCost({ inputTokens: 1_000, outputTokens: 1_000, totalTokens: 2_000, model: 'gpt-4o-mini' })).toBe(
+      1_000 * 1_000 + 1_000 * 2_000,
+    );
+    expect(costs.usageCost({ inputTokens: 1_000, cachedInputTokens: 1_000, outputTokens: 0, totalTokens: 1_000, model: 'my-model' })).toBe(
+      1_000 * 50,
+    );
   });
 
   it('rounds a call up to a whole nano-dollar once, never down', () => {

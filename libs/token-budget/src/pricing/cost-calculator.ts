@@ -46,14 +46,16 @@ export class CostCalculator {
   private readonly fallback: Sheet | undefined;
 
   constructor(private readonly options: CostCalculatorOptions) {
-    for (const [model, pricing] of Object.entries(options.pricing ?? {})) this.overrides.set(model.toLowerCase().trim(), fromOverride(pricing));
+    for (const [model, pricing] of Object.entries(options.pricing ?? {}))
+      this.overrides.set(model.toLowerCase().trim(), fromOverride(pricing));
     this.fallback = this.overrides.get(DEFAULT_PRICE_KEY);
     this.overrides.delete(DEFAULT_PRICE_KEY);
   }
 
   /** Cost of actual usage in nano-dollars (0 when the model cannot be priced). */
   usageCost(usage: Usage, now = Date.now()): number {
-    const sheet = usage.provider === 'ollama' ? this.free(usage.model ?? 'ollama', 'a local Ollama model') : this.sheetFor(usage.model, now);
+    const sheet =
+      usage.provider === 'ollama' ? this.free(usage.model ?? 'ollama', 'a local Ollama model') : this.sheetFor(usage.model, now);
     if (!sheet) return 0;
     const input = usage.inputTokens;
     const cached = Math.min(usage.cachedInputTokens ?? 0, input);
@@ -99,12 +101,19 @@ export class CostCalculator {
   private sheetFor(model: string | undefined, now: number): Sheet | undefined {
     const name = model ?? this.options.defaultModel;
     if (name === undefined || name === '') {
-      if (this.options.costLimited) this.warnOnce('', 'Usage without a model costs 0 against cost budgets; set defaultModel, or pass the model with the usage or estimate');
+      if (this.options.costLimited)
+        this.warnOnce(
+          '',
+          'Usage without a model costs 0 against cost budgets; set defaultModel, or pass the model with the usage or estimate',
+        );
       return undefined;
     }
     if (name.length > MAX_MODEL_NAME_LENGTH) {
       if (this.fallback) return this.fallback;
-      this.warnOnce(LONG_NAME, `A model name of ${name.length} characters ('${name.slice(0, 40)}...') was priced at 0 without a catalog look-up: no priced model has a name longer than ${MAX_MODEL_NAME_LENGTH} characters`);
+      this.warnOnce(
+        LONG_NAME,
+        `A model name of ${name.length} characters ('${name.slice(0, 40)}...') was priced at 0 without a catalog look-up: no priced model has a name longer than ${MAX_MODEL_NAME_LENGTH} characters`,
+      );
       return undefined;
     }
     const key = name.toLowerCase().trim();
@@ -112,7 +121,11 @@ export class CostCalculator {
     if (override) return override;
     if (isLocalModelName(name)) return this.fallback ?? this.free(name, 'a local model');
     const sheet = catalogPriceSheet(key, now) ?? this.fallback;
-    if (!sheet) this.warnOnce(key, `No price for model '${name}': its calls cost 0 against cost budgets. Add it to the pricing option, e.g. pricing: { '${name}': { input: 0.5, output: 1.5 } } (USD per million tokens)`);
+    if (!sheet)
+      this.warnOnce(
+        key,
+        `No price for model '${name}': its calls cost 0 against cost budgets. Add it to the pricing option, e.g. pricing: { '${name}': { input: 0.5, output: 1.5 } } (USD per million tokens)`,
+      );
     return sheet;
   }
 
@@ -143,6 +156,7 @@ function fromOverride(pricing: ModelPricing): Sheet {
 /** Rounds pico-dollars up to whole nano-dollars; refuses a cost no counter can hold exactly. */
 function toNanos(pico: bigint, what: string): number {
   const nanos = (pico + 999n) / 1000n;
-  if (nanos > BigInt(Number.MAX_SAFE_INTEGER)) throw InvalidUsageError.create(`the cost of this ${what} is past $9,007,199: check its token counts`);
+  if (nanos > BigInt(Number.MAX_SAFE_INTEGER))
+    throw InvalidUsageError.create(`the cost of this ${what} is past $9,007,199: check its token counts`);
   return Number(nanos);
 }

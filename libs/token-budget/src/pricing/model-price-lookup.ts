@@ -12,9 +12,7 @@ import { catalogPriceSheet, type PriceSheet } from './price-catalog';
  * - `unknown`: nothing prices it (or the name is over 256 characters): its calls cost 0.
  */
 export type ModelPriceLookup =
-  | { source: 'pricing' | 'default'; pricing: ModelPricing }
-  | { source: 'catalog'; sheet: PriceSheet }
-  | { source: 'local' | 'unknown' };
+  { source: 'pricing' | 'default'; pricing: ModelPricing } | { source: 'catalog'; sheet: PriceSheet } | { source: 'local' | 'unknown' };
 
 /**
  * How cost budgets price `model`, without pricing anything: the look-up the cost calculator makes
@@ -26,7 +24,8 @@ export type ModelPriceLookup =
  */
 export function lookUpModelPrice(model: string, pricing: PricingTable = {}, now = Date.now()): ModelPriceLookup {
   const fallback = pricingEntry(pricing, DEFAULT_PRICE_KEY);
-  if (model.length > MAX_MODEL_NAME_LENGTH || model.trim() === '') return fallback ? { source: 'default', pricing: fallback } : { source: 'unknown' };
+  if (model.length > MAX_MODEL_NAME_LENGTH || model.trim() === '')
+    return fallback ? { source: 'default', pricing: fallback } : { source: 'unknown' };
   const key = model.toLowerCase().trim();
   const own = key === DEFAULT_PRICE_KEY ? undefined : pricingEntry(pricing, key);
   if (own) return { source: 'pricing', pricing: own };

@@ -15,12 +15,16 @@ describe('pricing options', () => {
     expect(problems({ pricing: { m: { input: 1 } } })).toEqual([expect.stringMatching(/^pricing\.m\.output: must be a finite/)]);
     expect(problems({ pricing: 'cheap' })).toEqual([expect.stringMatching(/^pricing: must be an object of model name to prices/)]);
     expect(problems({ pricing: { m: 5 } })).toEqual([expect.stringMatching(/^pricing\.m: must be an object of model name to prices/)]);
-    expect(problems({ pricing: { m: { input: 1, output: 1, cachedInput: Infinity } } })).toEqual([expect.stringMatching(/^pricing\.m\.cachedInput: must be a finite/)]);
+    expect(problems({ pricing: { m: { input: 1, output: 1, cachedInput: Infinity } } })).toEqual([
+      expect.stringMatching(/^pricing\.m\.cachedInput: must be a finite/),
+    ]);
   });
 
   it('takes costUsd on rules and refuses a negative one', () => {
     expect(problems({ budgets: [{ scope: 'user', costUsd: 1.5, tokens: 100 }] })).toEqual([]);
-    expect(problems({ budgets: [{ scope: 'user', costUsd: -2 }] })).toEqual([expect.stringMatching(/^budgets\[0\]\.costUsd: must be a finite, non-negative number of USD/)]);
+    expect(problems({ budgets: [{ scope: 'user', costUsd: -2 }] })).toEqual([
+      expect.stringMatching(/^budgets\[0\]\.costUsd: must be a finite, non-negative number of USD/),
+    ]);
   });
 
   it('checks defaultModel and reservationPolicy', () => {

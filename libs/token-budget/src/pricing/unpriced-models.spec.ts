@@ -5,8 +5,14 @@ import { lookUpModelPrice } from './model-price-lookup';
 
 describe('lookUpModelPrice', () => {
   it('names where a model is priced from: pricing entry, catalog, local, unknown', () => {
-    expect(lookUpModelPrice('My-Model', { 'my-model': { input: 1, output: 2 } })).toEqual({ source: 'pricing', pricing: { input: 1, output: 2 } });
-    expect(lookUpModelPrice('gpt-4o-mini')).toMatchObject({ source: 'catalog', sheet: { matched: expect.stringContaining('gpt-4o-mini') } });
+    expect(lookUpModelPrice('My-Model', { 'my-model': { input: 1, output: 2 } })).toEqual({
+      source: 'pricing',
+      pricing: { input: 1, output: 2 },
+    });
+    expect(lookUpModelPrice('gpt-4o-mini')).toMatchObject({
+      source: 'catalog',
+      sheet: { matched: expect.stringContaining('gpt-4o-mini') },
+    });
     expect(lookUpModelPrice('llama3.2:latest')).toEqual({ source: 'local' });
     expect(lookUpModelPrice('x:latest')).toEqual({ source: 'local' });
     expect(lookUpModelPrice('no-such-model-zz9')).toEqual({ source: 'unknown' });
@@ -57,7 +63,9 @@ describe('per-call fees (feesUsd)', () => {
       expect(fee.heldCostUsd).toBe(0.5);
       await fee.release();
       // 0.251 spent: a call of 0.75 in fees does not fit the $1 budget
-      await expect(env.budgets.reserve('u', { inputTokens: 0, outputTokens: 0, feesUsd: 0.75 })).rejects.toMatchObject({ info: { reason: 'user_cost_limit_exceeded' } });
+      await expect(env.budgets.reserve('u', { inputTokens: 0, outputTokens: 0, feesUsd: 0.75 })).rejects.toMatchObject({
+        info: { reason: 'user_cost_limit_exceeded' },
+      });
       await expect(env.budgets.reserve('u', { inputTokens: 1, outputTokens: 1, feesUsd: -1 })).rejects.toThrow(/estimate\.feesUsd is -1/);
       await expect(env.budgets.reserve('u', { inputTokens: 1, outputTokens: 1, feesUsd: Number.NaN })).rejects.toThrow(/feesUsd/);
     } finally {

@@ -47,13 +47,20 @@ export class ReservationEngine {
   ) {}
 
   /** Holds `estimate` on every counter of `targets`. */
-  reserve(targets: readonly BudgetTarget[], estimate: EstimateInput, now: number, options: HoldOptions = DEFAULT_HOLD): MaybePromise<Reservation> {
+  reserve(
+    targets: readonly BudgetTarget[],
+    estimate: EstimateInput,
+    now: number,
+    options: HoldOptions = DEFAULT_HOLD,
+  ): MaybePromise<Reservation> {
     const checked = checkEstimate(estimate);
     const leaseMs = options.leaseMs ?? this.leaseMs;
     const policy = options.policy ?? this.policy;
-    if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
+    if (!Number.isSafeInteger(leaseMs) || leaseMs < 1)
+      throw new RangeError(`leaseMs must be a positive integer (ms), got ${String(leaseMs)}`);
     if (!Number.isFinite(now)) throw new RangeError(`the clock returned ${String(now)}, not a time in ms`);
-    if (policy !== 'strict' && policy !== 'clamp') throw new RangeError(`reservationPolicy must be 'strict' or 'clamp', got ${String(policy)}`);
+    if (policy !== 'strict' && policy !== 'clamp')
+      throw new RangeError(`reservationPolicy must be 'strict' or 'clamp', got ${String(policy)}`);
     const cost = this.costs.estimateCost(pricedEstimate(estimate, checked), now);
     const id = nextReservationId();
     const counters = targets.map((t) => t.counter);
@@ -75,7 +82,13 @@ export class ReservationEngine {
   /** Tokens the tightest limited budget of `targets` has left now (`Infinity` when none is limited); a read that holds nothing. */
   tokensLeft(targets: readonly BudgetTarget[], now: number): MaybePromise<number> {
     if (targets.every((target) => target.rule.soft)) return Infinity;
-    return then(this.storage.read(targets.map((target) => target.counter), now), (states) => tokensLeft(targets, states));
+    return then(
+      this.storage.read(
+        targets.map((target) => target.counter),
+        now,
+      ),
+      (states) => tokensLeft(targets, states),
+    );
   }
 
   /** An estimate's price in nano-dollars, as a reservation of it would hold (0 when it cannot be priced). */
@@ -113,8 +126,22 @@ export class ReservationEngine {
       const refusedAs = options.refusedAs !== undefined && info.reason.endsWith('_token_limit_exceeded') ? options.refusedAs : undefined;
       throw new BudgetExceededException(refusedAs === undefined ? info : { ...info, requested: refusedAs });
     }
-    const hold = { tokens: result.held, costNanos: result.heldCost, estimateCostNanos: cost, model: estimate.model, feesNanos: estimate.feesNanos, leaseMs };
-    const reservation = new Reservation(id, estimate.tokens, counters, admissionSummary(targets as BudgetTarget[], result.states), this.settler, hold);
+    const hold = {
+      tokens: result.held,
+      costNanos: result.heldCost,
+      estimateCostNanos: cost,
+      model: estimate.model,
+      feesNanos: estimate.feesNanos,
+      leaseMs,
+    };
+    const reservation = new Reservation(
+      id,
+      estimate.tokens,
+      counters,
+      admissionSummary(targets as BudgetTarget[], result.states),
+      this.settler,
+      hold,
+    );
     const admitted = () => this.notifier.admitted(targets, result.states, result.held, result.heldCost);
     if (options.announce !== false) admitted();
     else this.unannounced.set(reservation, admitted);
@@ -124,7 +151,9 @@ export class ReservationEngine {
 
 /** The estimate as the calculator prices it: a bare count, or its split with the model. */
 function pricedEstimate(estimate: EstimateInput, checked: CheckedEstimate): EstimateInput {
-  return typeof estimate === 'number' ? estimate : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model, feesUsd: estimate.feesUsd };
+  return typeof estimate === 'number'
+    ? estimate
+    : { inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, model: checked.model, feesUsd: estimate.feesUsd };
 }
 
 /** {@link BudgetHolds} on a call's budgets at one instant; one per body-estimated request. */

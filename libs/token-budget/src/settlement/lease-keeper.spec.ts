@@ -6,7 +6,11 @@ import { LeaseKeeper } from './lease-keeper';
 
 const LEASE_MS = 90;
 const counters: BudgetCounter[] = [{ key: 'k:{user:a}:d', limit: 1_000, costLimit: 0, maxCarryover: 0, expireAt: Infinity }];
-const settler: ReservationSettler = { commitReservation: async () => ({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }), releaseReservation: () => undefined, keepReservation: () => undefined };
+const settler: ReservationSettler = {
+  commitReservation: async () => ({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
+  releaseReservation: () => undefined,
+  keepReservation: () => undefined,
+};
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -22,7 +26,13 @@ describe('LeaseKeeper on MemoryAdapter', () => {
   const reserved = () => storage.read(counters, Date.now())[0].reserved;
   const hold = (id: string) => {
     storage.reserve({ id, counters, amount: 100, cost: 0, leaseUntil: Date.now() + LEASE_MS, now: Date.now() });
-    return new Reservation(id, 100, counters, undefined, settler, { tokens: 100, costNanos: 0, estimateCostNanos: 0, model: undefined, leaseMs: LEASE_MS });
+    return new Reservation(id, 100, counters, undefined, settler, {
+      tokens: 100,
+      costNanos: 0,
+      estimateCostNanos: 0,
+      model: undefined,
+      leaseMs: LEASE_MS,
+    });
   };
   beforeEach(() => {
     storage = new MemoryAdapter();
@@ -59,10 +69,24 @@ describe('LeaseKeeper on MemoryAdapter', () => {
   });
 
   it('keeps nothing for a storage without renew, or a reservation that holds nothing', () => {
-    const plain = new LeaseKeeper({ reserve: storage.reserve.bind(storage), commit: storage.commit.bind(storage), release: () => undefined, read: () => [], delete: () => undefined }, Date.now, new Logger('test'));
+    const plain = new LeaseKeeper(
+      {
+        reserve: storage.reserve.bind(storage),
+        commit: storage.commit.bind(storage),
+        release: () => undefined,
+        read: () => [],
+        delete: () => undefined,
+      },
+      Date.now,
+      new Logger('test'),
+    );
     plain.keep(hold('d'), LEASE_MS, 0);
     expect(plain.size).toBe(0);
-    keeper.keep(new Reservation('e', 0, counters, undefined, settler, { tokens: 0, costNanos: 0, estimateCostNanos: 0, model: undefined }), LEASE_MS, 0);
+    keeper.keep(
+      new Reservation('e', 0, counters, undefined, settler, { tokens: 0, costNanos: 0, estimateCostNanos: 0, model: undefined }),
+      LEASE_MS,
+      0,
+    );
     expect(keeper.size).toBe(0);
   });
 });

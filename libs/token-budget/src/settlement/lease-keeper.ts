@@ -77,7 +77,9 @@ export class LeaseKeeper {
     };
     const failed = (error: unknown) => {
       entry.renewing = false;
-      this.logger.warn(`Renewing the lease of reservation ${reservation.id} failed (tried again in ${Math.floor(leaseMs / 3)} ms): ${String(error)}`);
+      this.logger.warn(
+        `Renewing the lease of reservation ${reservation.id} failed (tried again in ${Math.floor(leaseMs / 3)} ms): ${String(error)}`,
+      );
     };
     try {
       const result = this.storage.renew!({ id: reservation.id, counters: reservation.counters, leaseUntil: now + leaseMs, now });

@@ -84,7 +84,9 @@ export class ReservationSettlement implements ReservationSettler {
   async close(timeoutMs: number): Promise<void> {
     this.keeper.stopAll();
     if (this.retries.size === 0) return;
-    this.host.logger.warn(`Shutting down with ${this.retries.size} commits or releases waiting for storage; retrying them for up to ${timeoutMs} ms`);
+    this.host.logger.warn(
+      `Shutting down with ${this.retries.size} commits or releases waiting for storage; retrying them for up to ${timeoutMs} ms`,
+    );
     await this.retries.flush(timeoutMs, (entry) => this.dropped(entry, new Error('shutdown came before storage took it')));
   }
 
@@ -140,7 +142,14 @@ export class ReservationSettlement implements ReservationSettler {
   }
 
   /** Events of a commit; a failure to build them never fails the commit. */
-  afterCommit(id: string, counters: readonly BudgetCounter[], result: CommitResult | void, usage: Usage, cost: number, model: string | undefined): void {
+  afterCommit(
+    id: string,
+    counters: readonly BudgetCounter[],
+    result: CommitResult | void,
+    usage: Usage,
+    cost: number,
+    model: string | undefined,
+  ): void {
     if (!result || !this.host.bus.observed) return;
     try {
       const targets: (BudgetTarget | undefined)[] = counters.map(targetOfCounter);
@@ -179,7 +188,13 @@ export class ReservationSettlement implements ReservationSettler {
    * A commit storage did not take: kept and retried with the same id (the reservation stays
    * `committing`, its lease renewed, until it lands); refused input, or a full queue, fails as before.
    */
-  private commitFailed(reservation: Reservation, request: CommitRequest, landed: (result: CommitResult | void) => void, error: unknown, usage: Usage): Usage {
+  private commitFailed(
+    reservation: Reservation,
+    request: CommitRequest,
+    landed: (result: CommitResult | void) => void,
+    error: unknown,
+    usage: Usage,
+  ): Usage {
     const retriable = !(error instanceof InvalidUsageError) && !(error instanceof RangeError);
     const entry: PendingSettlement = {
       kind: 'commit',
@@ -207,14 +222,18 @@ export class ReservationSettlement implements ReservationSettler {
   private releaseFailed(request: ReleaseRequest, error: unknown): void {
     const entry: PendingSettlement = { kind: 'release', request, attempts: 0, landed: () => this.event('landed', entry) };
     if (!this.retries.add(entry)) throw error;
-    this.host.logger.warn(`Storage did not take the release of reservation ${request.id}; kept and retried until it does: ${String(error)}`);
+    this.host.logger.warn(
+      `Storage did not take the release of reservation ${request.id}; kept and retried until it does: ${String(error)}`,
+    );
     this.event('queued', entry, error);
   }
 
   private dropped(entry: PendingSettlement, error: unknown): void {
     const { request } = entry;
     const commit = entry.kind === 'commit' ? (request as CommitRequest) : undefined;
-    const figures = commit ? ` (${commit.amount} tokens, ${nanosToUsd(commit.cost)} USD, counters ${request.counters.map((c) => c.key).join(' ')})` : '';
+    const figures = commit
+      ? ` (${commit.amount} tokens, ${nanosToUsd(commit.cost)} USD, counters ${request.counters.map((c) => c.key).join(' ')})`
+      : '';
     this.host.logger.error(`The ${entry.kind} of reservation ${request.id}${figures} was not stored and is dropped: ${String(error)}`);
     this.event('dropped', entry, error);
   }

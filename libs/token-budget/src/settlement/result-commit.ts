@@ -34,10 +34,15 @@ export class ResultCommit {
         const reading = readProviderUsage(result);
         if (reading.kind === 'usage') usage = reading.usage;
         else if (reading.kind === 'none') absent = true;
-        else this.logger.warn(`Malformed usage in the result of ${where} (${reading.reason}); committed the estimate of ${reservation.estimate} tokens`);
+        else
+          this.logger.warn(
+            `Malformed usage in the result of ${where} (${reading.reason}); committed the estimate of ${reservation.estimate} tokens`,
+          );
       }
     } catch (error) {
-      this.logger.warn(`Reading usage of ${where} failed (${error instanceof Error ? error.message : String(error)}); committed the estimate of ${reservation.estimate} tokens`);
+      this.logger.warn(
+        `Reading usage of ${where} failed (${error instanceof Error ? error.message : String(error)}); committed the estimate of ${reservation.estimate} tokens`,
+      );
     }
     if (absent && !this.warnedNoUsage.has(where)) {
       this.warnedNoUsage.add(where);

@@ -102,7 +102,9 @@ export class SettlementRetryQueue {
       } catch (error) {
         this.delay = Math.min(this.delay * 2, this.options.maxDelayMs);
         if (entry.attempts === 1 || entry.attempts % 20 === 0) {
-          this.logger.warn(`Storage still refuses ${entry.kind} ${entry.request.id} (attempt ${entry.attempts}, ${this.entries.length} pending): ${String(error)}`);
+          this.logger.warn(
+            `Storage still refuses ${entry.kind} ${entry.request.id} (attempt ${entry.attempts}, ${this.entries.length} pending): ${String(error)}`,
+          );
         }
         return;
       }

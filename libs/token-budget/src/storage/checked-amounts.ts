@@ -8,7 +8,9 @@ import { isTokenCount } from '../token-count';
  */
 export function assertStorable(request: { amount: number; cost: number }): void {
   if (!isTokenCount(request.amount)) {
-    throw new InvalidUsageError(`Invalid usage: the token amount ${String(request.amount)} given to storage is not a non-negative integer; nothing was stored.`);
+    throw new InvalidUsageError(
+      `Invalid usage: the token amount ${String(request.amount)} given to storage is not a non-negative integer; nothing was stored.`,
+    );
   }
   if (!isTokenCount(request.cost)) {
     throw new InvalidUsageError(

@@ -10,7 +10,9 @@ export function logConnectionChanges(client: Redis | Cluster, logger: Logger): v
   client.on('error', (error: Error) => {
     if (down) return;
     down = true;
-    logger.error(`Redis is unreachable; budget calls fail until it returns (failMode decides whether requests get 503 or pass): ${error.message}`);
+    logger.error(
+      `Redis is unreachable; budget calls fail until it returns (failMode decides whether requests get 503 or pass): ${error.message}`,
+    );
   });
   client.on('ready', () => {
     if (!down) return;

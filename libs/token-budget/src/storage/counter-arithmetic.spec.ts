@@ -1,12 +1,32 @@
 import fc from 'fast-check';
 import { CaseOutcome, COUNTER_CASES, CounterCase, counterCaseArb, expectedOutcome, runCase } from '../../../../test/fixtures/counter-cases';
 import { fuzzParams } from '../../../../test/fixtures/fuzz';
-import { admission, admits, effectiveCostLimit, effectiveLimit, hasLapsed, limitInForce, reachesThreshold, rolloverBonus, roomOf } from './counter-arithmetic';
+import {
+  admission,
+  admits,
+  effectiveCostLimit,
+  effectiveLimit,
+  hasLapsed,
+  limitInForce,
+  reachesThreshold,
+  rolloverBonus,
+  roomOf,
+} from './counter-arithmetic';
 import { MemoryAdapter } from './memory.adapter';
 import type { CounterState } from './storage-adapter.interface';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-const state = (over: Partial<CounterState> = {}): CounterState => ({ used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0, limit: 1_000, costLimit: 0, ...over });
+const state = (over: Partial<CounterState> = {}): CounterState => ({
+  used: 0,
+  reserved: 0,
+  carryover: 0,
+  costUsed: 0,
+  costReserved: 0,
+  requests: 0,
+  limit: 1_000,
+  costLimit: 0,
+  ...over,
+});
 
 describe('counter arithmetic (the rules, stated once)', () => {
   it.each([
@@ -50,7 +70,11 @@ describe('counter arithmetic (the rules, stated once)', () => {
 
   it('an override replaces the rule limit, 0 included; thresholds need a limit; a lease lapses at its end', () => {
     expect([limitInForce(undefined, 1_000), limitInForce(150, 1_000), limitInForce(0, 1_000)]).toEqual([1_000, 150, 0]);
-    expect([reachesThreshold(800, 0.8, 1_000), reachesThreshold(799, 0.8, 1_000), reachesThreshold(5, 0.8, 0)]).toEqual([true, false, false]);
+    expect([reachesThreshold(800, 0.8, 1_000), reachesThreshold(799, 0.8, 1_000), reachesThreshold(5, 0.8, 0)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
     expect([hasLapsed(1_000, 999), hasLapsed(1_000, 1_000)]).toEqual([false, true]);
     expect(roomOf(1_000, 700, 400)).toBe(-100);
   });
@@ -59,7 +83,11 @@ describe('counter arithmetic (the rules, stated once)', () => {
     const states = [state({ used: 901 }), undefined, state({ limit: 500, used: 470 })];
     expect(admission([...states], 100, 0, false)).toEqual({ admitted: false, index: 0, dimension: 'tokens', state: states[0] });
     expect(admission([...states], 100, 0, true)).toMatchObject({ admitted: true, held: 30, heldCost: 0 });
-    expect(admission([state({ limit: 0, costLimit: 10, costUsed: 10 })], 5, 3, false)).toMatchObject({ admitted: false, index: 0, dimension: 'cost' });
+    expect(admission([state({ limit: 0, costLimit: 10, costUsed: 10 })], 5, 3, false)).toMatchObject({
+      admitted: false,
+      index: 0,
+      dimension: 'cost',
+    });
   });
 });
 

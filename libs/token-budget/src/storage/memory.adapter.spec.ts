@@ -20,14 +20,33 @@ describe('MemoryAdapter', () => {
 
   it('answers synchronously, so admission needs no Promise', () => {
     const result = adapter.reserve({ id: 'r1', counters: [counter('a', 10)], amount: 4, cost: 0, leaseUntil: 500, now: 0 });
-    expect(result).toEqual({ admitted: true, held: 4, heldCost: 0, states: [{ used: 0, reserved: 4, carryover: 0, costUsed: 0, costReserved: 0, requests: 0, ...NO_ADMIN(10) }] });
+    expect(result).toEqual({
+      admitted: true,
+      held: 4,
+      heldCost: 0,
+      states: [{ used: 0, reserved: 4, carryover: 0, costUsed: 0, costReserved: 0, requests: 0, ...NO_ADMIN(10) }],
+    });
   });
 
   it('holds on all counters or none', () => {
     adapter.commit({ id: 'x', counters: [counter('b', 5)], amount: 5, cost: 0, now: 0 });
-    const result = adapter.reserve({ id: 'r1', counters: [counter('a', 10), counter('b', 5)], amount: 1, cost: 0, leaseUntil: 500, now: 0 });
-    expect(result).toEqual({ admitted: false, index: 1, dimension: 'tokens', state: { used: 5, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 1, ...NO_ADMIN(5) } });
-    expect(adapter.read([counter('a', 10)], 0)).toEqual([{ used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0, ...NO_ADMIN(10) }]);
+    const result = adapter.reserve({
+      id: 'r1',
+      counters: [counter('a', 10), counter('b', 5)],
+      amount: 1,
+      cost: 0,
+      leaseUntil: 500,
+      now: 0,
+    });
+    expect(result).toEqual({
+      admitted: false,
+      index: 1,
+      dimension: 'tokens',
+      state: { used: 5, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 1, ...NO_ADMIN(5) },
+    });
+    expect(adapter.read([counter('a', 10)], 0)).toEqual([
+      { used: 0, reserved: 0, carryover: 0, costUsed: 0, costReserved: 0, requests: 0, ...NO_ADMIN(10) },
+    ]);
     expect(adapter.size).toBe(1);
   });
 

@@ -33,7 +33,8 @@ export function clientOf(input: RedisAdapterInput, logger: Logger): { client: Re
     return { client: input, owned: false };
   }
   const RedisClient = loadIoredis();
-  const client = typeof input === 'string' ? new RedisClient(input, OWNED_CLIENT_DEFAULTS) : new RedisClient({ ...OWNED_CLIENT_DEFAULTS, ...input });
+  const client =
+    typeof input === 'string' ? new RedisClient(input, OWNED_CLIENT_DEFAULTS) : new RedisClient({ ...OWNED_CLIENT_DEFAULTS, ...input });
   logConnectionChanges(client, logger);
   return { client, owned: true };
 }

@@ -2,7 +2,9 @@ import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-
 import { RATE_HIT_SCRIPT } from './redis-scripts/rate-hit.script';
 import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.interface';
 
-type RateClient = (Redis | Cluster) & { tokenBudgetRateHit(key: string, ...args: number[]): Promise<[number, number, number, string, string]> };
+type RateClient = (Redis | Cluster) & {
+  tokenBudgetRateHit(key: string, ...args: number[]): Promise<[number, number, number, string, string]>;
+};
 
 /**
  * Rate windows on Redis (single node or Cluster): one Lua script per hit, on the client of the
@@ -21,7 +23,13 @@ export class RedisRateWindow implements RateWindowStore {
   }
 
   async hit({ key, windowMs, limit, burst, now }: RateHitRequest): Promise<RateHit> {
-    const [admitted, hits, effective, resetAt, at] = await this.client.tokenBudgetRateHit(key, this.timeSource === 'app' ? now : 0, windowMs, limit, burst);
+    const [admitted, hits, effective, resetAt, at] = await this.client.tokenBudgetRateHit(
+      key,
+      this.timeSource === 'app' ? now : 0,
+      windowMs,
+      limit,
+      burst,
+    );
     return { admitted: admitted === 1, hits: Number(hits), limit: Number(effective), resetAt: Number(resetAt), now: Number(at) };
   }
 }

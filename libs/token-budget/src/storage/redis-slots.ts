@@ -49,7 +49,10 @@ export class RedisSlots {
   async each(counters: BudgetCounter[], run: (group: BudgetCounter[], indexes: number[]) => Promise<unknown>): Promise<void> {
     const groups = this.oneSlot(counters) ? [] : this.groups(counters);
     if (groups.length <= 1) {
-      await run(counters, counters.map((_, i) => i));
+      await run(
+        counters,
+        counters.map((_, i) => i),
+      );
       return;
     }
     const results = await Promise.allSettled(groups.map((group) => run(group.counters, group.indexes)));
@@ -117,7 +120,11 @@ export class RedisSlots {
     for (const slot of over) {
       for (const original of slot.group.indexes) {
         const state = states[original];
-        states[original] = { ...state, reserved: state.reserved - (slot.held - request.amount), costReserved: state.costReserved - (slot.heldCost - request.cost) };
+        states[original] = {
+          ...state,
+          reserved: state.reserved - (slot.held - request.amount),
+          costReserved: state.costReserved - (slot.heldCost - request.cost),
+        };
       }
     }
   }

@@ -80,8 +80,7 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
   private readonly isCluster: boolean;
   private readonly scripts: ScriptedClient;
   private readonly slots: RedisSlots;
-  private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) =>
-    this.reserveGroup(request, counters);
+  private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) => this.reserveGroup(request, counters);
   private readonly releaseOf = (request: ReleaseRequest) => this.release(request);
   private readonly shrinkOf = (request: ReserveRequest, counters: BudgetCounter[]) => this.shrink(request, counters);
 
@@ -89,7 +88,8 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     ({ client: this.client, owned: this.owned } = clientOf(input, this.logger));
     this.isCluster = this.client.isCluster;
     this.timeSource = options.timeSource ?? 'server';
-    if (this.timeSource !== 'server' && this.timeSource !== 'app') throw new RangeError(`timeSource must be 'server' or 'app', got ${String(this.timeSource)}`);
+    if (this.timeSource !== 'server' && this.timeSource !== 'app')
+      throw new RangeError(`timeSource must be 'server' or 'app', got ${String(this.timeSource)}`);
     if (this.timeSource === 'server') {
       const clock = (this.serverClock = new RedisServerClock(this.client));
       this.now = () => clock.now();
@@ -144,7 +144,9 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
   async commit({ id, counters, amount, cost, now }: CommitRequest): Promise<CommitResult> {
     assertStorable({ amount, cost });
     if (this.slots.spans(counters)) {
-      await this.slots.each(counters, (group) => this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id, amount, cost));
+      await this.slots.each(counters, (group) =>
+        this.scripts.tokenBudgetPrepareCommit(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id, amount, cost),
+      );
     }
     const states: CounterState[] = new Array(counters.length);
     const crossed: CrossedThreshold[][] = new Array(counters.length);
@@ -171,18 +173,29 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
 
   /** Lowers a clamped reservation's holds on `counters` to the request's amount and cost (Cluster, see RedisSlots). */
   private async shrink({ id, amount, cost, now }: ReserveRequest, counters: BudgetCounter[]): Promise<void> {
-    await this.scripts.tokenBudgetShrink(counters.length * KEYS_PER_COUNTER, ...scriptKeys(counters), this.scriptNow(now), id, amount, cost);
+    await this.scripts.tokenBudgetShrink(
+      counters.length * KEYS_PER_COUNTER,
+      ...scriptKeys(counters),
+      this.scriptNow(now),
+      id,
+      amount,
+      cost,
+    );
   }
 
   async release({ id, counters, now }: ReleaseRequest): Promise<void> {
-    await this.slots.each(counters, (group) => this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id));
+    await this.slots.each(counters, (group) =>
+      this.scripts.tokenBudgetRelease(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id),
+    );
   }
 
   async renew({ id, counters, leaseUntil, now }: RenewRequest): Promise<boolean> {
     let held = 0;
     await this.slots.each(counters, async (group) => {
       const leaseMs = Math.max(1, leaseUntil - now);
-      held += Number(await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id, leaseMs));
+      held += Number(
+        await this.scripts.tokenBudgetRenew(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), id, leaseMs),
+      );
     });
     return held > 0;
   }
@@ -191,7 +204,14 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     assertStorable({ amount: tokens, cost });
     const states: CounterState[] = new Array(counters.length);
     await this.slots.each(counters, async (group, indexes) => {
-      const reply = (await this.scripts.tokenBudgetGrant(group.length * KEYS_PER_COUNTER, ...scriptKeys(group), this.scriptNow(now), tokens, cost, ...scriptArgs(group))) as number[];
+      const reply = (await this.scripts.tokenBudgetGrant(
+        group.length * KEYS_PER_COUNTER,
+        ...scriptKeys(group),
+        this.scriptNow(now),
+        tokens,
+        cost,
+        ...scriptArgs(group),
+      )) as number[];
       indexes.forEach((original, i) => (states[original] = toState(reply, i * STATE_WIDTH)));
     });
     return states;
@@ -238,7 +258,12 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     await Promise.all(
       this.slots.groups(counters).map(async (group) => {
         const reply = await this.swept(() =>
-          this.scripts.tokenBudgetRead(group.counters.length * KEYS_PER_COUNTER, ...scriptKeys(group.counters), this.scriptNow(now), ...scriptArgs(group.counters)),
+          this.scripts.tokenBudgetRead(
+            group.counters.length * KEYS_PER_COUNTER,
+            ...scriptKeys(group.counters),
+            this.scriptNow(now),
+            ...scriptArgs(group.counters),
+          ),
         );
         group.indexes.forEach((original, i) => (states[original] = toState(reply, 1 + i * STATE_WIDTH)));
       }),

@@ -10,7 +10,9 @@ const parse = (pieces: (string | Uint8Array)[]) => {
 
 describe('ChunkParser', () => {
   it('reads SSE split anywhere, including inside a multi-byte character, and skips [DONE]', () => {
-    const wire = Buffer.from('event: message_start\ndata: {"type":"message_start","text":"héllo"}\n\ndata: {"n":2}\r\n\r\ndata: [DONE]\n\n');
+    const wire = Buffer.from(
+      'event: message_start\ndata: {"type":"message_start","text":"héllo"}\n\ndata: {"n":2}\r\n\r\ndata: [DONE]\n\n',
+    );
     const pieces = Array.from(wire, (byte) => Uint8Array.of(byte)); // one byte at a time
     const { events, parser } = parse(pieces);
     expect(events).toEqual([{ type: 'message_start', text: 'héllo' }, { n: 2 }]);

@@ -50,9 +50,19 @@ const logger = new Logger('TokenBudgetStream');
  * const stream = await openai.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } });
  * for await (const chunk of meterStream(reservation, stream)) socket.send(JSON.stringify(chunk));
  */
-export function meterStream<T>(reservation: Reservation, source: AsyncIterable<T>, options: MeterStreamOptions = {}): AsyncGenerator<T, void, undefined> {
+export function meterStream<T>(
+  reservation: Reservation,
+  source: AsyncIterable<T>,
+  options: MeterStreamOptions = {},
+): AsyncGenerator<T, void, undefined> {
   const settlement = new StreamSettlement(
-    { reservation, usage: options.usage, feature: options.name ?? 'stream', inputEstimate: options.inputEstimate, stopWhenExhausted: false },
+    {
+      reservation,
+      usage: options.usage,
+      feature: options.name ?? 'stream',
+      inputEstimate: options.inputEstimate,
+      stopWhenExhausted: false,
+    },
     logger,
   );
   const metered = meter(settlement, source);

@@ -89,7 +89,9 @@ export class MeteredReadable extends Readable {
    */
   private fail(error: Error, attempts = 0): void {
     if (this.mode === 'sse') {
-      this.push(encodeSseEvent({ type: 'error', error: { type: 'upstream_error', message: `The upstream stream failed: ${error.message}` } }));
+      this.push(
+        encodeSseEvent({ type: 'error', error: { type: 'upstream_error', message: `The upstream stream failed: ${error.message}` } }),
+      );
       this.push(null);
       return;
     }

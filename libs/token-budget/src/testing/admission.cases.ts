@@ -86,7 +86,7 @@ export const ADMISSION_CASES: CaseDefinition[] = [
     },
   },
   {
-    name: "strict refuses an estimate that does not fit; clamp holds what is left and refuses only when nothing is left",
+    name: 'strict refuses an estimate that does not fit; clamp holds what is left and refuses only when nothing is left',
     async run(ctx) {
       const counter = ctx.counter('a', { limit: 100, costLimit: 1_000 });
       await ctx.commit([counter], 70, { cost: 900 });

@@ -51,7 +51,10 @@ export const CLOCK_RATE_CASES: CaseDefinition[] = [
       const hits = await Promise.all(Array.from({ length: 50 }, () => ctx.hit(request)));
       assert.equal(hits.filter((h) => h.admitted).length, 17);
       const counted = hits.filter((h) => h.admitted).map((h) => h.hits);
-      assert.deepEqual(counted.sort((x, y) => x - y), Array.from({ length: 17 }, (_, i) => i + 1));
+      assert.deepEqual(
+        counted.sort((x, y) => x - y),
+        Array.from({ length: 17 }, (_, i) => i + 1),
+      );
     },
   },
   {

@@ -53,7 +53,10 @@ export const CONCURRENCY_CASES: CaseDefinition[] = [
       );
       const [state] = await ctx.figures([counter]);
       assert.equal(state.reserved, 0);
-      assert.equal(state.used, committed.reduce((sum, n) => sum + n, 0));
+      assert.equal(
+        state.used,
+        committed.reduce((sum, n) => sum + n, 0),
+      );
       assert.equal(state.requests, committed.filter((n) => n > 0).length);
     },
   },

@@ -40,10 +40,11 @@ export function storageAdapterCases<A extends StorageAdapter>(
     cases.push({
       name: `has the optional methods it is tested for (${declared.join(', ')})`,
       needs: [],
-      run: () => withAdapter(options, async (adapter) => {
-        const missing = declared.filter((c) => !capabilitiesOf(adapter).includes(c));
-        assert.deepEqual(missing, [], `the adapter has no ${missing.join(', ')}`);
-      }),
+      run: () =>
+        withAdapter(options, async (adapter) => {
+          const missing = declared.filter((c) => !capabilitiesOf(adapter).includes(c));
+          assert.deepEqual(missing, [], `the adapter has no ${missing.join(', ')}`);
+        }),
     });
   }
   for (const definition of ALL_CASES) {

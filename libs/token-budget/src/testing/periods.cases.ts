@@ -78,7 +78,7 @@ export const PERIOD_CASES: CaseDefinition[] = [
     },
   },
   {
-    name: "a per-subject override replaces the token and money limits (null removes it, undefined leaves it) and touches no other subject",
+    name: 'a per-subject override replaces the token and money limits (null removes it, undefined leaves it) and touches no other subject',
     needs: ['setLimit'],
     async run(ctx) {
       const setLimit = ctx.adapter.setLimit!.bind(ctx.adapter);

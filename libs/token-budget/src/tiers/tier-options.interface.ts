@@ -53,7 +53,10 @@ export interface TierDefinition {
 }
 
 /** Answers the tier of a user, e.g. from a billing system. `undefined` means the default tier. */
-export type TierResolveFn = (userId: string, req: BudgetRequest | undefined) => string | undefined | null | Promise<string | undefined | null>;
+export type TierResolveFn = (
+  userId: string,
+  req: BudgetRequest | undefined,
+) => string | undefined | null | Promise<string | undefined | null>;
 
 /**
  * Per-user request rates by tier, enforced by `TierThrottlerGuard` and shared across instances

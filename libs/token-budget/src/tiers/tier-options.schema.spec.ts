@@ -19,7 +19,10 @@ describe('tiers option validation', () => {
       problems({
         budgets: [{ scope: 'user', period: 'month', tokens: 100_000 }],
         tiers: {
-          definitions: { ...definitions, free: { limit: 5, budgets: { month: 10_000 }, tokensPerMinute: 2_000, degradeTo: 'gpt-4o-mini', burst: 2 } },
+          definitions: {
+            ...definitions,
+            free: { limit: 5, budgets: { month: 10_000 }, tokensPerMinute: 2_000, degradeTo: 'gpt-4o-mini', burst: 2 },
+          },
           default: 'free',
           assignments: { 'user-1': 'pro' },
           resolve: async () => 'pro',
@@ -56,10 +59,17 @@ describe('tiers option validation', () => {
     expect(problems({ tiers: { definitions, default: 'free', enforce: 'degrade' } })).toEqual([
       "tiers.enforce: 'degrade' needs degradeTo (a cheaper model) on at least one tier; tiers without one reject",
     ]);
-    expect(problems({ tiers: { definitions: { free: { limit: 1, rate: 3 } }, default: 'free' } })).toEqual(['tiers.definitions.free.rate: is not a known option']);
+    expect(problems({ tiers: { definitions: { free: { limit: 1, rate: 3 } }, default: 'free' } })).toEqual([
+      'tiers.definitions.free.rate: is not a known option',
+    ]);
   });
 
   it('matches tier budgets against the userBudget shorthand too', () => {
-    expect(problems({ userBudget: { monthlyTokenLimit: 1_000 }, tiers: { definitions: { free: { limit: 1, budgets: { month: 10 } } }, default: 'free' } })).toEqual([]);
+    expect(
+      problems({
+        userBudget: { monthlyTokenLimit: 1_000 },
+        tiers: { definitions: { free: { limit: 1, budgets: { month: 10 } } }, default: 'free' },
+      }),
+    ).toEqual([]);
   });
 });

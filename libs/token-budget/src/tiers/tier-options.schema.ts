@@ -16,14 +16,19 @@ function IsTtl(): PropertyDecorator {
   return ValidateBy({
     name: 'isTtl',
     validator: {
-      validate: (value) => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) || (typeof value === 'string' && parseDuration(value) !== undefined),
+      validate: (value) =>
+        (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) ||
+        (typeof value === 'string' && parseDuration(value) !== undefined),
       defaultMessage: () => "must be a positive number of ms or a duration such as '30s', '1m' or '1h'",
     },
   });
 }
 
 function IsFunctionValue(): PropertyDecorator {
-  return ValidateBy({ name: 'isFunction', validator: { validate: (value) => typeof value === 'function', defaultMessage: () => 'must be a function' } });
+  return ValidateBy({
+    name: 'isFunction',
+    validator: { validate: (value) => typeof value === 'function', defaultMessage: () => 'must be a function' },
+  });
 }
 
 /** Checks a tier definition (class-validator, like every other option). */
@@ -31,7 +36,14 @@ export class TierDefinitionSchema {
   @IsInt(count) @Min(0, count) limit: number;
   @IsOptional() @IsTtl() ttl?: number | string;
   @IsOptional() @IsInt(count) @Min(0, count) burst?: number;
-  @IsOptional() @ValidateBy({ name: 'isObject', validator: { validate: isPlainObject, defaultMessage: () => 'must be an object of token limits by budget name or period, e.g. { month: 10000 }' } })
+  @IsOptional()
+  @ValidateBy({
+    name: 'isObject',
+    validator: {
+      validate: isPlainObject,
+      defaultMessage: () => 'must be an object of token limits by budget name or period, e.g. { month: 10000 }',
+    },
+  })
   budgets?: Plain;
   @IsOptional() @IsInt(count) @Min(0, count) tokensPerMinute?: number;
   @IsOptional() @IsString() @IsNotEmpty() degradeTo?: string;
@@ -39,10 +51,20 @@ export class TierDefinitionSchema {
 
 /** Checks the scalar fields of `tiers`; maps (definitions, assignments) are checked entry by entry. */
 export class TierOptionsSchema {
-  @ValidateBy({ name: 'isObject', validator: { validate: isPlainObject, defaultMessage: () => 'must be an object of tiers by name, e.g. { free: { limit: 5, ttl: 60000 } }' } })
+  @ValidateBy({
+    name: 'isObject',
+    validator: {
+      validate: isPlainObject,
+      defaultMessage: () => 'must be an object of tiers by name, e.g. { free: { limit: 5, ttl: 60000 } }',
+    },
+  })
   definitions: unknown;
   @IsString() @IsNotEmpty() default: string;
-  @IsOptional() @ValidateBy({ name: 'isObject', validator: { validate: isPlainObject, defaultMessage: () => 'must be an object of tier names by user id' } })
+  @IsOptional()
+  @ValidateBy({
+    name: 'isObject',
+    validator: { validate: isPlainObject, defaultMessage: () => 'must be an object of tier names by user id' },
+  })
   assignments?: unknown;
   @IsOptional() @IsFunctionValue() resolve?: unknown;
   @IsOptional() @IsInt() @Min(0, { message: 'must be a non-negative number of ms' }) cacheTtlMs?: number;
@@ -65,7 +87,8 @@ const VALIDATION = { forbidUnknownValues: false, whitelist: true, forbidNonWhite
  */
 export function tierProblems(tiers: unknown, budgets: unknown, userBudget: UserBudgetOptions | undefined, flatten: Flatten): string[] {
   if (tiers === undefined) return [];
-  if (!isPlainObject(tiers)) return ['tiers: must be an object such as { definitions: { free: { limit: 5, ttl: 60000 } }, default: "free" }'];
+  if (!isPlainObject(tiers))
+    return ['tiers: must be an object such as { definitions: { free: { limit: 5, ttl: 60000 } }, default: "free" }'];
   const problems = flatten(validateSync(Object.assign(new TierOptionsSchema(), tiers), VALIDATION), 'tiers');
   const definitions = isPlainObject(tiers.definitions) ? tiers.definitions : {};
   const names = Object.keys(definitions);
@@ -93,7 +116,8 @@ export function tierProblems(tiers: unknown, budgets: unknown, userBudget: UserB
     }
   }
   const tierName = (value: unknown, path: string) => {
-    if (typeof value === 'string' && value !== '' && names.length && !names.includes(value)) problems.push(`${path}: unknown tier '${value}'; the tiers are: ${known}`);
+    if (typeof value === 'string' && value !== '' && names.length && !names.includes(value))
+      problems.push(`${path}: unknown tier '${value}'; the tiers are: ${known}`);
   };
   tierName(tiers.default, 'tiers.default');
   tierName(tiers.anonymousTier, 'tiers.anonymousTier');
@@ -104,7 +128,11 @@ export function tierProblems(tiers: unknown, budgets: unknown, userBudget: UserB
       else tierName(tier, path);
     }
   }
-  if (tiers.enforce === 'degrade' && names.length && !names.some((name) => isPlainObject(definitions[name]) && (definitions[name] as Plain).degradeTo !== undefined)) {
+  if (
+    tiers.enforce === 'degrade' &&
+    names.length &&
+    !names.some((name) => isPlainObject(definitions[name]) && (definitions[name] as Plain).degradeTo !== undefined)
+  ) {
     problems.push("tiers.enforce: 'degrade' needs degradeTo (a cheaper model) on at least one tier; tiers without one reject");
   }
   return problems;
@@ -124,7 +152,11 @@ function userRulesOf(budgets: unknown, userBudget: UserBudgetOptions | undefined
     if (!isPlainObject(rule) || rule.scope !== 'user') continue;
     const periodLabel = rule.every ?? rule.period ?? 'month';
     const zone = rule.timezone && rule.timezone !== 'UTC' && rule.timezone !== 'Etc/UTC' ? `@${rule.timezone}` : '';
-    rules.push({ name: rule.name ?? `user${rule.feature ? `:${rule.feature}` : ''}:${periodLabel}${zone}`, periodLabel, feature: rule.feature });
+    rules.push({
+      name: rule.name ?? `user${rule.feature ? `:${rule.feature}` : ''}:${periodLabel}${zone}`,
+      periodLabel,
+      feature: rule.feature,
+    });
   }
   return rules;
 }

@@ -55,7 +55,8 @@ export class TierRules {
 
   private perMinuteRule(tokens: number): ResolvedRule {
     let rule = this.perMinute.get(String(tokens));
-    if (!rule) this.perMinute.set(String(tokens), (rule = resolveRule({ scope: 'user', every: '1m', tokens, name: TIER_TOKENS_PER_MINUTE_RULE })));
+    if (!rule)
+      this.perMinute.set(String(tokens), (rule = resolveRule({ scope: 'user', every: '1m', tokens, name: TIER_TOKENS_PER_MINUTE_RULE })));
     return rule;
   }
 }

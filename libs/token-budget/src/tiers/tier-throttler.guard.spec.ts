@@ -42,12 +42,16 @@ describe('TierThrottlerGuard', () => {
   beforeAll(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
   afterAll(() => jest.restoreAllMocks());
 
-  const options: TokenBudgetModuleOptions = { clock: () => NOW, tiers: { definitions: { free: { limit: 2, burst: 1, ttl: 60_000 } }, default: 'free' } };
+  const options: TokenBudgetModuleOptions = {
+    clock: () => NOW,
+    tiers: { definitions: { free: { limit: 2, burst: 1, ttl: 60_000 } }, default: 'free' },
+  };
 
   it('counts burst hits through a wrapped rate storage (found by its hit method, not its class)', async () => {
     const guard = await guardOn(options, wrapped);
     const results: unknown[] = [];
-    for (let i = 0; i < 4; i++) results.push(await guard.canActivate(contextOf({ user: { id: 'u1' }, headers: {} })).catch((error: unknown) => error));
+    for (let i = 0; i < 4; i++)
+      results.push(await guard.canActivate(contextOf({ user: { id: 'u1' }, headers: {} })).catch((error: unknown) => error));
     // limit 2 plus a burst of 1: three admitted, the fourth refused (plain increment knows no burst: it would refuse the third)
     expect(results.slice(0, 3)).toEqual([true, true, true]);
     expect(results[3]).toMatchObject({ status: 429 });
@@ -60,7 +64,10 @@ describe('TierThrottlerGuard', () => {
       status: 400,
       message: expect.stringMatching(/^Invalid user id: it is 5 characters long, more than maxIdLength \(4\)/),
     });
-    const down = await guardOn(options, (inner) => ({ ...wrapped(inner), hit: () => Promise.reject(new Error('connection refused')) }) as unknown as TierThrottlerStorage);
+    const down = await guardOn(
+      options,
+      (inner) => ({ ...wrapped(inner), hit: () => Promise.reject(new Error('connection refused')) }) as unknown as TierThrottlerStorage,
+    );
     const refused = await down.canActivate(contextOf({ user: { id: 'u1' }, headers: {} })).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(BudgetStorageUnavailableException);
     expect((refused as BudgetStorageUnavailableException).getResponse()).toEqual({

@@ -89,7 +89,11 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     if (existing) return existing;
     const state = then(this.getUserId(req, context), (userId) => this.tierOfUser(req, userId));
     holder[TIER_STATE_KEY] = state;
-    if (isPromise(state)) state.then((resolved) => (holder[TIER_STATE_KEY] = resolved), () => undefined);
+    if (isPromise(state))
+      state.then(
+        (resolved) => (holder[TIER_STATE_KEY] = resolved),
+        () => undefined,
+      );
     return state;
   }
 
@@ -105,7 +109,15 @@ export class TierThrottlerGuard extends ThrottlerGuard {
   }
 
   /** Counts the request in its user's window, then admits, queues, degrades or refuses it. */
-  protected override async handleRequest({ context, limit, ttl, blockDuration, throttler, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
+  protected override async handleRequest({
+    context,
+    limit,
+    ttl,
+    blockDuration,
+    throttler,
+    getTracker,
+    generateKey,
+  }: ThrottlerRequest): Promise<boolean> {
     const { req, res } = this.getRequestResponse(context);
     const pending = this.tierOfRequest(req, context);
     const state = isPromise(pending) ? await pending : pending;
@@ -173,7 +185,13 @@ export class TierThrottlerGuard extends ThrottlerGuard {
     this.setResponseHeader(res, 'X-TokenBudget-Degraded', model);
   }
 
-  private count(key: string, ttl: number, limit: number, blockDuration: number, state: RequestTier): MaybePromise<ThrottlerStorageRecord & Partial<TierThrottlerRecord>> {
+  private count(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    state: RequestTier,
+  ): MaybePromise<ThrottlerStorageRecord & Partial<TierThrottlerRecord>> {
     if (countsTierHits(this.storageService)) return this.storageService.hit(key, ttl, limit, state.tier.burst);
     return this.storageService.increment(key, ttl, limit, blockDuration, TIER_THROTTLER_NAME);
   }

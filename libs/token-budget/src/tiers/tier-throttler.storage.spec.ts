@@ -20,7 +20,9 @@ function forwarding(inner: MemoryAdapter, withHit: boolean): StorageAdapter {
 }
 
 const admittedOf = (storage: TierThrottlerStorage, hits: number) =>
-  Array.from({ length: hits }, () => storage.hit('tokenbudget:rate:{user:42}', 60_000, 3, 0)).map((record) => !(record as { isBlocked: boolean }).isBlocked);
+  Array.from({ length: hits }, () => storage.hit('tokenbudget:rate:{user:42}', 60_000, 3, 0)).map(
+    (record) => !(record as { isBlocked: boolean }).isBlocked,
+  );
 
 describe('TierThrottlerStorage finds rate windows by method, not by class', () => {
   let memory: MemoryAdapter;
@@ -43,14 +45,20 @@ describe('TierThrottlerStorage finds rate windows by method, not by class', () =
   });
 
   it('keeps shared windows through wrappers that forward hit (no instanceof anywhere)', () => {
-    const [a, b] = [new TierThrottlerStorage(forwarding(memory, true), options), new TierThrottlerStorage(forwarding(memory, true), options)];
+    const [a, b] = [
+      new TierThrottlerStorage(forwarding(memory, true), options),
+      new TierThrottlerStorage(forwarding(memory, true), options),
+    ];
     expect(admittedOf(a, 2)).toEqual([true, true]);
     expect(admittedOf(b, 2)).toEqual([true, false]);
     expect(warn).not.toHaveBeenCalled();
   });
 
   it('falls back to per-process windows, with a warning, for an adapter without hit', () => {
-    const [a, b] = [new TierThrottlerStorage(forwarding(memory, false), options), new TierThrottlerStorage(forwarding(memory, false), options)];
+    const [a, b] = [
+      new TierThrottlerStorage(forwarding(memory, false), options),
+      new TierThrottlerStorage(forwarding(memory, false), options),
+    ];
     expect(warn).toHaveBeenCalledTimes(2);
     expect(warn.mock.calls[0][0]).toContain('has no hit(request) method, so tier rate limits are counted in this process only');
     expect(admittedOf(a, 2)).toEqual([true, true]);

@@ -6,7 +6,8 @@ import { TierResolver } from './tier.resolver';
 describe('TierResolver', () => {
   let now = 0;
   const definitions = { free: { limit: 5 }, pro: { limit: 50 } };
-  const make = (tiers: Partial<TierOptions>) => new TierResolver({ clock: () => now, tiers: { definitions, default: 'free', ...tiers } } as TokenBudgetModuleOptions);
+  const make = (tiers: Partial<TierOptions>) =>
+    new TierResolver({ clock: () => now, tiers: { definitions, default: 'free', ...tiers } } as TokenBudgetModuleOptions);
   let warn: jest.SpyInstance;
 
   beforeEach(() => {
@@ -48,7 +49,13 @@ describe('TierResolver', () => {
 
   it('serves the last known tier when resolve fails, and the default tier (logged) when it never answered', async () => {
     let fail = false;
-    const resolver = make({ resolve: async () => { if (fail) throw new Error('billing down'); return 'pro'; }, cacheTtlMs: 1_000 });
+    const resolver = make({
+      resolve: async () => {
+        if (fail) throw new Error('billing down');
+        return 'pro';
+      },
+      cacheTtlMs: 1_000,
+    });
     expect((await resolver.resolve('known')).name).toBe('pro');
     fail = true;
     now = 5_000;

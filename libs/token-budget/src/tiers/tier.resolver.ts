@@ -150,7 +150,9 @@ export class TierResolver {
     if (name === undefined || name === null || name === '') name = this.options.default;
     else if (!this.byName.has(name)) {
       const fallback = previous?.answered ? previous.name : this.options.default;
-      this.logger.warn(`The tier resolver gave the unknown tier '${name}' for user '${userId}'; using '${fallback}'. Known tiers: ${[...this.byName.keys()].join(', ')}`);
+      this.logger.warn(
+        `The tier resolver gave the unknown tier '${name}' for user '${userId}'; using '${fallback}'. Known tiers: ${[...this.byName.keys()].join(', ')}`,
+      );
       name = fallback;
     }
     this.remember(userId, { name, until: this.now() + this.cacheTtlMs, answered: true });

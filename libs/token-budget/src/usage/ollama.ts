@@ -5,9 +5,7 @@ import { addCounts, guardReading, hasKey, isRecord, modelOf, optionalCount, peek
 function isFinalNativeResult(result: unknown): result is UnknownRecord {
   if (!isRecord(result) || peek(result, 'done') !== true) return false;
   return (
-    hasKey(result, 'prompt_eval_count') ||
-    hasKey(result, 'eval_count') ||
-    (modelOf(result) !== undefined && hasKey(result, 'done_reason'))
+    hasKey(result, 'prompt_eval_count') || hasKey(result, 'eval_count') || (modelOf(result) !== undefined && hasKey(result, 'done_reason'))
   );
 }
 

@@ -8,9 +8,19 @@ const feed = (events: unknown[]) => {
   for (const event of events) acc.push(event);
   return acc;
 };
-const usage = { input_tokens: 36, input_tokens_details: { cached_tokens: 6 }, output_tokens: 87, output_tokens_details: { reasoning_tokens: 20 }, total_tokens: 123 };
+const usage = {
+  input_tokens: 36,
+  input_tokens_details: { cached_tokens: 6 },
+  output_tokens: 87,
+  output_tokens_details: { reasoning_tokens: 20 },
+  total_tokens: 123,
+};
 const figures = { inputTokens: 36, outputTokens: 87, totalTokens: 123, cachedInputTokens: 6, reasoningTokens: 20, model: 'gpt-4.1' };
-const created = { type: 'response.created', sequence_number: 0, response: { id: 'resp_1', model: 'gpt-4.1', status: 'in_progress', usage: null } };
+const created = {
+  type: 'response.created',
+  sequence_number: 0,
+  response: { id: 'resp_1', model: 'gpt-4.1', status: 'in_progress', usage: null },
+};
 const delta = (text: string, n: number) => ({ type: 'response.output_text.delta', sequence_number: n, delta: text });
 const terminal = (type: string, u: unknown) => ({ type, sequence_number: 9, response: { id: 'resp_1', model: 'gpt-4.1', usage: u } });
 
@@ -42,14 +52,23 @@ describe('OpenAI Responses usage (usage/openai-responses.ts)', () => {
   });
 
   describe('stream', () => {
-    it.each(['response.completed', 'response.incomplete', 'response.failed'])('takes the usage of the terminal %s event as final', (type) => {
-      const acc = feed([created, delta('Hi', 1), terminal(type, usage)]);
-      expect(acc.usage('interrupted', 999)).toEqual(figures);
-    });
+    it.each(['response.completed', 'response.incomplete', 'response.failed'])(
+      'takes the usage of the terminal %s event as final',
+      (type) => {
+        const acc = feed([created, delta('Hi', 1), terminal(type, usage)]);
+        expect(acc.usage('interrupted', 999)).toEqual(figures);
+      },
+    );
 
     it('a stream cut before its terminal event counts the deltas, estimated', () => {
       const acc = feed([created, delta('Hello', 1), delta(' there', 2)]);
-      expect(acc.usage('interrupted', 30)).toEqual({ inputTokens: 30, outputTokens: countTokens('Hello there', 'gpt-4.1'), totalTokens: 30 + countTokens('Hello there', 'gpt-4.1'), model: 'gpt-4.1', estimated: true });
+      expect(acc.usage('interrupted', 30)).toEqual({
+        inputTokens: 30,
+        outputTokens: countTokens('Hello there', 'gpt-4.1'),
+        totalTokens: 30 + countTokens('Hello there', 'gpt-4.1'),
+        model: 'gpt-4.1',
+        estimated: true,
+      });
     });
 
     it('usage on a non-terminal event is ignored (created / in_progress carry none that counts)', () => {
@@ -72,7 +91,10 @@ describe('OpenAI Responses usage (usage/openai-responses.ts)', () => {
     });
 
     it('error and unknown response.* events are taken as Responses events and read as nothing', () => {
-      const acc = feed([{ type: 'response.refusal.done', refusal: 'no' }, { type: 'response.output_item.added', item: {} }]);
+      const acc = feed([
+        { type: 'response.refusal.done', refusal: 'no' },
+        { type: 'response.output_item.added', item: {} },
+      ]);
       expect(acc.sawProviderEvents).toBe(true);
       expect(acc.usage('complete', 2)).toEqual({ inputTokens: 2, outputTokens: 0, totalTokens: 2, estimated: true });
     });

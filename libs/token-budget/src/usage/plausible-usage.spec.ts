@@ -9,13 +9,19 @@ describe('plausible usage', () => {
   });
 
   it('clamps input past the bound on the counted prompt (the 5e12 prompt_tokens answer)', () => {
-    const { usage, reasons } = plausibleUsage({ inputTokens: 5_000_000_000_000, outputTokens: 20, totalTokens: 5_000_000_000_020, cachedInputTokens: 4_000_000_000_000 }, bounds);
+    const { usage, reasons } = plausibleUsage(
+      { inputTokens: 5_000_000_000_000, outputTokens: 20, totalTokens: 5_000_000_000_020, cachedInputTokens: 4_000_000_000_000 },
+      bounds,
+    );
     expect(reasons).toEqual(['input_over_bound']);
     expect(usage).toEqual({ inputTokens: 120, outputTokens: 20, totalTokens: 140, cachedInputTokens: 120 });
   });
 
   it('clamps output past the limit sent, reasoning tokens with it', () => {
-    const { usage, reasons } = plausibleUsage({ inputTokens: 10, outputTokens: 16_384, totalTokens: 16_394, reasoningTokens: 9_000 }, bounds);
+    const { usage, reasons } = plausibleUsage(
+      { inputTokens: 10, outputTokens: 16_384, totalTokens: 16_394, reasoningTokens: 9_000 },
+      bounds,
+    );
     expect(reasons).toEqual(['output_over_limit']);
     expect(usage).toEqual({ inputTokens: 10, outputTokens: 50, totalTokens: 60, reasoningTokens: 50 });
   });
@@ -29,8 +35,14 @@ describe('plausible usage', () => {
   });
 
   it('charges the estimate for a report of zero tokens when a prompt was counted', () => {
-    expect(plausibleUsage({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, bounds)).toEqual({ usage: undefined, reasons: ['zero_usage'] });
-    expect(plausibleUsage({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, { ...bounds, countedInputTokens: 0, inputTokens: undefined }).reasons).toEqual([]);
+    expect(plausibleUsage({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, bounds)).toEqual({
+      usage: undefined,
+      reasons: ['zero_usage'],
+    });
+    expect(
+      plausibleUsage({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, { ...bounds, countedInputTokens: 0, inputTokens: undefined })
+        .reasons,
+    ).toEqual([]);
   });
 
   it('leaves unbounded dimensions alone', () => {

@@ -52,7 +52,8 @@ export function plausibleUsage(reported: Usage, bounds: UsageBounds): PlausibleU
   const totalTokens = Math.min(reported.totalTokens, inputTokens + outputTokens + Math.min(beyond, allowedBeyond));
   const usage: Usage = { ...reported, inputTokens, outputTokens, totalTokens };
   if (usage.cachedInputTokens !== undefined) usage.cachedInputTokens = Math.min(usage.cachedInputTokens, inputTokens);
-  if (usage.cacheWriteTokens !== undefined) usage.cacheWriteTokens = Math.min(usage.cacheWriteTokens, inputTokens - (usage.cachedInputTokens ?? 0));
+  if (usage.cacheWriteTokens !== undefined)
+    usage.cacheWriteTokens = Math.min(usage.cacheWriteTokens, inputTokens - (usage.cachedInputTokens ?? 0));
   if (usage.reasoningTokens !== undefined) usage.reasoningTokens = Math.min(usage.reasoningTokens, outputTokens);
   return { usage, reasons };
 }

@@ -27,8 +27,29 @@ describe('the provider list (usage/providers.ts)', () => {
   });
 
   it('a result nobody claims has no usage; claims never throw on hostile values', () => {
-    const throwing = Object.defineProperty({}, 'usage', { get: () => { throw new Error('boom'); }, enumerable: true });
-    for (const value of [null, undefined, 42, 'text', [], { usage: 'x' }, throwing, new Proxy({}, { has: () => { throw new Error('trap'); } })]) {
+    const throwing = Object.defineProperty({}, 'usage', {
+      get: () => {
+        throw new Error('boom');
+      },
+      enumerable: true,
+    });
+    for (const value of [
+      null,
+      undefined,
+      42,
+      'text',
+      [],
+      { usage: 'x' },
+      throwing,
+      new Proxy(
+        {},
+        {
+          has: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+    ]) {
       expect(readProviderUsage(value)).toEqual({ kind: 'none' });
     }
   });

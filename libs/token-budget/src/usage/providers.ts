@@ -12,13 +12,7 @@ import type { UnknownRecord } from './usage-fields';
  * typed stream grammars first, so their events are never read as chunks. Adding a provider is one
  * file in `usage/` and one line here.
  */
-export const USAGE_READERS: readonly UsageReader[] = [
-  anthropicUsage,
-  openAiResponsesUsage,
-  openAiChatUsage,
-  geminiUsage,
-  ollamaUsage,
-];
+export const USAGE_READERS: readonly UsageReader[] = [anthropicUsage, openAiResponsesUsage, openAiChatUsage, geminiUsage, ollamaUsage];
 
 const NONE: UsageReading = { kind: 'none' };
 

@@ -255,7 +255,11 @@ describe('readProviderUsage', () => {
     });
 
     it('reads the Ollama /v1 usage', () => {
-      const result = { object: 'chat.completion', model: 'llama3.2', usage: { prompt_tokens: 26, completion_tokens: 298, total_tokens: 324 } };
+      const result = {
+        object: 'chat.completion',
+        model: 'llama3.2',
+        usage: { prompt_tokens: 26, completion_tokens: 298, total_tokens: 324 },
+      };
       expect(readProviderUsage(result)).toStrictEqual({
         kind: 'usage',
         usage: { inputTokens: 26, outputTokens: 298, totalTokens: 324, model: 'llama3.2' },
@@ -530,7 +534,10 @@ describe('readProviderUsage', () => {
     });
 
     it.each(invalid)('Responses output_tokens_details.reasoning_tokens %s', (_label, value, shown) => {
-      const event = { ...responseCompleted, response: withUsage(responseCompleted.response, { output_tokens_details: { reasoning_tokens: value } }) };
+      const event = {
+        ...responseCompleted,
+        response: withUsage(responseCompleted.response, { output_tokens_details: { reasoning_tokens: value } }),
+      };
       expect(readProviderUsage(event)).toEqual({
         kind: 'malformed',
         reason: `usage.output_tokens_details.reasoning_tokens is ${shown}`,
@@ -656,7 +663,14 @@ describe('readProviderUsage', () => {
     });
 
     it('never throws for any reader', () => {
-      const throwing = new Proxy({}, { get: () => { throw new Error('x'); } });
+      const throwing = new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('x');
+          },
+        },
+      );
       for (const read of [readOpenAiUsage, readAnthropicUsage, readGeminiUsage, readOllamaUsage, readProviderUsage]) {
         for (const input of [null, undefined, 0, 'x', [], {}, throwing, { usage: throwing }, { usageMetadata: throwing }]) {
           expect(() => read(input)).not.toThrow();

@@ -86,7 +86,8 @@ export class StreamTallyState implements StreamTally {
       this.counted = this.foldedTokens;
       this.countedUpTo = 0;
     }
-    for (; this.countedUpTo < this.pieces.length; this.countedUpTo++) this.counted += countTokens(this.pieces[this.countedUpTo], this.streamModel);
+    for (; this.countedUpTo < this.pieces.length; this.countedUpTo++)
+      this.counted += countTokens(this.pieces[this.countedUpTo], this.streamModel);
     return this.counted;
   }
 

@@ -34,7 +34,9 @@ describe('stream usage (property)', () => {
   });
 
   it('gives sane usage for a stream cut anywhere (client gone), or none', () => {
-    const arb = streamCaseArb.chain((stream) => fc.tuple(fc.constant(stream.wire), fc.integer({ min: 0, max: Buffer.byteLength(stream.wire) }), fc.nat(100_000)));
+    const arb = streamCaseArb.chain((stream) =>
+      fc.tuple(fc.constant(stream.wire), fc.integer({ min: 0, max: Buffer.byteLength(stream.wire) }), fc.nat(100_000)),
+    );
     fc.assert(
       fc.property(arb, ([wire, cut, inputEstimate]) => {
         const bytes = Buffer.from(wire, 'utf8');

@@ -7,22 +7,54 @@ const feed = (events: unknown[]) => {
   return acc;
 };
 
-const chat = (content: string) => ({ object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content } }], usage: null });
+const chat = (content: string) => ({
+  object: 'chat.completion.chunk',
+  model: 'gpt-4o-mini',
+  choices: [{ index: 0, delta: { content } }],
+  usage: null,
+});
 
 describe('StreamUsageAccumulator', () => {
   it('OpenAI chat: takes the include_usage chunk (choices: []) and the chunk model', () => {
-    const acc = feed([chat('Hel'), chat('lo'), { object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 19, completion_tokens: 10, total_tokens: 29, prompt_tokens_details: { cached_tokens: 4 } } }]);
-    expect(acc.usage('complete')).toEqual({ inputTokens: 19, outputTokens: 10, totalTokens: 29, cachedInputTokens: 4, model: 'gpt-4o-mini' });
+    const acc = feed([
+      chat('Hel'),
+      chat('lo'),
+      {
+        object: 'chat.completion.chunk',
+        model: 'gpt-4o-mini',
+        choices: [],
+        usage: { prompt_tokens: 19, completion_tokens: 10, total_tokens: 29, prompt_tokens_details: { cached_tokens: 4 } },
+      },
+    ]);
+    expect(acc.usage('complete')).toEqual({
+      inputTokens: 19,
+      outputTokens: 10,
+      totalTokens: 29,
+      cachedInputTokens: 4,
+      model: 'gpt-4o-mini',
+    });
   });
 
   it('OpenAI chat without usage: counts the streamed text (content and tool-call arguments), estimated', () => {
-    const acc = feed([chat('The quick brown fox'), { choices: [{ delta: { tool_calls: [{ function: { arguments: '{"city":"Paris"}' } }] } }] }]);
+    const acc = feed([
+      chat('The quick brown fox'),
+      { choices: [{ delta: { tool_calls: [{ function: { arguments: '{"city":"Paris"}' } }] } }] },
+    ]);
     const output = countTokens('The quick brown fox{"city":"Paris"}', 'gpt-4o-mini');
-    expect(acc.usage('complete', 7)).toEqual({ inputTokens: 7, outputTokens: output, totalTokens: 7 + output, model: 'gpt-4o-mini', estimated: true });
+    expect(acc.usage('complete', 7)).toEqual({
+      inputTokens: 7,
+      outputTokens: output,
+      totalTokens: 7 + output,
+      model: 'gpt-4o-mini',
+      estimated: true,
+    });
   });
 
   it('Groq: x_groq.usage on the finish chunk, replaced (never added) by a later usage chunk', () => {
-    const xGroq = { choices: [{ delta: {}, finish_reason: 'stop' }], x_groq: { usage: { prompt_tokens: 23, completion_tokens: 19, total_tokens: 42 } } };
+    const xGroq = {
+      choices: [{ delta: {}, finish_reason: 'stop' }],
+      x_groq: { usage: { prompt_tokens: 23, completion_tokens: 19, total_tokens: 42 } },
+    };
     expect(feed([chat('a'), xGroq]).usage('complete')?.totalTokens).toBe(42);
     const both = feed([chat('a'), xGroq, { choices: [], usage: { prompt_tokens: 23, completion_tokens: 19, total_tokens: 42 } }]);
     expect(both.usage('complete')?.totalTokens).toBe(42);
@@ -31,21 +63,46 @@ describe('StreamUsageAccumulator', () => {
   it('Responses API: usage of the terminal event, deltas counted when cut short', () => {
     const created = { type: 'response.created', response: { model: 'gpt-4.1', usage: null } };
     const delta = { type: 'response.output_text.delta', delta: 'Hello there' };
-    const done = { type: 'response.incomplete', response: { model: 'gpt-4.1', usage: { input_tokens: 36, output_tokens: 87, total_tokens: 123 } } };
-    expect(feed([created, delta, done]).usage('complete')).toMatchObject({ inputTokens: 36, outputTokens: 87, totalTokens: 123, model: 'gpt-4.1' });
-    expect(feed([created, delta]).usage('interrupted', 30)).toMatchObject({ inputTokens: 30, outputTokens: countTokens('Hello there', 'gpt-4.1'), estimated: true });
+    const done = {
+      type: 'response.incomplete',
+      response: { model: 'gpt-4.1', usage: { input_tokens: 36, output_tokens: 87, total_tokens: 123 } },
+    };
+    expect(feed([created, delta, done]).usage('complete')).toMatchObject({
+      inputTokens: 36,
+      outputTokens: 87,
+      totalTokens: 123,
+      model: 'gpt-4.1',
+    });
+    expect(feed([created, delta]).usage('interrupted', 30)).toMatchObject({
+      inputTokens: 30,
+      outputTokens: countTokens('Hello there', 'gpt-4.1'),
+      estimated: true,
+    });
   });
 
   it('Anthropic: message_start input and cache fields, cumulative message_delta output overwritten, never added', () => {
     const acc = feed([
-      { type: 'message_start', message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 25, cache_creation_input_tokens: 100, cache_read_input_tokens: 50, output_tokens: 1 } } },
+      {
+        type: 'message_start',
+        message: {
+          model: 'claude-sonnet-4-5',
+          usage: { input_tokens: 25, cache_creation_input_tokens: 100, cache_read_input_tokens: 50, output_tokens: 1 },
+        },
+      },
       { type: 'content_block_delta', delta: { type: 'text_delta', text: 'Hi' } },
       { type: 'ping' },
       { type: 'message_delta', delta: {}, usage: { output_tokens: 10 } },
       { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 15 } },
       { type: 'message_stop' },
     ]);
-    expect(acc.usage('complete')).toEqual({ inputTokens: 175, outputTokens: 15, totalTokens: 190, cachedInputTokens: 50, cacheWriteTokens: 100, model: 'claude-sonnet-4-5' });
+    expect(acc.usage('complete')).toEqual({
+      inputTokens: 175,
+      outputTokens: 15,
+      totalTokens: 190,
+      cachedInputTokens: 50,
+      cacheWriteTokens: 100,
+      model: 'claude-sonnet-4-5',
+    });
   });
 
   it('Anthropic cut before message_delta: input from message_start, output counted from the text', () => {
@@ -54,17 +111,38 @@ describe('StreamUsageAccumulator', () => {
       { type: 'content_block_delta', delta: { type: 'text_delta', text: 'The quick brown fox jumps' } },
     ]);
     const output = countTokens('The quick brown fox jumps');
-    expect(acc.usage('interrupted', 999)).toMatchObject({ inputTokens: 25, outputTokens: output, totalTokens: 25 + output, estimated: true });
+    expect(acc.usage('interrupted', 999)).toMatchObject({
+      inputTokens: 25,
+      outputTokens: output,
+      totalTokens: 25 + output,
+      estimated: true,
+    });
   });
 
   it('Gemini: usageMetadata is a running total, the last one is kept', () => {
-    const chunk = (text: string, usageMetadata: object) => ({ candidates: [{ content: { parts: [{ text }] } }], usageMetadata, modelVersion: 'gemini-2.5-flash' });
-    const acc = feed([chunk('Hel', { promptTokenCount: 11, totalTokenCount: 11 }), chunk('lo', { promptTokenCount: 11, candidatesTokenCount: 2, thoughtsTokenCount: 3, totalTokenCount: 16 })]);
-    expect(acc.usage('complete')).toMatchObject({ inputTokens: 11, outputTokens: 5, totalTokens: 16, reasoningTokens: 3, model: 'gemini-2.5-flash' });
+    const chunk = (text: string, usageMetadata: object) => ({
+      candidates: [{ content: { parts: [{ text }] } }],
+      usageMetadata,
+      modelVersion: 'gemini-2.5-flash',
+    });
+    const acc = feed([
+      chunk('Hel', { promptTokenCount: 11, totalTokenCount: 11 }),
+      chunk('lo', { promptTokenCount: 11, candidatesTokenCount: 2, thoughtsTokenCount: 3, totalTokenCount: 16 }),
+    ]);
+    expect(acc.usage('complete')).toMatchObject({
+      inputTokens: 11,
+      outputTokens: 5,
+      totalTokens: 16,
+      reasoningTokens: 3,
+      model: 'gemini-2.5-flash',
+    });
   });
 
   it('Ollama: the done:true line', () => {
-    const acc = feed([{ model: 'llama3.2', message: { content: 'The' }, done: false }, { model: 'llama3.2', message: { content: '' }, done: true, prompt_eval_count: 26, eval_count: 282 }]);
+    const acc = feed([
+      { model: 'llama3.2', message: { content: 'The' }, done: false },
+      { model: 'llama3.2', message: { content: '' }, done: true, prompt_eval_count: 26, eval_count: 282 },
+    ]);
     expect(acc.usage('complete')).toEqual({ inputTokens: 26, outputTokens: 282, totalTokens: 308, model: 'llama3.2', provider: 'ollama' });
   });
 
@@ -74,9 +152,22 @@ describe('StreamUsageAccumulator', () => {
     ['a message_delta with a string count', { type: 'message_delta', delta: {}, usage: { output_tokens: 'many' } }],
     ['a Gemini count of the wrong type', { candidates: [], usageMetadata: { promptTokenCount: 11, candidatesTokenCount: 'x' } }],
     ['not an object', 'garbage'],
-    ['a throwing getter', Object.defineProperty({}, 'choices', { get: () => { throw new Error('boom'); }, enumerable: true })],
+    [
+      'a throwing getter',
+      Object.defineProperty({}, 'choices', {
+        get: () => {
+          throw new Error('boom');
+        },
+        enumerable: true,
+      }),
+    ],
   ])('skips %s without spoiling the figures before it', (_name, bad) => {
-    const good = { object: 'chat.completion.chunk', model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 19, completion_tokens: 10, total_tokens: 29 } };
+    const good = {
+      object: 'chat.completion.chunk',
+      model: 'gpt-4o-mini',
+      choices: [],
+      usage: { prompt_tokens: 19, completion_tokens: 10, total_tokens: 29 },
+    };
     const acc = feed([chat('Hi'), good, bad]);
     expect(acc.usage('complete')).toEqual({ inputTokens: 19, outputTokens: 10, totalTokens: 29, model: 'gpt-4o-mini' });
   });
@@ -91,7 +182,23 @@ describe('StreamUsageAccumulator', () => {
 });
 
 describe('StreamUsageAccumulator on a very long stream', () => {
-  const WORDS = ['The', ' model', ' streams', ' tokens,', ' one', ' delta', ' at', ' a', ' time.\n\n', 'Then', ' it', ' goes', ' on', ' and', ' on.\n'];
+  const WORDS = [
+    'The',
+    ' model',
+    ' streams',
+    ' tokens,',
+    ' one',
+    ' delta',
+    ' at',
+    ' a',
+    ' time.\n\n',
+    'Then',
+    ' it',
+    ' goes',
+    ' on',
+    ' and',
+    ' on.\n',
+  ];
   const pieces = Array.from({ length: 60_000 }, (_, i) => WORDS[i % WORDS.length] + (i % 97 === 0 ? ' 12345' : ''));
   const all = pieces.join('');
 
@@ -134,6 +241,11 @@ describe('StreamUsageAccumulator near 2^53', () => {
     accumulator.push({ choices: [{ delta: { content: '12' } }] });
     accumulator.push({ usage: { prompt_tokens: Number.MAX_SAFE_INTEGER }, usageMetadata: {} });
     const usage = accumulator.usage('interrupted', 0);
-    expect(usage).toMatchObject({ inputTokens: Number.MAX_SAFE_INTEGER, outputTokens: 0, totalTokens: Number.MAX_SAFE_INTEGER, estimated: true });
+    expect(usage).toMatchObject({
+      inputTokens: Number.MAX_SAFE_INTEGER,
+      outputTokens: 0,
+      totalTokens: Number.MAX_SAFE_INTEGER,
+      estimated: true,
+    });
   });
 });

@@ -72,7 +72,10 @@ export class StreamUsageAccumulator {
     if (!this.tally.recognised) return undefined;
     const inputTokens = reported?.inputTokens ?? inputEstimate;
     // the sum saturates at 2^53 - 1 (the output is what fits beside the input) instead of rounding
-    const outputTokens = Math.min(Math.max(reported?.outputTokens ?? 0, this.tally.countTokensOfText()), Number.MAX_SAFE_INTEGER - inputTokens);
+    const outputTokens = Math.min(
+      Math.max(reported?.outputTokens ?? 0, this.tally.countTokensOfText()),
+      Number.MAX_SAFE_INTEGER - inputTokens,
+    );
     const usage: Usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true };
     if (reported?.cachedInputTokens !== undefined) usage.cachedInputTokens = reported.cachedInputTokens;
     if (reported?.cacheWriteTokens !== undefined) usage.cacheWriteTokens = reported.cacheWriteTokens;

@@ -37,7 +37,6 @@ export function hasKey(value: unknown, key: string): boolean {
   }
 }
 
-
 /** Short, human-readable description of any value, for error messages. Never throws. */
 export function describeValue(value: unknown): string {
   switch (typeof value) {

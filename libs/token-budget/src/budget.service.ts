@@ -14,7 +14,6 @@ import { BudgetNotifier } from './events/budget-notifier';
 import type { MaybePromise } from './maybe-promise';
 import { CostCalculator } from './pricing/cost-calculator';
 import type { Reservation } from './reservation';
-import { nextReservationId } from './reservation-id';
 import { ReservationEngine } from './reservations/reservation-engine';
 import { BudgetRuleRegistry } from './rules/rule-registry';
 import { ReservationSettlement } from './settlement/reservation-settlement';
@@ -32,7 +31,6 @@ import {
 import type { TokenBudgetModuleOptions } from './token-budget-options.interface';
 import type { BudgetRule } from './budget-rule.interface';
 import type { BudgetRequest } from './budget-request';
-import { normalizeUsageInput } from './usage/normalize-usage';
 import { DEFAULT_INPUT_FACTOR } from './usage/plausible-usage';
 import type { Usage, UsageExtractor, UsageInput } from './usage/usage.interface';
 
@@ -193,21 +191,8 @@ export class BudgetService implements OnModuleDestroy {
 
   /** Counts usage that was not reserved beforehand (it may take a budget past its limit). */
   async record(subject: BudgetSubject, usage: UsageInput, options: ServiceCallOptions = {}): Promise<Usage> {
-    const normalized = normalizeUsageInput(usage);
     const now = this.now();
-    const targets = await this.targetsFor(subject, now, options.rules);
-    const cost = this.costs.usageCost(normalized, now);
-    const id = nextReservationId();
-    const counters = targets.map((t) => t.counter);
-    this.settlement.afterCommit(
-      id,
-      counters,
-      await this.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now }),
-      normalized,
-      cost,
-      normalized.model,
-    );
-    return normalized;
+    return this.settlement.record(await this.targetsFor(subject, now, options.rules), usage, now);
   }
 
   /** Usage of each budget of the subject in its current period. */

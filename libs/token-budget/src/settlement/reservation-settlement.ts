@@ -7,6 +7,7 @@ import { isPromise, MaybePromise } from '../maybe-promise';
 import type { CostCalculator } from '../pricing/cost-calculator';
 import { nanosToUsd } from '../pricing/money';
 import type { Reservation, ReservationSettler } from '../reservation';
+import { nextReservationId } from '../reservation-id';
 import type { BudgetCounter, CommitRequest, CommitResult, ReleaseRequest, StorageAdapter } from '../storage/storage-adapter.interface';
 import { DEFAULT_LEASE_MS, DEFAULT_MAX_CALL_DURATION_MS, DEFAULT_MAX_PENDING_SETTLEMENTS } from '../token-budget.constants';
 import type { TokenBudgetModuleOptions } from '../token-budget-options.interface';
@@ -139,6 +140,17 @@ export class ReservationSettlement implements ReservationSettler {
   private usageCost(reservation: Reservation, usage: Usage, now: number): number {
     const priced = usage.model === undefined && reservation.model ? { ...usage, model: reservation.model } : usage;
     return this.host.costs.usageCost(priced, now) + (reservation.hold.feesNanos ?? 0);
+  }
+
+  /** Counts `usage` that was not reserved beforehand on every counter of `targets` (`BudgetService.record`). */
+  async record(targets: readonly BudgetTarget[], usage: UsageInput, now: number): Promise<Usage> {
+    const normalized = normalizeUsageInput(usage);
+    const cost = this.host.costs.usageCost(normalized, now);
+    const id = nextReservationId();
+    const counters = targets.map((t) => t.counter);
+    const result = await this.host.storage.commit({ id, counters, amount: normalized.totalTokens, cost, now });
+    this.afterCommit(id, counters, result, normalized, cost, normalized.model);
+    return normalized;
   }
 
   /** Events of a commit; a failure to build them never fails the commit. */

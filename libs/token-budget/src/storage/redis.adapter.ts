@@ -5,6 +5,8 @@ import type { RateHit, RateHitRequest, RateWindowStore } from './rate-window.int
 import { clientOf, closeOwnedClient, RedisAdapterInput } from './redis-client-ownership';
 import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-client';
 import { COMMIT_WIDTH, crossedAt, scriptArgs, scriptKeys, toReserveResult, toState } from './redis-marshalling';
+import type { RedisAdapterOptions, RedisTimeSource } from './redis-adapter.options';
+import { RedisRankings } from './redis-rankings';
 import { RedisRateWindow } from './redis-rate-window';
 import { defineBudgetScripts, ScriptedClient } from './redis-scripts/commands';
 import { KEYS_PER_COUNTER, STATE_WIDTH, SWEEP_PENDING } from './redis-scripts/layout';
@@ -28,23 +30,7 @@ import type {
 } from './storage-adapter.interface';
 
 export type { RedisAdapterInput } from './redis-client-ownership';
-
-/** Whose clock decides lease expiry, rate windows and period boundaries on Redis. */
-export type RedisTimeSource = 'server' | 'app';
-
-/** Settings of the RedisAdapter itself (the client's are in its input). */
-export interface RedisAdapterOptions {
-  /**
-   * `'server'`: every time-based decision goes by the Redis server's clock (`TIME`, read inside the
-   * scripts), and BudgetService builds period keys from an estimate of it, so app instances whose
-   * clocks disagree still share one budget, one lease clock and one rate window. `'app'`: the
-   * module's `clock` decides, as on MemoryAdapter (for tests that travel in time; on several
-   * instances their clocks must agree).
-   * @default 'server'
-   * @example new RedisAdapter(redis, { timeSource: 'app' }) // with TokenBudgetModule's clock: testClock
-   */
-  timeSource?: RedisTimeSource;
-}
+export type { RedisAdapterOptions, RedisTimeSource } from './redis-adapter.options';
 
 /** Calls of a reserve or read script at most, while each one drops a batch of lapsed leases. */
 const MAX_SWEEP_CALLS = 1_000;
@@ -80,6 +66,7 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
   private readonly isCluster: boolean;
   private readonly scripts: ScriptedClient;
   private readonly slots: RedisSlots;
+  private readonly rankings: RedisRankings;
   private readonly reserveGroupOf = (request: ReserveRequest, counters: BudgetCounter[]) => this.reserveGroup(request, counters);
   private readonly releaseOf = (request: ReleaseRequest) => this.release(request);
   private readonly shrinkOf = (request: ReserveRequest, counters: BudgetCounter[]) => this.shrink(request, counters);
@@ -98,6 +85,7 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     this.scripts = defineBudgetScripts(this.client);
     this.slots = new RedisSlots(this.isCluster, this.logger);
     this.rateWindows = new RedisRateWindow(this.client, this.timeSource);
+    this.rankings = new RedisRankings(this.client);
   }
 
   /** Counts a request against a rate window on Redis (tier rate limits): one Lua script on this client, Cluster included. */
@@ -167,7 +155,7 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     });
     // On a Cluster the rankings live on their own slots: written after the counters, with GT so a
     // slower write of an older total never lowers a newer one.
-    if (this.isCluster) await this.rankAfterCommit(counters, states, now);
+    if (this.isCluster) await this.rankings.afterCommit(counters, states, now);
     return { states, crossed };
   }
 
@@ -227,30 +215,12 @@ export class RedisAdapter implements StorageAdapter, RateWindowStore, OnModuleIn
     await multi.exec();
   }
 
-  async list({ key, limit }: ListRequest): Promise<IndexEntry[]> {
-    const reply = await this.client.zrevrange(key, 0, limit > 0 ? limit - 1 : -1, 'WITHSCORES');
-    const entries: IndexEntry[] = [];
-    for (let i = 0; i < reply.length; i += 2) entries.push({ member: reply[i], score: Number(reply[i + 1]) });
-    return entries;
+  list(request: ListRequest): Promise<IndexEntry[]> {
+    return this.rankings.list(request);
   }
 
-  async unindex(entries: { key: string; costKey: string; member: string }[]): Promise<void> {
-    await Promise.all(entries.flatMap(({ key, costKey, member }) => [this.client.zrem(key, member), this.client.zrem(costKey, member)]));
-  }
-
-  private async rankAfterCommit(counters: BudgetCounter[], states: CounterState[], now: number): Promise<void> {
-    await Promise.all(
-      counters.map(async (counter, i) => {
-        if (!counter.index || counter.expireAt <= now) return;
-        const { key, costKey, member } = counter.index;
-        const ttl = Number.isFinite(counter.expireAt) ? counter.expireAt - now : 0;
-        await Promise.all([
-          this.client.zadd(key, 'GT', states[i].used, member),
-          this.client.zadd(costKey, 'GT', states[i].costUsed, member),
-          ...(ttl > 0 ? [this.client.pexpire(key, ttl), this.client.pexpire(costKey, ttl)] : []),
-        ]);
-      }),
-    );
+  unindex(entries: { key: string; costKey: string; member: string }[]): Promise<void> {
+    return this.rankings.unindex(entries);
   }
 
   async read(counters: BudgetCounter[], now: number): Promise<CounterState[]> {

@@ -3,8 +3,8 @@ import type { Reservation } from './reservation';
 import type { UsageExtractor } from './usage/usage.interface';
 
 /**
- * What TokenBudgetGuard leaves on the request (as `req.tokenBudget`) for the interceptor and for
- * your handler.
+ * What admission leaves on the request (as `req.tokenBudget`) for your handler: TokenBudgetGuard's,
+ * or on a `@TokenBudget()` route TokenBudgetInterceptor's (it admits there, after every guard).
  */
 export interface TokenBudgetRequestState {
   /** The hold on the request's budgets; `undefined` when storage failed and failMode is 'open'. */
@@ -42,7 +42,7 @@ export interface DegradedRequest {
   tier: string;
 }
 
-/** True once TokenBudgetGuard admitted the request (TierThrottlerGuard may have left `degraded` before). */
+/** True once the request was admitted (TierThrottlerGuard may have left `degraded` before). */
 export function isAdmitted(state: Partial<TokenBudgetRequestState> | undefined): state is TokenBudgetRequestState {
   return state !== undefined && state.feature !== undefined;
 }

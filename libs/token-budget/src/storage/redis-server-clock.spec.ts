@@ -36,4 +36,25 @@ describe('RedisServerClock', () => {
     expect(calls.time).toBe(1);
     expect(Math.abs(clock.now() - (Date.now() - 120_000))).toBeLessThan(1_000);
   });
+
+  it('never goes back by a round-trip error at a resync, but takes a real step back of the server clock', async () => {
+    let skewMs = 0;
+    const client = {
+      time: async () => {
+        const ms = Date.now() + skewMs;
+        return [String(Math.floor(ms / 1000)), String((ms % 1000) * 1000)];
+      },
+    } as unknown as Redis;
+    const clock = new RedisServerClock(client);
+    await clock.sync();
+    const before = clock.now();
+    skewMs = -400; // the next TIME answers 400 ms behind what the last one implied
+    await clock.sync();
+    const readings = Array.from({ length: 100 }, () => clock.now());
+    expect(Math.min(...readings)).toBeGreaterThanOrEqual(before);
+    for (let i = 1; i < readings.length; i++) expect(readings[i]).toBeGreaterThanOrEqual(readings[i - 1]);
+    skewMs = -3_600_000; // the server's clock was set back an hour
+    await clock.sync();
+    expect(Math.abs(clock.now() - (Date.now() - 3_600_000))).toBeLessThan(1_000);
+  });
 });

@@ -5,15 +5,23 @@ import type { IoredisCluster as Cluster, IoredisClient as Redis } from './redis-
 const RESYNC_MS = 10_000;
 
 /**
+ * A resync that moves the estimate back by at most this much is the round trip's error, not the
+ * server's clock: the estimate holds still until it catches up instead of going back. A larger
+ * step back (the server's clock was set back, a failover to a node whose clock is behind) is taken.
+ */
+const SMOOTHED_STEP_BACK_MS = 1_000;
+
+/**
  * The Redis server's clock as seen from this process: one `TIME` now and then, the offset to the
  * process's monotonic clock kept in between (so a step of the machine's wall clock changes
- * nothing). Off by at most half the round trip of the last `TIME`. Before the first answer (or
- * while Redis has never answered) it reads `Date.now()`.
+ * nothing). Off by at most half the round trip of the last `TIME`, and never going back by such an
+ * error at a resync. Before the first answer (or while Redis has never answered) it reads `Date.now()`.
  */
 export class RedisServerClock {
   private offset: number | undefined;
   private askedAt = -Infinity;
   private pending: Promise<void> | undefined;
+  private last = -Infinity;
 
   constructor(private readonly client: Redis | Cluster) {}
 
@@ -21,7 +29,10 @@ export class RedisServerClock {
   now(): number {
     const local = performance.now();
     if (local - this.askedAt >= RESYNC_MS) void this.sync();
-    return this.offset === undefined ? Date.now() : Math.floor(local + this.offset);
+    if (this.offset === undefined) return Date.now();
+    const estimate = Math.floor(local + this.offset);
+    if (estimate < this.last && this.last - estimate <= SMOOTHED_STEP_BACK_MS) return this.last;
+    return (this.last = estimate);
   }
 
   /** Asks the server's time once (concurrent calls share one `TIME`); never rejects. */

@@ -18,8 +18,16 @@ export interface RouteBudget extends RouteEstimation {
   maxCallDurationMs?: number;
   /** `@SkipTokenBudget()` on the route or its controller. */
   skip: boolean;
-  /** The route has `@TokenBudget()`, so TokenBudgetInterceptor admits and settles it. */
+  /** The route has `@TokenBudget()`, so TokenBudgetInterceptor settles it. */
   decorated: boolean;
+  /**
+   * TokenBudgetGuard leaves admission to TokenBudgetInterceptor: a `@TokenBudget()` route that is
+   * not an `@Sse()` route. Nest sends an SSE route's headers on a timer once its interceptors
+   * returned, so a hold still waiting for storage would be answered after them (a 200 with an
+   * error event instead of a 429); such a route is admitted by the guard and settled by the
+   * interceptor.
+   */
+  deferred: boolean;
 }
 
 /**

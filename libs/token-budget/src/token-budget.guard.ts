@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { SSE_METADATA } from '@nestjs/common/constants';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { defaultUserId, RequestUserId } from './admission/request-identity';
 import { BudgetExceededException, BudgetExceededInfo } from './budget-exceeded.exception';
@@ -29,9 +30,12 @@ import type { BudgetRequest, BudgetResponse } from './budget-request';
  * (which `@TokenBudget()` applies) admits the request instead, through this guard's hooks
  * (`admissionHooks`; a subclass leaves itself on the request for it), and settles it. The
  * interceptor runs after every guard, so a request another guard refuses never holds tokens, and
- * nothing can come between the hold and the code that settles it. A route without
- * `@TokenBudget()` is admitted here and settled when its response ends (the estimate committed on
- * success, released on an error status).
+ * nothing can come between the hold and the code that settles it. An `@Sse()` route is the
+ * exception: Nest sends its headers on a timer once the interceptors have returned, before a hold
+ * waiting for storage (Redis) could be answered, so it is admitted here (a refusal is a 429, not an
+ * error event after a 200) and a later guard's refusal releases it when the response ends. A route
+ * without `@TokenBudget()` is admitted here and settled when its response ends (the estimate
+ * committed on success, released on an error status).
  *
  * Subclass it to change how the user is found (`getUserId`), what is held (`getEstimate`), which
  * requests are skipped (`shouldSkip`), how a refusal is answered (`reject`) or where request and
@@ -81,7 +85,7 @@ export class TokenBudgetGuard implements CanActivate {
   }
 
   private admitOrDefer(context: ExecutionContext): MaybePromise<boolean> {
-    if (!this.routeBudget(context).decorated) return this.http.admit(context, this.admissionHooks, this.settleOnClose);
+    if (!this.routeBudget(context).deferred) return this.http.admit(context, this.admissionHooks, this.settleOnClose);
     this.leaveHooks(context);
     return true;
   }
@@ -147,6 +151,7 @@ export class TokenBudgetGuard implements CanActivate {
       const options = this.reflector.getAllAndOverride<TokenBudgetRouteOptions | undefined>(TOKEN_BUDGET_ROUTE, targets);
       route = this.resolveRoute(options ?? {}, `${context.getClass().name}.${handler.name}`);
       route.decorated = options !== undefined;
+      route.deferred = route.decorated && this.reflector.get(SSE_METADATA, handler) !== true;
       route.skip = this.reflector.getAllAndOverride<boolean>(TOKEN_BUDGET_SKIP, targets) === true;
       this.routes.set(handler, route);
     }
@@ -166,6 +171,7 @@ export class TokenBudgetGuard implements CanActivate {
       maxCallDurationMs: callDurationOf(options, fallbackFeature),
       skip: false,
       decorated: false,
+      deferred: false,
     };
   }
 

@@ -34,6 +34,7 @@ function setUp(options: TokenBudgetModuleOptions, route: TokenBudgetRouteOptions
     usage: undefined,
     skip: false,
     decorated: true,
+    deferred: true,
   };
   const figures = (): AdmissionFigures => ({ estimate: 0, usageEstimate: undefined });
   /** Every counter of the module's rules for `user` (and tenant `acme`), as storage holds them now. */
